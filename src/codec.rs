@@ -1,0 +1,294 @@
+//! Bounded binary reading and writing shared by every file format (SRS cache, verifying key,
+//! proof).
+//!
+//! A [`Reader`] never allocates more than the bytes that remain in its input can justify: every
+//! length prefix is checked against the remaining input before a vector is reserved, so a corrupt
+//! or hostile file cannot make a reader allocate gigabytes or panic. Points are read through
+//! arkworks with validation on (on the curve, in the prime-order subgroup).
+
+use crate::error::{Error, Result};
+use ark_bn254::{Fr, G1Affine, G2Affine};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+
+/// Serialized sizes of the elements our formats carry.
+pub const FR_BYTES: usize = 32;
+/// Compressed G1 point.
+pub const G1_COMPRESSED: usize = 32;
+/// Compressed G2 point.
+pub const G2_COMPRESSED: usize = 64;
+/// Uncompressed G1 point.
+pub const G1_UNCOMPRESSED: usize = 64;
+/// Uncompressed G2 point.
+pub const G2_UNCOMPRESSED: usize = 128;
+
+/// Appends values to a byte buffer in the formats' canonical encoding.
+#[derive(Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// An empty writer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The bytes written so far.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// Raw bytes, no length prefix.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(b);
+    }
+
+    /// Bytes with a u64 length prefix.
+    pub fn blob(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.bytes(b);
+    }
+
+    /// Little-endian u16.
+    pub fn u16(&mut self, v: u16) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    /// Little-endian u32.
+    pub fn u32(&mut self, v: u32) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    /// Little-endian u64.
+    pub fn u64(&mut self, v: u64) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    /// Little-endian i64.
+    pub fn i64(&mut self, v: i64) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    /// Any arkworks value in the given compression mode.
+    pub fn ark<T: CanonicalSerialize>(&mut self, v: &T, compress: Compress) {
+        v.serialize_with_mode(&mut self.buf, compress)
+            .expect("serializing into a Vec is infallible");
+    }
+
+    /// A scalar (32 bytes, canonical).
+    pub fn fr(&mut self, v: &Fr) {
+        self.ark(v, Compress::Yes);
+    }
+
+    /// A compressed G1 point.
+    pub fn g1(&mut self, p: &G1Affine) {
+        self.ark(p, Compress::Yes);
+    }
+
+    /// A compressed G2 point.
+    pub fn g2(&mut self, p: &G2Affine) {
+        self.ark(p, Compress::Yes);
+    }
+
+    /// A u64 count followed by compressed G1 points.
+    pub fn g1s(&mut self, ps: &[G1Affine]) {
+        self.u64(ps.len() as u64);
+        for p in ps {
+            self.g1(p);
+        }
+    }
+
+    /// A u64 count followed by scalars.
+    pub fn frs(&mut self, vs: &[Fr]) {
+        self.u64(vs.len() as u64);
+        for v in vs {
+            self.fr(v);
+        }
+    }
+}
+
+/// Reads values from a byte slice; every error names `what` is being read and where.
+pub struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `data`, which is a `what` (used in error messages).
+    pub fn new(data: &'a [u8], what: &'static str) -> Self {
+        Reader { data, pos: 0, what }
+    }
+
+    /// Bytes not yet read.
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    /// Current offset from the start.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// An error about this input at the current offset.
+    pub fn error(&self, reason: impl std::fmt::Display) -> Error {
+        Error::malformed(self.what, format!("{reason} (at byte {})", self.pos))
+    }
+
+    /// Takes the next `n` bytes.
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(self.error(format!(
+                "truncated: needed {n} more bytes, {} left",
+                self.remaining()
+            )));
+        }
+        let out = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// Takes exactly the bytes `expected`, or fails with `reason`.
+    pub fn expect(&mut self, expected: &[u8], reason: &str) -> Result<()> {
+        let got = self.take(expected.len())?;
+        if got != expected {
+            return Err(self.error(reason));
+        }
+        Ok(())
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    /// Little-endian u16.
+    pub fn u16(&mut self) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.array()?))
+    }
+
+    /// Little-endian u32.
+    pub fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    /// Little-endian u64.
+    pub fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// Little-endian i64.
+    pub fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+
+    /// A count of items that each take at least `item_bytes` bytes: refused if the rest of the
+    /// input cannot hold that many, so the caller may allocate `count` items safely.
+    pub fn count(&mut self, item_bytes: usize) -> Result<usize> {
+        let n = self.u64()?;
+        let max = (self.remaining() / item_bytes.max(1)) as u64;
+        if n > max {
+            return Err(self.error(format!(
+                "length {n} cannot fit in the {} bytes that remain",
+                self.remaining()
+            )));
+        }
+        Ok(n as usize)
+    }
+
+    /// A u64-length-prefixed byte string.
+    pub fn blob(&mut self) -> Result<&'a [u8]> {
+        let n = self.count(1)?;
+        self.take(n)
+    }
+
+    /// An arkworks value of `size` serialized bytes, validated.
+    pub fn ark<T: CanonicalDeserialize>(
+        &mut self,
+        size: usize,
+        compress: Compress,
+        kind: &str,
+    ) -> Result<T> {
+        let at = self.pos;
+        let bytes = self.take(size)?;
+        T::deserialize_with_mode(bytes, compress, Validate::Yes).map_err(|e| {
+            Error::malformed(self.what, format!("invalid {kind} at byte {at}: {e}"))
+        })
+    }
+
+    /// A canonical scalar (values ≥ r are refused).
+    pub fn fr(&mut self) -> Result<Fr> {
+        self.ark(FR_BYTES, Compress::Yes, "scalar")
+    }
+
+    /// A compressed G1 point, checked on the curve and in the subgroup.
+    pub fn g1(&mut self) -> Result<G1Affine> {
+        self.ark(G1_COMPRESSED, Compress::Yes, "G1 point")
+    }
+
+    /// A compressed G2 point, checked on the curve and in the subgroup.
+    pub fn g2(&mut self) -> Result<G2Affine> {
+        self.ark(G2_COMPRESSED, Compress::Yes, "G2 point")
+    }
+
+    /// A u64 count followed by compressed G1 points.
+    pub fn g1s(&mut self) -> Result<Vec<G1Affine>> {
+        let n = self.count(G1_COMPRESSED)?;
+        (0..n).map(|_| self.g1()).collect()
+    }
+
+    /// A u64 count followed by scalars.
+    pub fn frs(&mut self) -> Result<Vec<Fr>> {
+        let n = self.count(FR_BYTES)?;
+        (0..n).map(|_| self.fr()).collect()
+    }
+
+    /// Fails unless every byte has been read.
+    pub fn finish(self) -> Result<()> {
+        if self.remaining() != 0 {
+            return Err(self.error(format!("{} trailing bytes", self.remaining())));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::AffineRepr;
+
+    #[test]
+    fn round_trip() {
+        let mut w = Writer::new();
+        w.u32(7);
+        w.g1s(&[G1Affine::generator(), G1Affine::zero()]);
+        w.frs(&[Fr::from(3u64)]);
+        w.blob(b"hello");
+        let bytes = w.into_bytes();
+        let mut r = Reader::new(&bytes, "test");
+        assert_eq!(r.u32().unwrap(), 7);
+        assert_eq!(
+            r.g1s().unwrap(),
+            vec![G1Affine::generator(), G1Affine::zero()]
+        );
+        assert_eq!(r.frs().unwrap(), vec![Fr::from(3u64)]);
+        assert_eq!(r.blob().unwrap(), b"hello");
+        r.finish().unwrap();
+    }
+
+    #[test]
+    fn huge_length_is_refused_before_allocating() {
+        let mut w = Writer::new();
+        w.u64(u64::MAX);
+        let bytes = w.into_bytes();
+        let err = Reader::new(&bytes, "test").g1s().unwrap_err();
+        assert!(err.to_string().contains("cannot fit"), "{err}");
+    }
+
+    #[test]
+    fn non_canonical_scalar_is_refused() {
+        let bytes = [0xffu8; 32];
+        assert!(Reader::new(&bytes, "test").fr().is_err());
+    }
+}

@@ -1,0 +1,85 @@
+//! The library's one error type.
+//!
+//! Every fallible library call returns [`Error`]. Variants say *what* failed in words a user can
+//! act on (which file, which section, which point); the CLI maps them to exit codes with
+//! [`Error::exit_code`].
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in zktorch's library code.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Bytes that were supposed to be one of our formats are not.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// What was being read ("proof file", "verifying key", "SRS cache", ...).
+        what: &'static str,
+        /// What exactly is wrong, with the offset or index where that helps.
+        reason: String,
+    },
+
+    /// A powers-of-tau file was refused.
+    #[error("invalid ptau file: {0}")]
+    Ptau(String),
+
+    /// The structured reference string cannot serve the request.
+    #[error("SRS too small: {what} needs {needed}, the SRS has {available}")]
+    SrsTooSmall {
+        /// What needed the powers.
+        what: &'static str,
+        /// How many were needed.
+        needed: usize,
+        /// How many there are.
+        available: usize,
+    },
+
+    /// A caller passed arguments that cannot be used (mismatched lengths, empty input, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// A proof (or one of its parts) was checked and rejected.
+    #[error("verification failed: {0}")]
+    Verification(String),
+
+    /// The feature exists in the command line but is delivered by a later milestone.
+    #[error("not implemented yet: {0}")]
+    NotImplemented(&'static str),
+}
+
+impl Error {
+    /// Process exit code for this error: 1 when a proof was checked and found invalid, 2 for every
+    /// kind of unusable input (bad file, bad flag, unsupported request).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Verification(_) => 1,
+            _ => 2,
+        }
+    }
+
+    pub(crate) fn malformed(what: &'static str, reason: impl Into<String>) -> Self {
+        Error::Malformed {
+            what,
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

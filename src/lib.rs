@@ -1,0 +1,22 @@
+//! zktorch: zero-knowledge proofs that a committed ONNX model produced a given output.
+//!
+//! The crate is organised as the data flows (see `docs/DESIGN.md`):
+//!
+//! - [`srs`]: structured reference strings (local setup, `.ptau` import, on-disk cache);
+//! - [`pcs`]: KZG polynomial commitments over BN254 (Lagrange-basis commitments with a
+//!   small-scalar MSM, openings, batched openings, batched pairing checks);
+//! - [`transcript`]: the Fiat–Shamir transcript;
+//! - [`proof`]: the verifying-key and proof file formats;
+//! - [`codec`]: bounded binary reading and writing used by every format.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod error;
+pub mod pcs;
+pub mod proof;
+pub mod srs;
+pub mod transcript;
+
+pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Verifying-key and proof file formats (in progress).

@@ -1,0 +1,1 @@
+//! Powers-of-tau import (in progress).

@@ -1,0 +1,1 @@
+//! On-disk SRS cache (in progress).
