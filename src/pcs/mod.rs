@@ -1,5 +1,7 @@
 //! KZG polynomial commitments over BN254 (in progress).
 
+pub mod msm;
+
 use ark_bn254::{G1Affine, G2Affine};
 
 /// What a verifier needs of the SRS: `[1]₁`, `[1]₂`, `[τ]₂`.
