@@ -167,7 +167,7 @@ struct Scratch {
 /// `Σ_i digits[i] · bases[i]` for digits of at most `c` bits in magnitude.
 fn window_sum(bases: &[G1Affine], digits: &[i32], c: u32, s: &mut Scratch) -> G1Projective {
     let buckets = (1usize << (c - 1)) + 1; // index = |digit|, 0 unused
-    // Counting sort of the points by bucket, signs applied.
+                                           // Counting sort of the points by bucket, signs applied.
     s.counts.clear();
     s.counts.resize(buckets, 0);
     for (b, &d) in bases.iter().zip(digits) {
@@ -215,11 +215,8 @@ fn window_sum(bases: &[G1Affine], digits: &[i32], c: u32, s: &mut Scratch) -> G1
                 continue;
             }
             for i in 0..len / 2 {
-                let sum = add_with_inverse(
-                    &s.points[st + 2 * i],
-                    &s.points[st + 2 * i + 1],
-                    &s.dens[t],
-                );
+                let sum =
+                    add_with_inverse(&s.points[st + 2 * i], &s.points[st + 2 * i + 1], &s.dens[t]);
                 s.points[st + i] = sum;
                 t += 1;
             }
@@ -303,7 +300,9 @@ fn batch_invert(v: &mut [Fq], prefix: &mut Vec<Fq>) {
         prefix.push(acc);
         acc *= x;
     }
-    let mut inv = acc.inverse().expect("denominators are non-zero by construction");
+    let mut inv = acc
+        .inverse()
+        .expect("denominators are non-zero by construction");
     for (x, before) in v.iter_mut().zip(prefix.iter()).rev() {
         let next = inv * *x;
         *x = inv * before;
@@ -354,7 +353,16 @@ mod tests {
     fn extreme_values() {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let bases = random_bases(64, &mut rng);
-        for v in [i64::MIN, i64::MAX, i64::MIN + 1, -1, 1, 0, 1 << 15, -(1 << 15)] {
+        for v in [
+            i64::MIN,
+            i64::MAX,
+            i64::MIN + 1,
+            -1,
+            1,
+            0,
+            1 << 15,
+            -(1 << 15),
+        ] {
             let scalars = vec![v; 64];
             assert_eq!(
                 msm_small(&bases, &scalars),
@@ -417,6 +425,9 @@ mod tests {
     fn empty_and_mismatched_lengths() {
         assert_eq!(msm_small(&[], &[]), G1Projective::zero());
         let g = G1Affine::generator();
-        assert_eq!(msm_small(&[g, g], &[3]), G1Projective::generator() * Fr::from(3u64));
+        assert_eq!(
+            msm_small(&[g, g], &[3]),
+            G1Projective::generator() * Fr::from(3u64)
+        );
     }
 }
