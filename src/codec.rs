@@ -212,9 +212,8 @@ impl<'a> Reader<'a> {
     ) -> Result<T> {
         let at = self.pos;
         let bytes = self.take(size)?;
-        T::deserialize_with_mode(bytes, compress, Validate::Yes).map_err(|e| {
-            Error::malformed(self.what, format!("invalid {kind} at byte {at}: {e}"))
-        })
+        T::deserialize_with_mode(bytes, compress, Validate::Yes)
+            .map_err(|e| Error::malformed(self.what, format!("invalid {kind} at byte {at}: {e}")))
     }
 
     /// A canonical scalar (values ≥ r are refused).

@@ -1,1 +1,537 @@
-//! Verifying-key and proof file formats (in progress).
+//! Verifying-key and proof file formats (format version 1).
+//!
+//! `zktorch setup` writes a [`VerifyingKey`] (`model.vk`) and `zktorch prove` writes a
+//! [`ProofFile`] (`proof.bin`). Both are plain data: this module only encodes and decodes them;
+//! what the group elements and scalars mean is up to the protocol that produced them.
+//!
+//! Both encodings are **canonical**: a reader accepts exactly the bytes the writer produces for the
+//! value it returns, so two different byte strings never decode to the same value (no second
+//! encoding of the point at infinity, no non-reduced scalars, no trailing bytes, flags that are
+//! exactly 0 or 1). Every count is checked against the bytes that remain before anything is
+//! allocated; every point is checked on the curve and in the prime-order subgroup; no input makes
+//! a reader panic.
+//!
+//! All integers are little-endian. `G1` is a 32-byte and `G2` a 64-byte compressed point
+//! (arkworks encoding), `Fr` a 32-byte canonical scalar. `vec<T>` is a u64 count followed by that
+//! many `T`; `bytes` is a u64 length followed by that many bytes.
+//!
+//! ## Verifying key (`model.vk`)
+//!
+//! | field                  | encoding          | notes                                              |
+//! | ---------------------- | ----------------- | -------------------------------------------------- |
+//! | magic                  | 8 bytes           | `ZKTRCHVK`                                         |
+//! | version                | u16               | [`FORMAT_VERSION`] = 1                             |
+//! | srs_digest             | 32 bytes          | digest of the SRS the key was made from            |
+//! | pcs.g                  | G1                | `[1]₁`                                             |
+//! | pcs.h                  | G2                | `[1]₂`                                             |
+//! | pcs.tau_h              | G2                | `[τ]₂`                                             |
+//! | g2_extra               | vec\<G2\>         | further G2 powers (degree-bound checks)            |
+//! | architecture           | bytes             | canonical description of the model graph           |
+//! | constant_commitments   | vec\<G1\>         | commitments to weights and tables                  |
+//!
+//! The key's **digest** ([`VerifyingKey::digest`]) is BLAKE2b-512 over the domain separator
+//! `zktorch/vk-digest/v1` followed by the whole encoding above, truncated to 32 bytes.
+//!
+//! ## Proof file (`proof.bin`)
+//!
+//! | field       | encoding                        | notes                                                |
+//! | ----------- | ------------------------------- | ---------------------------------------------------- |
+//! | magic       | 8 bytes                         | `ZKTRCHPF`                                           |
+//! | version     | u16                             | [`FORMAT_VERSION`] = 1                               |
+//! | vk_digest   | 32 bytes                        | digest of the verifying key the proof is for         |
+//! | has_vk      | u8                              | 0: no key embedded; 1: key follows                   |
+//! | vk          | bytes (only if has_vk = 1)      | a whole verifying-key encoding; its digest must equal vk_digest |
+//! | inputs      | vec\<tensor\>                   | public inputs                                        |
+//! | outputs     | vec\<tensor\>                   | public outputs                                       |
+//! | g1          | vec\<G1\>                       | proof group elements in G1                           |
+//! | g2          | vec\<G2\>                       | proof group elements in G2                           |
+//! | scalars     | vec\<Fr\>                       | proof field elements                                 |
+//!
+//! A **tensor** is: rank (u64, at most [`MAX_TENSOR_RANK`]), `rank` dimensions (u64 each), then
+//! `vec<i64>` of the data in row-major order, whose length must equal the product of the
+//! dimensions (the empty product, rank 0, is 1).
+
+use crate::codec::{Reader, Writer, FR_BYTES, G1_COMPRESSED, G2_COMPRESSED};
+use crate::error::{Error, Result};
+use crate::pcs::VerifierKey;
+use ark_bn254::{Fr, G1Affine, G2Affine};
+use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use blake2::{Blake2b512, Digest};
+use std::path::Path;
+
+/// First bytes of a verifying-key file.
+pub const VK_MAGIC: [u8; 8] = *b"ZKTRCHVK";
+/// First bytes of a proof file.
+pub const PROOF_MAGIC: [u8; 8] = *b"ZKTRCHPF";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+/// Largest rank a public tensor may have.
+pub const MAX_TENSOR_RANK: usize = 8;
+
+const VK_WHAT: &str = "verifying key";
+const PROOF_WHAT: &str = "proof file";
+const VK_DIGEST_DOMAIN: &[u8] = b"zktorch/vk-digest/v1";
+
+/// What a verifier needs besides the proof: SRS elements, the model's architecture and the
+/// commitments to its constants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyingKey {
+    /// Digest of the SRS the key was made from ([`crate::srs::Srs::digest`]).
+    pub srs_digest: [u8; 32],
+    /// `[1]₁`, `[1]₂`, `[τ]₂`.
+    pub pcs: VerifierKey,
+    /// Further G2 powers some checks need (degree bounds).
+    pub g2_extra: Vec<G2Affine>,
+    /// Opaque canonical description of the model graph.
+    pub architecture: Vec<u8>,
+    /// Commitments to weights and tables.
+    pub constant_commitments: Vec<G1Affine>,
+}
+
+impl VerifyingKey {
+    /// The canonical encoding (see the module docs).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.bytes(&VK_MAGIC);
+        w.u16(FORMAT_VERSION);
+        w.bytes(&self.srs_digest);
+        w.g1(&self.pcs.g);
+        w.g2(&self.pcs.h);
+        w.g2(&self.pcs.tau_h);
+        write_g2s(&mut w, &self.g2_extra);
+        w.blob(&self.architecture);
+        w.g1s(&self.constant_commitments);
+        w.into_bytes()
+    }
+
+    /// Decodes a verifying key, refusing anything that is not exactly a canonical encoding.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(b, VK_WHAT);
+        read_header(&mut r, &VK_MAGIC, "not a zktorch verifying key")?;
+        let vk = VerifyingKey {
+            srs_digest: read_array(&mut r)?,
+            pcs: VerifierKey {
+                g: read_g1(&mut r, VK_WHAT)?,
+                h: read_g2(&mut r, VK_WHAT)?,
+                tau_h: read_g2(&mut r, VK_WHAT)?,
+            },
+            g2_extra: read_g2s(&mut r, VK_WHAT)?,
+            architecture: r.blob()?.to_vec(),
+            constant_commitments: read_g1s(&mut r, VK_WHAT)?,
+        };
+        r.finish()?;
+        Ok(vk)
+    }
+
+    /// BLAKE2b-512 of `zktorch/vk-digest/v1 ‖ to_bytes()`, truncated to 32 bytes: the model
+    /// digest a proof names and a verifier pins.
+    pub fn digest(&self) -> [u8; 32] {
+        digest_of_encoding(&self.to_bytes())
+    }
+
+    /// Writes the encoding to `path`.
+    pub fn write_to(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_bytes()).map_err(|e| Error::io(path, e))
+    }
+
+    /// Reads and decodes a verifying-key file.
+    pub fn read_from(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+fn digest_of_encoding(encoding: &[u8]) -> [u8; 32] {
+    let mut h = Blake2b512::new();
+    h.update(VK_DIGEST_DOMAIN);
+    h.update(encoding);
+    let out = h.finalize();
+    let mut d = [0u8; 32];
+    d.copy_from_slice(&out[..32]);
+    d
+}
+
+/// A public tensor of fixed-point integers, row-major.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Tensor {
+    /// Dimensions, outermost first (at most [`MAX_TENSOR_RANK`]).
+    pub shape: Vec<u64>,
+    /// The values; `data.len()` is the product of `shape`.
+    pub data: Vec<i64>,
+}
+
+impl Tensor {
+    /// A tensor, checked: rank at most [`MAX_TENSOR_RANK`] and as many values as the shape says.
+    pub fn new(shape: Vec<u64>, data: Vec<i64>) -> Result<Self> {
+        let t = Tensor { shape, data };
+        t.check().map_err(Error::InvalidArgument)?;
+        Ok(t)
+    }
+
+    /// Number of values the shape calls for, or `None` if the product overflows a u64.
+    pub fn shape_len(shape: &[u64]) -> Option<u64> {
+        if shape.contains(&0) {
+            return Some(0);
+        }
+        shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d))
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        if self.shape.len() > MAX_TENSOR_RANK {
+            return Err(format!(
+                "tensor rank {} exceeds the maximum {MAX_TENSOR_RANK}",
+                self.shape.len()
+            ));
+        }
+        match Self::shape_len(&self.shape) {
+            None => Err(format!(
+                "tensor shape {:?} has more elements than fit in 64 bits",
+                self.shape
+            )),
+            Some(n) if n != self.data.len() as u64 => Err(format!(
+                "tensor shape {:?} needs {n} values but {} are given",
+                self.shape,
+                self.data.len()
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.u64(self.shape.len() as u64);
+        for &d in &self.shape {
+            w.u64(d);
+        }
+        w.u64(self.data.len() as u64);
+        for &v in &self.data {
+            w.i64(v);
+        }
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let rank = r.u64()?;
+        if rank > MAX_TENSOR_RANK as u64 {
+            return Err(r.error(format!(
+                "tensor rank {rank} exceeds the maximum {MAX_TENSOR_RANK}"
+            )));
+        }
+        let shape = (0..rank).map(|_| r.u64()).collect::<Result<Vec<u64>>>()?;
+        let Some(expected) = Self::shape_len(&shape) else {
+            return Err(r.error(format!(
+                "tensor shape {shape:?} has more elements than fit in 64 bits"
+            )));
+        };
+        let n = r.count(8)?;
+        if n as u64 != expected {
+            return Err(r.error(format!(
+                "tensor shape {shape:?} needs {expected} values but the data has {n}"
+            )));
+        }
+        let data = (0..n).map(|_| r.i64()).collect::<Result<Vec<i64>>>()?;
+        Ok(Tensor { shape, data })
+    }
+}
+
+/// Everything `zktorch prove` writes and `zktorch verify` reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofFile {
+    /// Digest of the verifying key the proof is for ([`VerifyingKey::digest`]).
+    pub vk_digest: [u8; 32],
+    /// The verifying key, embedded unless the verifier pins one. When present its digest equals
+    /// `vk_digest` (checked by [`ProofFile::from_bytes`]).
+    pub vk: Option<VerifyingKey>,
+    /// Public inputs.
+    pub inputs: Vec<Tensor>,
+    /// Public outputs.
+    pub outputs: Vec<Tensor>,
+    /// Proof group elements in G1 (commitments, openings, fold terms).
+    pub g1: Vec<G1Affine>,
+    /// Proof group elements in G2.
+    pub g2: Vec<G2Affine>,
+    /// Proof field elements (evaluations, ...).
+    pub scalars: Vec<Fr>,
+}
+
+impl ProofFile {
+    /// The canonical encoding (see the module docs). Its length is the proof size we report.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.bytes(&PROOF_MAGIC);
+        w.u16(FORMAT_VERSION);
+        w.bytes(&self.vk_digest);
+        match &self.vk {
+            None => w.bytes(&[0]),
+            Some(vk) => {
+                w.bytes(&[1]);
+                w.blob(&vk.to_bytes());
+            }
+        }
+        for tensors in [&self.inputs, &self.outputs] {
+            w.u64(tensors.len() as u64);
+            for t in tensors {
+                t.write(&mut w);
+            }
+        }
+        w.g1s(&self.g1);
+        write_g2s(&mut w, &self.g2);
+        w.frs(&self.scalars);
+        w.into_bytes()
+    }
+
+    /// Decodes a proof file, refusing anything that is not exactly a canonical encoding, and an
+    /// embedded verifying key whose digest is not `vk_digest`.
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(b, PROOF_WHAT);
+        read_header(&mut r, &PROOF_MAGIC, "not a zktorch proof file")?;
+        let vk_digest: [u8; 32] = read_array(&mut r)?;
+        let vk = match r.take(1)?[0] {
+            0 => None,
+            1 => {
+                let at = r.position();
+                let encoding = r.blob()?;
+                let vk = VerifyingKey::from_bytes(encoding).map_err(|e| {
+                    Error::malformed(
+                        PROOF_WHAT,
+                        format!("embedded verifying key (starting at byte {at}): {e}"),
+                    )
+                })?;
+                let digest = digest_of_encoding(encoding);
+                if digest != vk_digest {
+                    return Err(Error::malformed(
+                        PROOF_WHAT,
+                        format!(
+                            "embedded verifying key has digest {} but the proof names {}",
+                            hex::encode(digest),
+                            hex::encode(vk_digest)
+                        ),
+                    ));
+                }
+                Some(vk)
+            }
+            flag => {
+                return Err(r.error(format!(
+                    "verifying-key flag is {flag}, expected 0 (absent) or 1 (embedded)"
+                )))
+            }
+        };
+        let inputs = read_tensors(&mut r)?;
+        let outputs = read_tensors(&mut r)?;
+        let g1 = read_g1s(&mut r, PROOF_WHAT)?;
+        let g2 = read_g2s(&mut r, PROOF_WHAT)?;
+        let scalars = read_frs(&mut r, PROOF_WHAT)?;
+        r.finish()?;
+        Ok(ProofFile {
+            vk_digest,
+            vk,
+            inputs,
+            outputs,
+            g1,
+            g2,
+            scalars,
+        })
+    }
+
+    /// Writes the encoding to `path`.
+    pub fn write_to(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, self.to_bytes()).map_err(|e| Error::io(path, e))
+    }
+
+    /// Reads and decodes a proof file.
+    pub fn read_from(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_bytes(&bytes)
+    }
+}
+
+// ---- private reading helpers -------------------------------------------------------------------
+
+/// Magic and version.
+fn read_header(r: &mut Reader<'_>, magic: &[u8; 8], not_ours: &str) -> Result<()> {
+    r.expect(magic, not_ours)?;
+    let version = r.u16()?;
+    if version != FORMAT_VERSION {
+        return Err(r.error(format!(
+            "format version {version} is not supported (this build reads version {FORMAT_VERSION})"
+        )));
+    }
+    Ok(())
+}
+
+fn read_array<const N: usize>(r: &mut Reader<'_>) -> Result<[u8; N]> {
+    let mut a = [0u8; N];
+    a.copy_from_slice(r.take(N)?);
+    Ok(a)
+}
+
+fn write_g2s(w: &mut Writer, ps: &[G2Affine]) {
+    w.u64(ps.len() as u64);
+    for p in ps {
+        w.g2(p);
+    }
+}
+
+/// Decodes one point and checks it, saying what is wrong in words: not a valid encoding, not on
+/// the curve, or not in the prime-order subgroup. (arkworks' own validation reports all of these
+/// as "invalid data".)
+fn decode_point<C: SWCurveConfig>(
+    bytes: &[u8],
+    compress: Compress,
+) -> std::result::Result<Affine<C>, &'static str> {
+    let p = Affine::<C>::deserialize_with_mode(bytes, compress, Validate::No).map_err(|_| {
+        "not a point encoding (a coordinate is not reduced, the flag bits are invalid, or no \
+         curve point has this x-coordinate)"
+    })?;
+    if !p.is_on_curve() {
+        return Err("not on the curve");
+    }
+    if !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err("not in the prime-order subgroup");
+    }
+    Ok(p)
+}
+
+/// A compressed point, validated, whose encoding must be exactly the canonical one: arkworks
+/// accepts, for instance, any x-coordinate bits alongside the infinity flag; refusing those makes
+/// every encoding unique.
+fn read_point<C: SWCurveConfig>(
+    r: &mut Reader<'_>,
+    what: &'static str,
+    kind: &str,
+) -> Result<Affine<C>> {
+    let at = r.position();
+    let size = Affine::<C>::identity().compressed_size();
+    let bytes = r.take(size)?;
+    let p = decode_point::<C>(bytes, Compress::Yes)
+        .map_err(|why| Error::malformed(what, format!("invalid {kind} at byte {at}: {why}")))?;
+    let mut again = Vec::with_capacity(size);
+    p.serialize_compressed(&mut again)
+        .expect("serializing into a Vec is infallible");
+    if again != bytes {
+        return Err(Error::malformed(
+            what,
+            format!("invalid {kind} at byte {at}: not the canonical encoding of the point"),
+        ));
+    }
+    Ok(p)
+}
+
+fn read_g1(r: &mut Reader<'_>, what: &'static str) -> Result<G1Affine> {
+    read_point(r, what, "G1 point")
+}
+
+fn read_g2(r: &mut Reader<'_>, what: &'static str) -> Result<G2Affine> {
+    read_point(r, what, "G2 point")
+}
+
+fn read_g1s(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<G1Affine>> {
+    let n = r.count(G1_COMPRESSED)?;
+    (0..n).map(|_| read_g1(r, what)).collect()
+}
+
+fn read_g2s(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<G2Affine>> {
+    let n = r.count(G2_COMPRESSED)?;
+    (0..n).map(|_| read_g2(r, what)).collect()
+}
+
+/// A scalar; the 32 bytes must be the canonical (fully reduced) little-endian encoding.
+fn read_fr(r: &mut Reader<'_>, what: &'static str) -> Result<Fr> {
+    let at = r.position();
+    let bytes = r.take(FR_BYTES)?;
+    Fr::deserialize_compressed(bytes).map_err(|_| {
+        Error::malformed(
+            what,
+            format!(
+                "invalid scalar at byte {at}: not a canonical field element \
+                 (the value must be less than the group order r)"
+            ),
+        )
+    })
+}
+
+fn read_frs(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<Fr>> {
+    let n = r.count(FR_BYTES)?;
+    (0..n).map(|_| read_fr(r, what)).collect()
+}
+
+fn read_tensors(r: &mut Reader<'_>) -> Result<Vec<Tensor>> {
+    // Each tensor takes at least 16 bytes (rank and data length).
+    let n = r.count(16)?;
+    (0..n).map(|_| Tensor::read(r)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+    use ark_ff::Field;
+
+    fn g1_bytes(p: &G1Affine, compress: Compress) -> Vec<u8> {
+        let mut b = Vec::new();
+        p.serialize_with_mode(&mut b, compress).unwrap();
+        b
+    }
+
+    #[test]
+    fn decode_point_says_what_is_wrong() {
+        let g = (ark_bn254::G1Projective::generator() * Fr::from(5u64)).into_affine();
+        // Valid, both encodings.
+        for c in [Compress::Yes, Compress::No] {
+            assert_eq!(
+                decode_point::<ark_bn254::g1::Config>(&g1_bytes(&g, c), c),
+                Ok(g)
+            );
+        }
+        // Uncompressed with y moved: off the curve.
+        let mut b = g1_bytes(&g, Compress::No);
+        b[32] ^= 1;
+        assert_eq!(
+            decode_point::<ark_bn254::g1::Config>(&b, Compress::No),
+            Err("not on the curve")
+        );
+        // Compressed x with no point, and a coordinate ≥ p.
+        let mut x = ark_bn254::Fq::from(1u64);
+        while (x * x * x + ark_bn254::Fq::from(3u64)).sqrt().is_some() {
+            x += ark_bn254::Fq::ONE;
+        }
+        let mut b = Vec::new();
+        x.serialize_compressed(&mut b).unwrap();
+        assert!(decode_point::<ark_bn254::g1::Config>(&b, Compress::Yes)
+            .unwrap_err()
+            .starts_with("not a point encoding"));
+        assert!(
+            decode_point::<ark_bn254::g1::Config>(&[0x3f; 32], Compress::Yes)
+                .unwrap_err()
+                .starts_with("not a point encoding")
+        );
+        // The identity decodes; with stray x bits it decodes too, which read_point refuses.
+        let zero = g1_bytes(&G1Affine::zero(), Compress::Yes);
+        assert!(decode_point::<ark_bn254::g1::Config>(&zero, Compress::Yes)
+            .unwrap()
+            .is_zero());
+        let mut stray = zero.clone();
+        stray[0] = 1;
+        assert!(decode_point::<ark_bn254::g1::Config>(&stray, Compress::Yes)
+            .unwrap()
+            .is_zero());
+        let mut r = Reader::new(&stray, "test");
+        let err = read_g1(&mut r, "test").unwrap_err().to_string();
+        assert!(err.contains("not the canonical encoding"), "{err}");
+        let mut r = Reader::new(&zero, "test");
+        assert!(read_g1(&mut r, "test").unwrap().is_zero());
+    }
+
+    #[test]
+    fn tensor_lengths_are_overflow_checked() {
+        assert_eq!(Tensor::shape_len(&[]), Some(1));
+        assert_eq!(Tensor::shape_len(&[3, 0, 7]), Some(0));
+        assert_eq!(Tensor::shape_len(&[1 << 32, 1 << 31]), Some(1 << 63));
+        assert_eq!(Tensor::shape_len(&[1 << 32, 1 << 32]), None);
+        assert_eq!(Tensor::shape_len(&[0, 1 << 32, 1 << 32]), Some(0));
+        assert_eq!(Tensor::shape_len(&[1 << 32, 1 << 32, 0]), Some(0));
+    }
+}

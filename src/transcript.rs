@@ -157,7 +157,8 @@ mod tests {
             t
         };
         let reference = base().challenge_scalar(b"c");
-        let variants: Vec<Box<dyn Fn(&mut Transcript)>> = vec![
+        type Step = Box<dyn Fn(&mut Transcript)>;
+        let variants: Vec<Step> = vec![
             Box::new(|t| t.append_scalar(b"x", &Fr::from(1u64))),
             Box::new(|t| t.append_u64(b"x", 1)),
             Box::new(|t| t.append_bytes(b"x", &[1])),

@@ -52,8 +52,8 @@ pub fn commit_poly(srs: &Srs, poly: &DensePolynomial<Fr>) -> Result<Commitment> 
 }
 
 /// Hiding commitment to `values`: the polynomial `f(X) + r(X)·(X^n − 1)` with a random r of
-/// `hiding_bound` coefficients, so up to `hiding_bound` openings outside the domain reveal
-/// nothing about the values. Returns the commitment and the masked polynomial for opening.
+/// `hiding_bound` coefficients, so the commitment and up to `hiding_bound − 1` openings outside
+/// the domain reveal nothing about the values (use one more coefficient than openings). Returns the commitment and the masked polynomial for opening.
 ///
 /// The commitment is `Σ v_i [L_i(τ)]₁ + Σ_j r_j ([τ^(n+j)]₁ − [τ^j]₁)` (small-scalar MSM for the
 /// values, a short MSM for the mask).

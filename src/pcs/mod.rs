@@ -13,8 +13,9 @@
 //!
 //! **Hiding.** For zero knowledge a committed vector is masked by a random multiple of the
 //! vanishing polynomial `Z_H(X) = X^n − 1`: `f'(X) = f(X) + r(X)·Z_H(X)` with `deg r < b`. `f'`
-//! agrees with f on H (so every relation checked on H still holds), and any b evaluations of f'
-//! outside H are uniformly random, independent of the values. Its commitment adds
+//! agrees with f on H (so every relation checked on H still holds), and the commitment together
+//! with any b − 1 evaluations of f' outside H is uniformly random, independent of the values: a
+//! polynomial opened at b' points is masked with b' + 1 coefficients. Its commitment adds
 //! `Σ_j r_j ([τ^(n+j)]₁ − [τ^j]₁)`: no hiding generator is needed (so none can be a power of τ).
 //!
 //! **Opening** at a point z: the prover sends `y = f(z)` and `π = [q(τ)]₁` with

@@ -51,6 +51,13 @@ pub fn msm_field(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
 
 /// Single-threaded small-scalar MSM (see the module docs).
 pub fn msm_small_serial(bases: &[G1Affine], scalars: &[i64]) -> G1Projective {
+    if bases.len().min(scalars.len()) > MAX_SERIAL_POINTS {
+        return bases
+            .chunks(MAX_SERIAL_POINTS)
+            .zip(scalars.chunks(MAX_SERIAL_POINTS))
+            .map(|(b, s)| msm_small_serial(b, s))
+            .sum();
+    }
     let max_mag = scalars.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
     if max_mag == 0 {
         return G1Projective::zero();
@@ -154,9 +161,19 @@ fn recode(scalars: &[i64], c: u32, w: usize) -> Vec<i32> {
     digits
 }
 
+/// Up to this many buckets the points are scattered into bucket order directly.
+const SCATTER_MAX_BUCKETS: usize = 1 << 10;
+
+/// Sign flag of a sorted index (the serial MSM handles fewer than 2^31 points at a time).
+const SIGN_BIT: u32 = 1 << 31;
+
+/// Most points one serial MSM call sorts at once (indices must leave the sign bit free).
+const MAX_SERIAL_POINTS: usize = 1 << 30;
+
 #[derive(Default)]
 struct Scratch {
     counts: Vec<u32>,
+    order: Vec<u32>,
     starts: Vec<u32>,
     lens: Vec<u32>,
     points: Vec<G1Affine>,
@@ -166,8 +183,9 @@ struct Scratch {
 
 /// `Σ_i digits[i] · bases[i]` for digits of at most `c` bits in magnitude.
 fn window_sum(bases: &[G1Affine], digits: &[i32], c: u32, s: &mut Scratch) -> G1Projective {
-    let buckets = (1usize << (c - 1)) + 1; // index = |digit|, 0 unused
-                                           // Counting sort of the points by bucket, signs applied.
+    // Bucket index = |digit|; index 0 is unused.
+    let buckets = (1usize << (c - 1)) + 1;
+    // Counting sort of the points by bucket, signs applied.
     s.counts.clear();
     s.counts.resize(buckets, 0);
     for (b, &d) in bases.iter().zip(digits) {
@@ -186,12 +204,32 @@ fn window_sum(bases: &[G1Affine], digits: &[i32], c: u32, s: &mut Scratch) -> G1
     s.points.resize(total as usize, G1Affine::identity());
     s.lens.clear();
     s.lens.resize(buckets, 0);
-    for (b, &d) in bases.iter().zip(digits) {
-        if d != 0 && !b.is_zero() {
-            let k = d.unsigned_abs() as usize;
-            let pos = (s.starts[k] + s.lens[k]) as usize;
-            s.points[pos] = if d < 0 { -*b } else { *b };
-            s.lens[k] += 1;
+    if buckets <= SCATTER_MAX_BUCKETS {
+        // Few buckets: few write streams, so scattering the points directly is cache friendly.
+        for (b, &d) in bases.iter().zip(digits) {
+            if d != 0 && !b.is_zero() {
+                let k = d.unsigned_abs() as usize;
+                let pos = (s.starts[k] + s.lens[k]) as usize;
+                s.points[pos] = if d < 0 { -*b } else { *b };
+                s.lens[k] += 1;
+            }
+        }
+    } else {
+        // Many buckets: scatter 4-byte indices (sign in the top bit), then gather the points in
+        // bucket order, so the random accesses are reads rather than read-for-ownership writes.
+        s.order.clear();
+        s.order.resize(total as usize, 0);
+        for (i, (b, &d)) in bases.iter().zip(digits).enumerate() {
+            if d != 0 && !b.is_zero() {
+                let k = d.unsigned_abs() as usize;
+                let pos = (s.starts[k] + s.lens[k]) as usize;
+                s.order[pos] = i as u32 | if d < 0 { SIGN_BIT } else { 0 };
+                s.lens[k] += 1;
+            }
+        }
+        for (dst, &o) in s.points.iter_mut().zip(&s.order) {
+            let b = &bases[(o & !SIGN_BIT) as usize];
+            *dst = if o & SIGN_BIT != 0 { -*b } else { *b };
         }
     }
     // Rounds of pairwise additions inside every bucket until each holds at most one point.
@@ -292,21 +330,30 @@ fn add_with_inverse(p: &G1Affine, q: &G1Affine, inv: &Fq) -> G1Affine {
     G1Affine::new_unchecked(x3, y3)
 }
 
-/// Montgomery's trick: replaces every (non-zero) element by its inverse with one inversion.
+/// Independent product chains in the batch inversion: a field multiplication's latency is several
+/// times its throughput, so interleaved chains keep the multiplier busy.
+const CHAINS: usize = 4;
+
+/// Montgomery's trick: replaces every (non-zero) element by its inverse, with one inversion per
+/// interleaved chain.
 fn batch_invert(v: &mut [Fq], prefix: &mut Vec<Fq>) {
     prefix.clear();
-    let mut acc = Fq::ONE;
-    for x in v.iter() {
-        prefix.push(acc);
-        acc *= x;
+    prefix.reserve(v.len());
+    let mut acc = [Fq::ONE; CHAINS];
+    for (i, x) in v.iter().enumerate() {
+        let a = &mut acc[i % CHAINS];
+        prefix.push(*a);
+        *a *= x;
     }
-    let mut inv = acc
-        .inverse()
-        .expect("denominators are non-zero by construction");
-    for (x, before) in v.iter_mut().zip(prefix.iter()).rev() {
-        let next = inv * *x;
-        *x = inv * before;
-        inv = next;
+    let mut inv = acc.map(|a| {
+        a.inverse()
+            .expect("denominators are non-zero by construction")
+    });
+    for (i, (x, before)) in v.iter_mut().zip(prefix.iter()).enumerate().rev() {
+        let chain = &mut inv[i % CHAINS];
+        let next = *chain * *x;
+        *x = *chain * before;
+        *chain = next;
     }
 }
 
@@ -318,6 +365,7 @@ pub fn to_affine(p: G1Projective) -> G1Affine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_ec::PrimeGroup;
     use ark_std::UniformRand;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;

@@ -19,6 +19,7 @@
 
 pub mod ptau;
 pub mod store;
+mod subgroup;
 
 use crate::error::{Error, Result};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
