@@ -3,11 +3,13 @@
 //!
 //! A [`Reader`] never allocates more than the bytes that remain in its input can justify: every
 //! length prefix is checked against the remaining input before a vector is reserved, so a corrupt
-//! or hostile file cannot make a reader allocate gigabytes or panic. Points are read through
-//! arkworks with validation on (on the curve, in the prime-order subgroup).
+//! or hostile file cannot make a reader allocate gigabytes or panic. Points are validated (on the
+//! curve, in the prime-order subgroup) and, like scalars, must be in their one canonical
+//! encoding, so two different byte strings never decode to the same value.
 
 use crate::error::{Error, Result};
 use ark_bn254::{Fr, G1Affine, G2Affine};
+use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 
 /// Serialized sizes of the elements our formats carry.
@@ -95,6 +97,14 @@ impl Writer {
         self.u64(ps.len() as u64);
         for p in ps {
             self.g1(p);
+        }
+    }
+
+    /// A u64 count followed by compressed G2 points.
+    pub fn g2s(&mut self, ps: &[G2Affine]) {
+        self.u64(ps.len() as u64);
+        for p in ps {
+            self.g2(p);
         }
     }
 
@@ -203,38 +213,63 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
-    /// An arkworks value of `size` serialized bytes, validated.
-    pub fn ark<T: CanonicalDeserialize>(
-        &mut self,
-        size: usize,
-        compress: Compress,
-        kind: &str,
-    ) -> Result<T> {
+    /// A compressed point, validated (on the curve, in the prime-order subgroup) and required to
+    /// be exactly the canonical encoding: arkworks accepts, for instance, stray x-coordinate bits
+    /// beside the infinity flag; refusing those makes every encoding unique.
+    fn point<C: SWCurveConfig>(&mut self, kind: &str) -> Result<Affine<C>> {
         let at = self.pos;
+        let size = Affine::<C>::identity().compressed_size();
         let bytes = self.take(size)?;
-        T::deserialize_with_mode(bytes, compress, Validate::Yes)
-            .map_err(|e| Error::malformed(self.what, format!("invalid {kind} at byte {at}: {e}")))
+        let p = decode_point::<C>(bytes).map_err(|why| {
+            Error::malformed(self.what, format!("invalid {kind} at byte {at}: {why}"))
+        })?;
+        let mut again = Vec::with_capacity(size);
+        p.serialize_compressed(&mut again)
+            .expect("serializing into a Vec is infallible");
+        if again != bytes {
+            return Err(Error::malformed(
+                self.what,
+                format!("invalid {kind} at byte {at}: not the canonical encoding of the point"),
+            ));
+        }
+        Ok(p)
     }
 
-    /// A canonical scalar (values ≥ r are refused).
+    /// A canonical scalar: the 32 bytes must be the fully reduced little-endian encoding.
     pub fn fr(&mut self) -> Result<Fr> {
-        self.ark(FR_BYTES, Compress::Yes, "scalar")
+        let at = self.pos;
+        let bytes = self.take(FR_BYTES)?;
+        Fr::deserialize_compressed(bytes).map_err(|_| {
+            Error::malformed(
+                self.what,
+                format!(
+                    "invalid scalar at byte {at}: not a canonical field element \
+                     (the value must be less than the group order r)"
+                ),
+            )
+        })
     }
 
-    /// A compressed G1 point, checked on the curve and in the subgroup.
+    /// A compressed G1 point, canonical, checked on the curve and in the subgroup.
     pub fn g1(&mut self) -> Result<G1Affine> {
-        self.ark(G1_COMPRESSED, Compress::Yes, "G1 point")
+        self.point("G1 point")
     }
 
-    /// A compressed G2 point, checked on the curve and in the subgroup.
+    /// A compressed G2 point, canonical, checked on the curve and in the subgroup.
     pub fn g2(&mut self) -> Result<G2Affine> {
-        self.ark(G2_COMPRESSED, Compress::Yes, "G2 point")
+        self.point("G2 point")
     }
 
     /// A u64 count followed by compressed G1 points.
     pub fn g1s(&mut self) -> Result<Vec<G1Affine>> {
         let n = self.count(G1_COMPRESSED)?;
         (0..n).map(|_| self.g1()).collect()
+    }
+
+    /// A u64 count followed by compressed G2 points.
+    pub fn g2s(&mut self) -> Result<Vec<G2Affine>> {
+        let n = self.count(G2_COMPRESSED)?;
+        (0..n).map(|_| self.g2()).collect()
     }
 
     /// A u64 count followed by scalars.
@@ -250,6 +285,24 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+}
+
+/// Decodes one compressed point and checks it, saying what is wrong in words: not a valid
+/// encoding, not on the curve, or not in the prime-order subgroup (arkworks' own validation
+/// reports all of these as "invalid data").
+fn decode_point<C: SWCurveConfig>(bytes: &[u8]) -> std::result::Result<Affine<C>, &'static str> {
+    let p =
+        Affine::<C>::deserialize_with_mode(bytes, Compress::Yes, Validate::No).map_err(|_| {
+            "not a point encoding (a coordinate is not reduced, the flag bits are invalid, or no \
+         curve point has this x-coordinate)"
+        })?;
+    if !p.is_on_curve() {
+        return Err("not on the curve");
+    }
+    if !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err("not in the prime-order subgroup");
+    }
+    Ok(p)
 }
 
 #[cfg(test)]
@@ -283,6 +336,44 @@ mod tests {
         let bytes = w.into_bytes();
         let err = Reader::new(&bytes, "test").g1s().unwrap_err();
         assert!(err.to_string().contains("cannot fit"), "{err}");
+    }
+
+    #[test]
+    fn invalid_points_are_named_and_non_canonical_encodings_refused() {
+        use ark_bn254::Fq;
+        use ark_ff::Field;
+        // An x-coordinate with no point on the curve.
+        let mut x = Fq::from(1u64);
+        while (x * x * x + Fq::from(3u64)).sqrt().is_some() {
+            x += Fq::ONE;
+        }
+        let mut b = Vec::new();
+        x.serialize_compressed(&mut b).unwrap();
+        let err = Reader::new(&b, "test").g1().unwrap_err().to_string();
+        assert!(err.contains("not a point encoding"), "{err}");
+        // A coordinate ≥ p.
+        let err = Reader::new(&[0x3f; 32], "test")
+            .g1()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a point encoding"), "{err}");
+        // The identity, and the identity with stray x bits (which arkworks alone accepts).
+        let mut w = Writer::new();
+        w.g1(&G1Affine::zero());
+        let zero = w.into_bytes();
+        assert!(Reader::new(&zero, "test").g1().unwrap().is_zero());
+        let mut stray = zero.clone();
+        stray[0] = 1;
+        let err = Reader::new(&stray, "test").g1().unwrap_err().to_string();
+        assert!(err.contains("not the canonical encoding"), "{err}");
+        // G2 and G1 round trips through the strict reader.
+        let mut w = Writer::new();
+        w.g2s(&[G2Affine::generator(), G2Affine::zero()]);
+        let bytes = w.into_bytes();
+        assert_eq!(
+            Reader::new(&bytes, "test").g2s().unwrap(),
+            vec![G2Affine::generator(), G2Affine::zero()]
+        );
     }
 
     #[test]

@@ -51,12 +51,10 @@
 //! `vec<i64>` of the data in row-major order, whose length must equal the product of the
 //! dimensions (the empty product, rank 0, is 1).
 
-use crate::codec::{Reader, Writer, FR_BYTES, G1_COMPRESSED, G2_COMPRESSED};
+use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use crate::pcs::VerifierKey;
 use ark_bn254::{Fr, G1Affine, G2Affine};
-use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
-use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
 use blake2::{Blake2b512, Digest};
 use std::path::Path;
 
@@ -99,7 +97,7 @@ impl VerifyingKey {
         w.g1(&self.pcs.g);
         w.g2(&self.pcs.h);
         w.g2(&self.pcs.tau_h);
-        write_g2s(&mut w, &self.g2_extra);
+        w.g2s(&self.g2_extra);
         w.blob(&self.architecture);
         w.g1s(&self.constant_commitments);
         w.into_bytes()
@@ -112,13 +110,13 @@ impl VerifyingKey {
         let vk = VerifyingKey {
             srs_digest: read_array(&mut r)?,
             pcs: VerifierKey {
-                g: read_g1(&mut r, VK_WHAT)?,
-                h: read_g2(&mut r, VK_WHAT)?,
-                tau_h: read_g2(&mut r, VK_WHAT)?,
+                g: r.g1()?,
+                h: r.g2()?,
+                tau_h: r.g2()?,
             },
-            g2_extra: read_g2s(&mut r, VK_WHAT)?,
+            g2_extra: r.g2s()?,
             architecture: r.blob()?.to_vec(),
-            constant_commitments: read_g1s(&mut r, VK_WHAT)?,
+            constant_commitments: r.g1s()?,
         };
         r.finish()?;
         Ok(vk)
@@ -276,7 +274,7 @@ impl ProofFile {
             }
         }
         w.g1s(&self.g1);
-        write_g2s(&mut w, &self.g2);
+        w.g2s(&self.g2);
         w.frs(&self.scalars);
         w.into_bytes()
     }
@@ -319,9 +317,9 @@ impl ProofFile {
         };
         let inputs = read_tensors(&mut r)?;
         let outputs = read_tensors(&mut r)?;
-        let g1 = read_g1s(&mut r, PROOF_WHAT)?;
-        let g2 = read_g2s(&mut r, PROOF_WHAT)?;
-        let scalars = read_frs(&mut r, PROOF_WHAT)?;
+        let g1 = r.g1s()?;
+        let g2 = r.g2s()?;
+        let scalars = r.frs()?;
         r.finish()?;
         Ok(ProofFile {
             vk_digest,
@@ -368,96 +366,6 @@ fn read_array<const N: usize>(r: &mut Reader<'_>) -> Result<[u8; N]> {
     Ok(a)
 }
 
-fn write_g2s(w: &mut Writer, ps: &[G2Affine]) {
-    w.u64(ps.len() as u64);
-    for p in ps {
-        w.g2(p);
-    }
-}
-
-/// Decodes one point and checks it, saying what is wrong in words: not a valid encoding, not on
-/// the curve, or not in the prime-order subgroup. (arkworks' own validation reports all of these
-/// as "invalid data".)
-fn decode_point<C: SWCurveConfig>(
-    bytes: &[u8],
-    compress: Compress,
-) -> std::result::Result<Affine<C>, &'static str> {
-    let p = Affine::<C>::deserialize_with_mode(bytes, compress, Validate::No).map_err(|_| {
-        "not a point encoding (a coordinate is not reduced, the flag bits are invalid, or no \
-         curve point has this x-coordinate)"
-    })?;
-    if !p.is_on_curve() {
-        return Err("not on the curve");
-    }
-    if !p.is_in_correct_subgroup_assuming_on_curve() {
-        return Err("not in the prime-order subgroup");
-    }
-    Ok(p)
-}
-
-/// A compressed point, validated, whose encoding must be exactly the canonical one: arkworks
-/// accepts, for instance, any x-coordinate bits alongside the infinity flag; refusing those makes
-/// every encoding unique.
-fn read_point<C: SWCurveConfig>(
-    r: &mut Reader<'_>,
-    what: &'static str,
-    kind: &str,
-) -> Result<Affine<C>> {
-    let at = r.position();
-    let size = Affine::<C>::identity().compressed_size();
-    let bytes = r.take(size)?;
-    let p = decode_point::<C>(bytes, Compress::Yes)
-        .map_err(|why| Error::malformed(what, format!("invalid {kind} at byte {at}: {why}")))?;
-    let mut again = Vec::with_capacity(size);
-    p.serialize_compressed(&mut again)
-        .expect("serializing into a Vec is infallible");
-    if again != bytes {
-        return Err(Error::malformed(
-            what,
-            format!("invalid {kind} at byte {at}: not the canonical encoding of the point"),
-        ));
-    }
-    Ok(p)
-}
-
-fn read_g1(r: &mut Reader<'_>, what: &'static str) -> Result<G1Affine> {
-    read_point(r, what, "G1 point")
-}
-
-fn read_g2(r: &mut Reader<'_>, what: &'static str) -> Result<G2Affine> {
-    read_point(r, what, "G2 point")
-}
-
-fn read_g1s(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<G1Affine>> {
-    let n = r.count(G1_COMPRESSED)?;
-    (0..n).map(|_| read_g1(r, what)).collect()
-}
-
-fn read_g2s(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<G2Affine>> {
-    let n = r.count(G2_COMPRESSED)?;
-    (0..n).map(|_| read_g2(r, what)).collect()
-}
-
-/// A scalar; the 32 bytes must be the canonical (fully reduced) little-endian encoding.
-fn read_fr(r: &mut Reader<'_>, what: &'static str) -> Result<Fr> {
-    let at = r.position();
-    let bytes = r.take(FR_BYTES)?;
-    Fr::deserialize_compressed(bytes).map_err(|_| {
-        Error::malformed(
-            what,
-            format!(
-                "invalid scalar at byte {at}: not a canonical field element \
-                 (the value must be less than the group order r)"
-            ),
-        )
-    })
-}
-
-fn read_frs(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<Fr>> {
-    let n = r.count(FR_BYTES)?;
-    (0..n).map(|_| read_fr(r, what)).collect()
-}
-
 fn read_tensors(r: &mut Reader<'_>) -> Result<Vec<Tensor>> {
     // Each tensor takes at least 16 bytes (rank and data length).
     let n = r.count(16)?;
@@ -467,63 +375,6 @@ fn read_tensors(r: &mut Reader<'_>) -> Result<Vec<Tensor>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
-    use ark_ff::Field;
-
-    fn g1_bytes(p: &G1Affine, compress: Compress) -> Vec<u8> {
-        let mut b = Vec::new();
-        p.serialize_with_mode(&mut b, compress).unwrap();
-        b
-    }
-
-    #[test]
-    fn decode_point_says_what_is_wrong() {
-        let g = (ark_bn254::G1Projective::generator() * Fr::from(5u64)).into_affine();
-        // Valid, both encodings.
-        for c in [Compress::Yes, Compress::No] {
-            assert_eq!(
-                decode_point::<ark_bn254::g1::Config>(&g1_bytes(&g, c), c),
-                Ok(g)
-            );
-        }
-        // Uncompressed with y moved: off the curve.
-        let mut b = g1_bytes(&g, Compress::No);
-        b[32] ^= 1;
-        assert_eq!(
-            decode_point::<ark_bn254::g1::Config>(&b, Compress::No),
-            Err("not on the curve")
-        );
-        // Compressed x with no point, and a coordinate ≥ p.
-        let mut x = ark_bn254::Fq::from(1u64);
-        while (x * x * x + ark_bn254::Fq::from(3u64)).sqrt().is_some() {
-            x += ark_bn254::Fq::ONE;
-        }
-        let mut b = Vec::new();
-        x.serialize_compressed(&mut b).unwrap();
-        assert!(decode_point::<ark_bn254::g1::Config>(&b, Compress::Yes)
-            .unwrap_err()
-            .starts_with("not a point encoding"));
-        assert!(
-            decode_point::<ark_bn254::g1::Config>(&[0x3f; 32], Compress::Yes)
-                .unwrap_err()
-                .starts_with("not a point encoding")
-        );
-        // The identity decodes; with stray x bits it decodes too, which read_point refuses.
-        let zero = g1_bytes(&G1Affine::zero(), Compress::Yes);
-        assert!(decode_point::<ark_bn254::g1::Config>(&zero, Compress::Yes)
-            .unwrap()
-            .is_zero());
-        let mut stray = zero.clone();
-        stray[0] = 1;
-        assert!(decode_point::<ark_bn254::g1::Config>(&stray, Compress::Yes)
-            .unwrap()
-            .is_zero());
-        let mut r = Reader::new(&stray, "test");
-        let err = read_g1(&mut r, "test").unwrap_err().to_string();
-        assert!(err.contains("not the canonical encoding"), "{err}");
-        let mut r = Reader::new(&zero, "test");
-        assert!(read_g1(&mut r, "test").unwrap().is_zero());
-    }
 
     #[test]
     fn tensor_lengths_are_overflow_checked() {
