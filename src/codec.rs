@@ -8,6 +8,7 @@
 //! encoding, so two different byte strings never decode to the same value.
 
 use crate::error::{Error, Result};
+use crate::srs::subgroup::first_outside_g2;
 use ark_bn254::{Fr, G1Affine, G2Affine};
 use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
@@ -216,11 +217,11 @@ impl<'a> Reader<'a> {
     /// A compressed point, validated (on the curve, in the prime-order subgroup) and required to
     /// be exactly the canonical encoding: arkworks accepts, for instance, stray x-coordinate bits
     /// beside the infinity flag; refusing those makes every encoding unique.
-    fn point<C: SWCurveConfig>(&mut self, kind: &str) -> Result<Affine<C>> {
+    fn point<C: SWCurveConfig>(&mut self, kind: &str, subgroup: bool) -> Result<Affine<C>> {
         let at = self.pos;
         let size = Affine::<C>::identity().compressed_size();
         let bytes = self.take(size)?;
-        let p = decode_point::<C>(bytes).map_err(|why| {
+        let p = decode_point::<C>(bytes, subgroup).map_err(|why| {
             Error::malformed(self.what, format!("invalid {kind} at byte {at}: {why}"))
         })?;
         let mut again = Vec::with_capacity(size);
@@ -252,12 +253,12 @@ impl<'a> Reader<'a> {
 
     /// A compressed G1 point, canonical, checked on the curve and in the subgroup.
     pub fn g1(&mut self) -> Result<G1Affine> {
-        self.point("G1 point")
+        self.point("G1 point", true)
     }
 
     /// A compressed G2 point, canonical, checked on the curve and in the subgroup.
     pub fn g2(&mut self) -> Result<G2Affine> {
-        self.point("G2 point")
+        self.point("G2 point", true)
     }
 
     /// A u64 count followed by compressed G1 points.
@@ -267,9 +268,28 @@ impl<'a> Reader<'a> {
     }
 
     /// A u64 count followed by compressed G2 points.
+    ///
+    /// Long lists are checked for subgroup membership in one batched randomized test (an exact
+    /// check costs ~190 µs a point, which a hostile file could multiply by millions).
     pub fn g2s(&mut self) -> Result<Vec<G2Affine>> {
         let n = self.count(G2_COMPRESSED)?;
-        (0..n).map(|_| self.g2()).collect()
+        if n <= EXACT_G2_CHECKS {
+            return (0..n).map(|_| self.g2()).collect();
+        }
+        let at = self.pos;
+        let points = (0..n)
+            .map(|_| self.point("G2 point", false))
+            .collect::<Result<Vec<G2Affine>>>()?;
+        match first_outside_g2(&points) {
+            None => Ok(points),
+            Some(i) => Err(Error::malformed(
+                self.what,
+                format!(
+                    "invalid G2 point at byte {}: not in the prime-order subgroup",
+                    at + i * G2_COMPRESSED
+                ),
+            )),
+        }
     }
 
     /// A u64 count followed by scalars.
@@ -290,7 +310,10 @@ impl<'a> Reader<'a> {
 /// Decodes one compressed point and checks it, saying what is wrong in words: not a valid
 /// encoding, not on the curve, or not in the prime-order subgroup (arkworks' own validation
 /// reports all of these as "invalid data").
-fn decode_point<C: SWCurveConfig>(bytes: &[u8]) -> std::result::Result<Affine<C>, &'static str> {
+fn decode_point<C: SWCurveConfig>(
+    bytes: &[u8],
+    subgroup: bool,
+) -> std::result::Result<Affine<C>, &'static str> {
     let p =
         Affine::<C>::deserialize_with_mode(bytes, Compress::Yes, Validate::No).map_err(|_| {
             "not a point encoding (a coordinate is not reduced, the flag bits are invalid, or no \
@@ -299,11 +322,14 @@ fn decode_point<C: SWCurveConfig>(bytes: &[u8]) -> std::result::Result<Affine<C>
     if !p.is_on_curve() {
         return Err("not on the curve");
     }
-    if !p.is_in_correct_subgroup_assuming_on_curve() {
+    if subgroup && !p.is_in_correct_subgroup_assuming_on_curve() {
         return Err("not in the prime-order subgroup");
     }
     Ok(p)
 }
+
+/// Up to this many G2 points in a list are checked one by one.
+const EXACT_G2_CHECKS: usize = 32;
 
 #[cfg(test)]
 mod tests {
@@ -373,6 +399,28 @@ mod tests {
         assert_eq!(
             Reader::new(&bytes, "test").g2s().unwrap(),
             vec![G2Affine::generator(), G2Affine::zero()]
+        );
+    }
+
+    #[test]
+    fn long_g2_lists_are_subgroup_checked_in_a_batch() {
+        let good: Vec<G2Affine> = (1..=40u64)
+            .map(|k| (G2Affine::generator() * Fr::from(k)).into())
+            .collect();
+        let mut w = Writer::new();
+        w.g2s(&good);
+        let bytes = w.into_bytes();
+        assert_eq!(Reader::new(&bytes, "test").g2s().unwrap(), good);
+        let mut bad = good.clone();
+        bad[33] = crate::srs::subgroup::tests::off_subgroup_g2();
+        let mut w = Writer::new();
+        w.g2s(&bad);
+        let bytes = w.into_bytes();
+        let err = Reader::new(&bytes, "test").g2s().unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("at byte {}", 8 + 33 * G2_COMPRESSED))
+                && err.contains("not in the prime-order subgroup"),
+            "{err}"
         );
     }
 

@@ -119,6 +119,7 @@ impl VerifyingKey {
             constant_commitments: r.g1s()?,
         };
         r.finish()?;
+        check_srs_part(&vk.pcs)?;
         Ok(vk)
     }
 
@@ -140,6 +141,26 @@ impl VerifyingKey {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         Self::from_bytes(&bytes)
     }
+}
+
+/// The SRS part of a key must be usable: `[1]₁`, `[1]₂` the standard generators and
+/// `[τ]₂ ∉ {0, [1]₂}`. With `h = 0` or `τh = 0` every pairing product would be 1 and every proof
+/// would verify, so a key embedded in a proof could otherwise disable all checks.
+fn check_srs_part(pcs: &VerifierKey) -> Result<()> {
+    use ark_ec::AffineRepr;
+    if pcs.g != G1Affine::generator() || pcs.h != G2Affine::generator() {
+        return Err(Error::malformed(
+            VK_WHAT,
+            "the SRS generators are not the standard BN254 generators",
+        ));
+    }
+    if pcs.tau_h.is_zero() || pcs.tau_h == pcs.h {
+        return Err(Error::malformed(
+            VK_WHAT,
+            "[τ]₂ is the identity or the generator (τ ∈ {0, 1}): not a usable SRS",
+        ));
+    }
+    Ok(())
 }
 
 fn digest_of_encoding(encoding: &[u8]) -> [u8; 32] {

@@ -39,7 +39,9 @@ enum Tag {
 }
 
 /// A Fiat–Shamir transcript over BN254 (see the module docs for the encoding).
-#[derive(Clone)]
+///
+/// Deliberately not `Clone`: a cloned transcript would hand the same challenges to two
+/// instances.
 pub struct Transcript {
     state: Blake2b512,
 }

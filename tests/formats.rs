@@ -618,3 +618,23 @@ proptest! {
         let _ = store.find(0);
     }
 }
+
+#[test]
+fn verifying_key_with_a_degenerate_srs_part_is_refused() {
+    // h = 0 or τh = 0 would make every pairing product 1 (every proof valid).
+    type Mutation = Box<dyn Fn(&mut VerifyingKey)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        ("τ", Box::new(|vk| vk.pcs.tau_h = G2Affine::zero())),
+        ("τ", Box::new(|vk| vk.pcs.tau_h = vk.pcs.h)),
+        ("generators", Box::new(|vk| vk.pcs.h = g2(3))),
+        ("generators", Box::new(|vk| vk.pcs.g = g1(2))),
+    ];
+    for (needle, mutate) in cases {
+        let mut vk = sample_vk();
+        mutate(&mut vk);
+        let err = VerifyingKey::from_bytes(&vk.to_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(needle), "{err}");
+    }
+}

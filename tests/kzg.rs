@@ -37,8 +37,8 @@ fn value_commitment_interpolates_the_values() {
     for n in [1usize, 2, 3, 7, 8, 100, 256] {
         let values = random_values(n, 16, &mut r);
         let c = pcs::commit_values(srs, &values).unwrap();
-        let (c0, poly) = pcs::commit_values_hiding(srs, &values, 0, &mut r).unwrap();
-        assert_eq!(c, c0, "n={n}");
+        let poly = pcs::values_poly(&values).unwrap();
+        assert!(pcs::commit_values_hiding(srs, &values, 0, &mut r).is_err());
         assert_eq!(pcs::commit_poly(srs, &poly.poly).unwrap(), c);
         let field: Vec<Fr> = values.iter().map(|&v| Fr::from(v)).collect();
         assert_eq!(pcs::commit_field_values(srs, &field).unwrap(), c);
@@ -162,7 +162,7 @@ fn batch_fixture(seed: u64) -> BatchFixture {
         let values = random_values(n, 16, &mut r);
         let (c, p) = pcs::commit_values_hiding(srs, &values, 3, &mut r).unwrap();
         commitments.push(c);
-        polys.push(p.poly);
+        polys.push(p);
     }
     let (a, b, c) = (Fr::rand(&mut r), Fr::rand(&mut r), Fr::rand(&mut r));
     let queries = vec![
@@ -173,7 +173,7 @@ fn batch_fixture(seed: u64) -> BatchFixture {
         Query { poly: 2, point: c },
         Query { poly: 1, point: c },
     ];
-    let refs: Vec<&DensePolynomial<Fr>> = polys.iter().collect();
+    let refs: Vec<&pcs::CommittedPoly> = polys.iter().collect();
     let mut t = Transcript::new(b"kzg-test");
     let opening = pcs::batch_open(srs, &refs, &commitments, &queries, &mut t).unwrap();
     BatchFixture {
@@ -311,4 +311,42 @@ fn pairing_batch_errors_cannot_cancel() {
     batch.add_equation(&[(&[(a, one), (a, -one)], vk.h)]);
     assert!(batch.verify());
     assert!(PairingBatch::new().verify());
+}
+
+#[test]
+fn batch_open_refuses_to_open_a_masked_polynomial_too_often() {
+    let srs = srs();
+    let mut r = rng(10);
+    let values = random_values(8, 8, &mut r);
+    let (c, p) = pcs::commit_values_hiding(srs, &values, 2, &mut r).unwrap();
+    let open = |points: &[Fr]| {
+        let queries: Vec<Query> = points
+            .iter()
+            .map(|&z| Query { poly: 0, point: z })
+            .collect();
+        let mut t = Transcript::new(b"kzg-test");
+        pcs::batch_open(srs, &[&p], &[c], &queries, &mut t)
+    };
+    let (a, b) = (Fr::rand(&mut r), Fr::rand(&mut r));
+    assert!(open(&[a]).is_ok());
+    assert!(
+        open(&[a, a]).is_ok(),
+        "the same point twice reveals nothing more"
+    );
+    let err = open(&[a, b]).unwrap_err().to_string();
+    assert!(err.contains("masked with 2 coefficients"), "{err}");
+    // A point of the domain would reveal a value.
+    let w = Radix2EvaluationDomain::<Fr>::new(8).unwrap().element(5);
+    let err = open(&[w]).unwrap_err().to_string();
+    assert!(err.contains("point of its domain"), "{err}");
+    // An unmasked (public) polynomial may be opened anywhere.
+    let public = pcs::values_poly(&values).unwrap();
+    let cp = pcs::commit_values(srs, &values).unwrap();
+    let q = [
+        Query { poly: 0, point: a },
+        Query { poly: 0, point: b },
+        Query { poly: 0, point: w },
+    ];
+    let mut t = Transcript::new(b"kzg-test");
+    assert!(pcs::batch_open(srs, &[&public], &[cp], &q, &mut t).is_ok());
 }

@@ -240,9 +240,14 @@ fn trimmed_import_is_a_prefix() {
     assert_eq!(srs.lagrange_cached().len(), 5);
     assert_eq!(*srs.lagrange(4).unwrap(), *full().lagrange(4).unwrap());
 
-    let tiny = ptau::import_bytes(fixture(), Some(0)).unwrap();
-    assert_eq!(tiny.power(), 0);
-    assert_eq!(tiny.g1_powers(), &[G1Affine::generator()]);
+    // Power 0 would have no [τ]₂, which every opening check needs: refused with a message.
+    let err = ptau::import_bytes(fixture(), Some(0))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("power 0"), "{err}");
+    let tiny = ptau::import_bytes(fixture(), Some(1)).unwrap();
+    assert_eq!(tiny.power(), 1);
+    assert_eq!(tiny.g1_powers(), &full().g1_powers()[..3]);
 
     let bigger = ptau::import_bytes(fixture(), Some(20)).unwrap();
     assert_eq!(bigger.power(), 8);

@@ -10,10 +10,10 @@ use crate::srs::Srs;
 use crate::transcript::Transcript;
 use ark_bn254::{Fr, G1Affine};
 use ark_ec::CurveGroup;
-use ark_ff::{One, UniformRand, Zero};
+use ark_ff::{Field, One, UniformRand, Zero};
 use ark_poly::univariate::DensePolynomial;
 use ark_poly::{DenseUVPolynomial, EvaluationDomain, Polynomial, Radix2EvaluationDomain};
-use rand::RngCore;
+use rand::{CryptoRng, RngCore};
 
 /// log2 of the domain that holds `len` values: the next power of two (at least 1 point).
 pub fn domain_log(len: usize) -> u32 {
@@ -26,7 +26,8 @@ fn domain(log_n: u32) -> Result<Radix2EvaluationDomain<Fr>> {
 }
 
 /// Commitment to the polynomial taking `values` (zero-padded to a power of two) on the domain:
-/// `C = Σ v_i [L_i(τ)]₁`, by a small-scalar MSM. Not hiding: see [`commit_values_hiding`].
+/// `C = Σ v_i [L_i(τ)]₁`, by a small-scalar MSM. Not hiding (for public tensors, whose
+/// commitment the verifier can recompute): see [`commit_values_hiding`].
 pub fn commit_values(srs: &Srs, values: &[i64]) -> Result<Commitment> {
     let basis = srs.lagrange(domain_log(values.len()))?;
     Ok(Commitment(msm_small(&basis, values).into_affine()))
@@ -57,7 +58,7 @@ pub fn commit_poly(srs: &Srs, poly: &DensePolynomial<Fr>) -> Result<Commitment> 
 ///
 /// The commitment is `Σ v_i [L_i(τ)]₁ + Σ_j r_j ([τ^(n+j)]₁ − [τ^j]₁)` (small-scalar MSM for the
 /// values, a short MSM for the mask).
-pub fn commit_values_hiding<R: RngCore>(
+pub fn commit_values_hiding<R: RngCore + CryptoRng>(
     srs: &Srs,
     values: &[i64],
     hiding_bound: usize,
@@ -71,7 +72,7 @@ pub fn commit_values_hiding<R: RngCore>(
 }
 
 /// As [`commit_values_hiding`], for arbitrary field values.
-pub fn commit_field_values_hiding<R: RngCore>(
+pub fn commit_field_values_hiding<R: RngCore + CryptoRng>(
     srs: &Srs,
     values: &[Fr],
     hiding_bound: usize,
@@ -83,7 +84,20 @@ pub fn commit_field_values_hiding<R: RngCore>(
     mask(srs, log_n, unmasked, values.to_vec(), hiding_bound, rng)
 }
 
-fn mask<R: RngCore>(
+/// The unmasked polynomial taking `values` on the domain (for public tensors; its commitment is
+/// [`commit_values`]).
+pub fn values_poly(values: &[i64]) -> Result<CommittedPoly> {
+    let log_n = domain_log(values.len());
+    let mut evals: Vec<Fr> = values.iter().map(|&v| Fr::from(v)).collect();
+    evals.resize(1 << log_n, Fr::zero());
+    Ok(CommittedPoly {
+        poly: DensePolynomial::from_coefficients_vec(domain(log_n)?.ifft(&evals)),
+        log_n,
+        hiding: 0,
+    })
+}
+
+fn mask<R: RngCore + CryptoRng>(
     srs: &Srs,
     log_n: u32,
     unmasked: ark_bn254::G1Projective,
@@ -91,6 +105,11 @@ fn mask<R: RngCore>(
     hiding_bound: usize,
     rng: &mut R,
 ) -> Result<(Commitment, CommittedPoly)> {
+    if hiding_bound == 0 {
+        return Err(Error::InvalidArgument(
+            "a hiding commitment needs at least one mask coefficient".into(),
+        ));
+    }
     let n = 1usize << log_n;
     let powers = srs.g1_powers();
     if n + hiding_bound > powers.len() {
@@ -118,6 +137,7 @@ fn mask<R: RngCore>(
         CommittedPoly {
             poly: DensePolynomial::from_coefficients_vec(coeffs),
             log_n,
+            hiding: hiding_bound,
         },
     ))
 }
@@ -191,6 +211,37 @@ fn absorb_claims(
     transcript.challenge_scalar(b"kzg/batch/nu")
 }
 
+fn check_hiding(committed: &[&CommittedPoly], queries: &[Query]) -> Result<()> {
+    for (j, c) in committed.iter().enumerate() {
+        if c.hiding == 0 {
+            continue;
+        }
+        let mut points: Vec<Fr> = queries
+            .iter()
+            .filter(|q| q.poly == j)
+            .map(|q| q.point)
+            .collect();
+        points.sort_unstable();
+        points.dedup();
+        if points.len() + 1 > c.hiding {
+            return Err(Error::InvalidArgument(format!(
+                "polynomial {j} is masked with {} coefficients but would be opened at {} points \
+                 (at most {} keep it hidden)",
+                c.hiding,
+                points.len(),
+                c.hiding - 1
+            )));
+        }
+        let n = 1u64 << c.log_n;
+        if points.iter().any(|z| z.pow([n]).is_one()) {
+            return Err(Error::InvalidArgument(format!(
+                "masked polynomial {j} would be opened at a point of its domain"
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn check_indices(queries: &[Query], available: usize) -> Result<()> {
     match queries.iter().find(|q| q.poly >= available) {
         Some(q) => Err(Error::InvalidArgument(format!(
@@ -205,21 +256,26 @@ fn check_indices(queries: &[Query], available: usize) -> Result<()> {
 ///
 /// Transcript: every (commitment, point, value) is absorbed, then ν is drawn, then the
 /// witnesses are absorbed (so later challenges depend on them).
+///
+/// Refuses to open a masked polynomial at more distinct points than its mask hides
+/// (`hiding − 1`), or a masked polynomial at a point of its domain (where it reveals a value).
 pub fn batch_open(
     srs: &Srs,
-    polys: &[&DensePolynomial<Fr>],
+    committed: &[&CommittedPoly],
     commitments: &[Commitment],
     queries: &[Query],
     transcript: &mut Transcript,
 ) -> Result<BatchOpening> {
-    if polys.len() != commitments.len() {
+    if committed.len() != commitments.len() {
         return Err(Error::InvalidArgument(format!(
             "{} polynomials but {} commitments",
-            polys.len(),
+            committed.len(),
             commitments.len()
         )));
     }
-    check_indices(queries, polys.len())?;
+    check_indices(queries, committed.len())?;
+    check_hiding(committed, queries)?;
+    let polys: Vec<&DensePolynomial<Fr>> = committed.iter().map(|c| &c.poly).collect();
     let values: Vec<Fr> = queries
         .iter()
         .map(|q| polys[q.poly].evaluate(&q.point))

@@ -71,14 +71,17 @@ pub struct Commitment(pub G1Affine);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpeningProof(pub G1Affine);
 
-/// A committed polynomial as the prover keeps it: its coefficients (including any mask) and the
-/// size of the domain its values live on.
+/// A committed polynomial as the prover keeps it: its coefficients (including any mask), the
+/// size of the domain its values live on, and how many mask coefficients it carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommittedPoly {
     /// Coefficients of `f'(X) = f(X) + r(X)·Z_H(X)`.
     pub poly: DensePolynomial<Fr>,
     /// log2 of the domain size n.
     pub log_n: u32,
+    /// Number of random mask coefficients (0 for a public, unmasked polynomial). A masked
+    /// polynomial may be opened at no more than `hiding − 1` points: [`batch_open`] refuses more.
+    pub hiding: usize,
 }
 
 /// One claim of a batch opening: polynomial number `poly` evaluates at `point`.

@@ -6,8 +6,9 @@
 //! 1. **Signed digits.** The sign of a scalar is moved onto its base (negating an affine point is
 //!    free), and the magnitude is recoded into `w` windows of `c` bits with digits in
 //!    `[−2^(c−1), 2^(c−1)]`, so a window needs only `2^(c−1)` buckets. `c` and `w` are chosen
-//!    from the largest magnitude present and the number of points by a cost model, so 8-bit data
-//!    uses one window of 128 buckets and 16-bit data one window of 32 768 buckets.
+//!    from the largest magnitude present and the number of points by a cost model: 8-bit data
+//!    uses one window of 128 buckets, and 16-bit data from about 2^16 points on one window of
+//!    32 768 buckets (fewer points: two narrower windows).
 //! 2. **Bucket accumulation by sorting and pairwise batch-affine addition.** The points of a
 //!    window are counting-sorted by bucket; then, round after round, the points of every bucket
 //!    are added in pairs. All additions of a round are independent, so their denominators are
@@ -51,11 +52,17 @@ pub fn msm_field(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
 
 /// Single-threaded small-scalar MSM (see the module docs).
 pub fn msm_small_serial(bases: &[G1Affine], scalars: &[i64]) -> G1Projective {
-    if bases.len().min(scalars.len()) > SERIAL_CHUNK {
+    msm_small_chunked(bases, scalars, SERIAL_CHUNK)
+}
+
+fn msm_small_chunked(bases: &[G1Affine], scalars: &[i64], chunk: usize) -> G1Projective {
+    let n = bases.len().min(scalars.len());
+    let (bases, scalars) = (&bases[..n], &scalars[..n]);
+    if n > chunk {
         return bases
-            .chunks(SERIAL_CHUNK)
-            .zip(scalars.chunks(SERIAL_CHUNK))
-            .map(|(b, s)| msm_small_serial(b, s))
+            .chunks(chunk)
+            .zip(scalars.chunks(chunk))
+            .map(|(b, s)| msm_small_chunked(b, s, chunk))
             .sum();
     }
     let max_mag = scalars.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
@@ -65,9 +72,8 @@ pub fn msm_small_serial(bases: &[G1Affine], scalars: &[i64]) -> G1Projective {
     if bases.len() < 16 {
         return naive(bases, scalars);
     }
-    let (c, w) = choose_window(bases.len(), max_mag);
+    let (c, w) = choose_window(n, max_mag);
     let digits = recode(scalars, c, w);
-    let n = bases.len();
     let mut acc = G1Projective::zero();
     let mut scratch = Scratch::default();
     for j in (0..w).rev() {
@@ -103,12 +109,18 @@ fn capacity(c: u32, w: u32) -> u128 {
     if total >= 127 {
         return u128::MAX;
     }
-    (1u128 << (c - 1)) * ((1u128 << total) - 1) / ((1u128 << c) - 1)
+    // (2^total − 1)/(2^c − 1) < 2^(total−c+1), times 2^(c−1): below 2^total ≤ 2^126.
+    ((1u128 << total) - 1) / ((1u128 << c) - 1) * (1u128 << (c - 1))
 }
 
 /// Above this many buckets, the bucket reduction is done by a recursive small MSM instead of a
 /// running sum.
 const RECURSIVE_REDUCTION_BUCKETS: usize = 1 << 9;
+
+/// Whether windows of `c` bits (2^(c−1) buckets) reduce their buckets recursively.
+fn reduces_recursively(c: u32) -> bool {
+    (1usize << (c - 1)) > RECURSIVE_REDUCTION_BUCKETS
+}
 
 /// Picks the window width `c` and count `w` minimising the estimated cost
 /// `w·(n·A + 2^(c−1)·R) + (w−1)·c·D` in units of one batch-affine addition, where R is about 4
@@ -123,11 +135,7 @@ fn choose_window(n: usize, max_mag: u64) -> (u32, usize) {
             w += 1;
         }
         let buckets = 1u128 << (c - 1);
-        let reduce = if buckets as usize > RECURSIVE_REDUCTION_BUCKETS {
-            2
-        } else {
-            4
-        };
+        let reduce = if reduces_recursively(c) { 2 } else { 4 };
         let cost = u128::from(w) * (n as u128 + buckets * reduce)
             + u128::from(w - 1) * u128::from(c) * DOUBLE;
         if cost < best.0 {
@@ -266,7 +274,7 @@ fn window_sum(bases: &[G1Affine], digits: &[i32], c: u32, s: &mut Scratch) -> G1
             s.lens[k] = len.div_ceil(2) as u32;
         }
     }
-    if buckets > RECURSIVE_REDUCTION_BUCKETS {
+    if reduces_recursively(c) {
         // Σ_k k·B_k is itself an MSM with small scalars k: recurse (the cost model then picks
         // narrow windows), about half the work of the running sum for 2^15 buckets.
         let mut pts = Vec::with_capacity(buckets);
@@ -377,8 +385,14 @@ mod tests {
         msm_field(bases, &fs)
     }
 
+    /// Distinct bases cheaply: P, P + Q, P + 2Q, … for random P, Q.
     fn random_bases(n: usize, rng: &mut ChaCha20Rng) -> Vec<G1Affine> {
-        let ps: Vec<G1Projective> = (0..n).map(|_| G1Projective::rand(rng)).collect();
+        let (mut p, q) = (G1Projective::rand(rng), G1Projective::rand(rng));
+        let mut ps = Vec::with_capacity(n);
+        for _ in 0..n {
+            ps.push(p);
+            p += q;
+        }
         G1Projective::normalize_batch(&ps)
     }
 
@@ -469,6 +483,37 @@ mod tests {
     fn window_choice_is_one_window_for_16_bit_data() {
         assert_eq!(choose_window(1 << 18, 1 << 15), (16, 1));
         assert_eq!(choose_window(1 << 18, 128).1, 1);
+    }
+
+    #[test]
+    fn one_wide_window_and_chunking() {
+        // 2^16 points of 16-bit values: one window of 2^15 buckets, recursive reduction.
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let n = 1 << 16;
+        assert_eq!(choose_window(n, 1 << 15), (16, 1));
+        let bases = random_bases(n, &mut rng);
+        let scalars: Vec<i64> = (0..n)
+            .map(|_| rng.gen_range(-(1 << 15)..=(1 << 15)))
+            .collect();
+        let expected = reference(&bases, &scalars);
+        assert_eq!(msm_small_serial(&bases, &scalars), expected);
+        // Chunked accumulation (as for inputs above SERIAL_CHUNK).
+        assert_eq!(msm_small_chunked(&bases, &scalars, 1000), expected);
+    }
+
+    #[test]
+    fn serial_msm_with_unequal_lengths_uses_the_shorter() {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let bases = random_bases(300, &mut rng);
+        let scalars: Vec<i64> = (0..200)
+            .map(|_| rng.gen_range(-(1 << 20)..(1 << 20)))
+            .collect();
+        let expected = reference(&bases[..200], &scalars);
+        assert_eq!(msm_small_serial(&bases, &scalars), expected);
+        assert_eq!(
+            msm_small_serial(&bases[..150], &scalars),
+            reference(&bases[..150], &scalars[..150])
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@
 
 pub mod ptau;
 pub mod store;
-mod subgroup;
+pub(crate) mod subgroup;
 
 use crate::error::{Error, Result};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
@@ -39,6 +39,13 @@ use zeroize::Zeroize;
 
 /// Largest power this implementation will create or import (BN254's 2-adicity is 28).
 pub const MAX_POWER: u32 = 27;
+
+/// Largest power of a local setup: power 24 already means 2^25 G1 powers plus as many Lagrange
+/// points and 2^24 G2 powers, about 5 GiB in memory while it is made.
+pub const MAX_LOCAL_POWER: u32 = 24;
+
+/// Smallest power: `[τ]₂` (the second G2 power) is needed by every opening check.
+pub const MIN_POWER: u32 = 1;
 
 /// Where an SRS came from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,7 +82,7 @@ impl std::fmt::Display for SrsSource {
             } => write!(
                 f,
                 "ptau ceremony file (power {file_power}, ceremony power {ceremony_power}, blake2b {}…)",
-                &file_blake2b[..file_blake2b.len().min(16)]
+                file_blake2b.chars().take(16).collect::<String>()
             ),
             SrsSource::InsecureTestOnly { seed } => {
                 write!(f, "INSECURE test-only SRS from public seed {seed}")
@@ -124,9 +131,9 @@ impl Srs {
         source: SrsSource,
         lagrange: BTreeMap<u32, Arc<Vec<G1Affine>>>,
     ) -> Result<Self> {
-        if power > MAX_POWER {
+        if !(MIN_POWER..=MAX_POWER).contains(&power) {
             return Err(Error::InvalidArgument(format!(
-                "SRS power {power} exceeds the maximum {MAX_POWER}"
+                "SRS power {power} is outside the supported range {MIN_POWER}..={MAX_POWER}"
             )));
         }
         if g1.len() != g1_len(power) || g2.len() != g2_len(power) {
@@ -149,11 +156,18 @@ impl Srs {
         })
     }
 
-    /// A fresh local SRS of the given power. τ comes from the OS RNG and is zeroized before
-    /// returning.
+    /// A fresh local SRS of the given power. τ is drawn directly from the OS RNG (no seeded
+    /// generator whose state could reveal it) and every scalar derived from it is zeroized
+    /// before returning.
     pub fn local(power: u32) -> Result<Self> {
-        let mut rng = ChaCha20Rng::from_entropy();
-        Self::from_secret_rng(power, SrsSource::Local, &mut rng)
+        if power > MAX_LOCAL_POWER {
+            return Err(Error::InvalidArgument(format!(
+                "a local SRS of power {power} would need more memory than this tool allows \
+                 (maximum power {MAX_LOCAL_POWER}); import a ceremony file trimmed with \
+                 --max-power instead"
+            )));
+        }
+        Self::from_secret_rng(power, SrsSource::Local, &mut rand::rngs::OsRng)
     }
 
     /// An SRS whose τ is derived from `seed`. **Insecure: anyone can recompute τ.** For tests and
@@ -169,9 +183,9 @@ impl Srs {
         source: SrsSource,
         rng: &mut R,
     ) -> Result<Self> {
-        if power > MAX_POWER {
+        if !(MIN_POWER..=MAX_POWER).contains(&power) {
             return Err(Error::InvalidArgument(format!(
-                "SRS power {power} exceeds the maximum {MAX_POWER}"
+                "SRS power {power} is outside the supported range {MIN_POWER}..={MAX_POWER}"
             )));
         }
         let mut tau = Fr::rand(rng);
@@ -397,7 +411,8 @@ impl std::fmt::Display for PowersInconsistency {
 /// `e(Σ ρ_i g1[i], g2[1]) = e(Σ ρ_i g1[i+1], g2[0])` and
 /// `e(g1[1], Σ σ_j g2[j]) = e(g1[0], Σ σ_j g2[j+1])`.
 ///
-/// If any power is off, each equation fails except with probability 1/r over the ρ (resp. σ).
+/// If any power is off, the failing equation passes with probability at most 2^-128 over the
+/// 128-bit coefficients ρ (resp. σ), which come from the caller's RNG after the file is fixed.
 /// Points must already be on the curve and in the subgroup.
 pub fn check_powers_consistent<R: RngCore>(
     g1: &[G1Affine],
@@ -505,6 +520,16 @@ mod tests {
             check_powers_consistent(&g1, srs.g2_powers(), &mut rng),
             Err(PowersInconsistency::G1Generator)
         );
+    }
+
+    #[test]
+    fn power_zero_and_oversized_local_setups_are_refused() {
+        assert!(Srs::local(0).is_err());
+        let err = Srs::local(MAX_LOCAL_POWER + 1).unwrap_err().to_string();
+        assert!(err.contains("maximum power"), "{err}");
+        let srs = Srs::insecure_for_tests(2, 6);
+        assert!(srs.trim(0).is_err());
+        assert_eq!(srs.trim(1).unwrap().verifier_key().tau_h, srs.g2_powers()[1]);
     }
 
     #[test]

@@ -59,12 +59,12 @@
 //!
 //! Only the prefix that the (possibly trimmed) SRS keeps is read and validated: importing with
 //! `max_power = Some(p)` reads `2^(p+1) − 1` G1 and `2^p` G2 powers and the Lagrange bases of sizes
-//! up to `2^p`. (For `p = 0` the powers of size 1 are validated too, since a single power cannot be
-//! checked for consistency.)
+//! up to `2^p`. Trimming below power 1 is refused: `[τ]₂` is needed by every opening check.
 
 use super::subgroup::first_outside_g2;
 use super::{
     check_powers_consistent, g1_len, g2_len, lagrange_matches_powers, Srs, SrsSource, MAX_POWER,
+    MIN_POWER,
 };
 use crate::error::{Error, Result};
 use ark_bn254::{Fq, Fq2, G1Affine, G2Affine};
@@ -172,20 +172,23 @@ pub fn import_bytes(bytes: &[u8], max_power: Option<u32>) -> Result<Srs> {
     }
 
     let power = max_power.map_or(file_power, |m| m.min(file_power));
-    // A single power cannot be checked for consistency: for power 0, validate the powers of
-    // power 1 (the file has them, since file_power ≥ 1) and cut afterwards.
-    let checked_power = power.max(1);
-    let mut g1 = read_points(
+    if power < MIN_POWER {
+        return Err(refuse(format!(
+            "cannot trim to power {power}: an SRS needs at least power {MIN_POWER} ([τ]₂ is used \
+             by every opening check)"
+        )));
+    }
+    let g1 = read_points(
         SECTION_TAU_G1,
         g1_data,
-        g1_len(checked_power),
+        g1_len(power),
         G1_BYTES,
         g1_from_bytes,
     )?;
-    let mut g2 = read_points(
+    let g2 = read_points(
         SECTION_TAU_G2,
         g2_data,
-        g2_len(checked_power),
+        g2_len(power),
         G2_BYTES,
         g2_on_curve_from_bytes,
     )?;
@@ -204,8 +207,6 @@ pub fn import_bytes(bytes: &[u8], max_power: Option<u32>) -> Result<Srs> {
              powers of one τ: {e}"
         ))
     })?;
-    g1.truncate(g1_len(power));
-    g2.truncate(g2_len(power));
 
     let mut lagrange = BTreeMap::new();
     if let Some(data) = lagrange_data {

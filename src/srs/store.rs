@@ -31,7 +31,7 @@
 //! accidents: the cache is as trustworthy as the directory it lives in.
 
 use super::subgroup::first_outside_g2;
-use super::{g1_len, g2_len, Srs, SrsSource, MAX_POWER};
+use super::{g1_len, g2_len, Srs, SrsSource, MAX_POWER, MIN_POWER};
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 use ark_bn254::{G1Affine, G2Affine};
@@ -311,9 +311,20 @@ fn parse_header(r: &mut Reader<'_>) -> Result<(SrsSource, u32)> {
     }
     let source: SrsSource = serde_json::from_slice(r.blob()?)
         .map_err(|e| r.error(format!("unreadable SRS source: {e}")))?;
+    if let SrsSource::Ptau { file_blake2b, .. } = &source {
+        let hex_ok = file_blake2b.len() == 128
+            && file_blake2b
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex_ok {
+            return Err(r.error("SRS source names a file hash that is not 128 hex digits"));
+        }
+    }
     let power = r.u32()?;
-    if power > MAX_POWER {
-        return Err(r.error(format!("SRS power {power} exceeds the maximum {MAX_POWER}")));
+    if !(MIN_POWER..=MAX_POWER).contains(&power) {
+        return Err(r.error(format!(
+            "SRS power {power} is outside the supported range {MIN_POWER}..={MAX_POWER}"
+        )));
     }
     Ok((source, power))
 }
@@ -613,7 +624,11 @@ mod tests {
 
         let mut b = good.clone();
         b[at..at + 4].copy_from_slice(&(MAX_POWER + 1).to_le_bytes());
-        assert!(err_of(&reseal(b)).contains("exceeds the maximum"));
+        assert!(err_of(&reseal(b)).contains("outside the supported range"));
+
+        let mut b = good.clone();
+        b[at..at + 4].copy_from_slice(&0u32.to_le_bytes());
+        assert!(err_of(&reseal(b)).contains("outside the supported range"));
 
         let mut b = good.clone();
         b[at..at + 4].copy_from_slice(&9u32.to_le_bytes());
@@ -678,6 +693,27 @@ mod tests {
             err.contains("G2 power 2") && err.contains("not in the prime-order subgroup"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn forged_source_label_is_refused_not_panicked_on() {
+        // A checksum-valid file whose ptau hash label is not hex (e.g. multi-byte characters
+        // around byte 16, which once made the label printer panic).
+        let srs = Srs::insecure_for_tests(2, 4);
+        let good = SrsStore::to_bytes(&srs);
+        let label = serde_json::to_vec(&SrsSource::Ptau {
+            file_blake2b: format!("{}é{}", "a".repeat(15), "b".repeat(111)),
+            file_power: 2,
+            ceremony_power: 28,
+        })
+        .unwrap();
+        let old_len = u64::from_le_bytes(good[10..18].try_into().unwrap()) as usize;
+        let mut b = good[..10].to_vec();
+        b.extend_from_slice(&(label.len() as u64).to_le_bytes());
+        b.extend_from_slice(&label);
+        b.extend_from_slice(&good[18 + old_len..]);
+        let err = err_of(&reseal(b));
+        assert!(err.contains("not 128 hex digits"), "{err}");
     }
 
     #[test]
