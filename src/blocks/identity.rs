@@ -1,0 +1,337 @@
+//! The polynomial-identity engine every basic block is built on.
+//!
+//! A block states its relation as constraint polynomials `C_k` over committed columns
+//! `f_1 … f_m` (each a tensor's values on the subgroup H of size n) that must vanish on H:
+//!
+//! `C_k(X, f_1(X), f_1(ωX), …, f_m(X), f_m(ωX)) = 0` for every X ∈ H.
+//!
+//! The engine proves all of a block's constraints at once (the PLONK recipe [GWC19]):
+//!
+//! 1. absorb the columns' commitments; draw α;
+//! 2. prover: `t(X) = Σ_k α^k C_k(X) / Z_H(X)` (a polynomial iff every constraint vanishes on
+//!    H); commit `T = [t(τ)]₁`; absorb T; draw ζ;
+//! 3. prover: evaluations `f_j(ζ)` (and `f_j(ωζ)` where a constraint reads the next row) and
+//!    `t(ζ)`, opened together by one GWC batch opening;
+//! 4. verifier: `Σ_k α^k C_k(ζ, …) = t(ζ)·Z_H(ζ)` with the opened values, and the batch opening's
+//!    pairing equations go to the proof's [`PairingBatch`].
+//!
+//! **Soundness.** If some `C_k` does not vanish on H, then `C(X) = Σ α^k C_k(X)` is not divisible
+//! by `Z_H` except for at most K−1 values of α. Then for *any* committed t — of any degree the
+//! prover can reach, which is the ceremony's full size D — `C(X) − t(X)·Z_H(X)` is a nonzero
+//! polynomial of degree at most max(deg C, D + n), so it vanishes at the random ζ with
+//! probability at most (D + n)/r < 2^-220. Binding of the KZG openings ties the values to the
+//! commitments. **No degree bound is needed anywhere**: that is why every block is phrased as
+//! identities on H.
+//!
+//! **Zero knowledge.** Each column is committed with a mask `r(X)·Z_H(X)` of at least two
+//! coefficients per opening point plus one (see PROTOCOLS.md §3). The quotient is not masked and
+//! need not be: t is the fixed polynomial `C(X)/Z_H(X)`, so `T` and `t(ζ)` are functions of the
+//! columns' values at τ and ζ, which the masks make uniform; a simulator holding the trapdoor
+//! samples those and computes T, t(ζ) and the witnesses exactly as in a real proof.
+
+use crate::error::{Error, Result};
+use crate::pcs::{self, BatchOpening, Commitment, CommittedPoly, PairingBatch, Query, VerifierKey};
+use crate::srs::Srs;
+use crate::transcript::Transcript;
+use ark_bn254::Fr;
+use ark_ff::{batch_inversion, FftField, Field, One, Zero};
+use ark_poly::univariate::DensePolynomial;
+use ark_poly::{DenseUVPolynomial, EvaluationDomain, Radix2EvaluationDomain};
+
+/// Where a constraint reads a column: at X (this row) or at ωX (the next row, cyclically).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rot {
+    /// f(X).
+    Cur,
+    /// f(ωX).
+    Next,
+}
+
+/// The values a constraint sees at one point x: every column at x (and at ωx), and the public
+/// polynomials of H at x.
+pub struct Row<'a> {
+    /// The point.
+    pub x: Fr,
+    cur: &'a [Fr],
+    next: &'a [Fr],
+    /// `L_0(x)`: 1 on the first row of H, 0 on the others.
+    pub l_first: Fr,
+    /// `L_(n−1)(x)`: 1 on the last row of H, 0 on the others.
+    pub l_last: Fr,
+    /// `x − ω^(n−1)`: 0 on the last row of H only.
+    pub not_last: Fr,
+}
+
+impl Row<'_> {
+    /// Column `j` at this row (`Cur`) or the next (`Next`).
+    pub fn col(&self, j: usize, rot: Rot) -> Fr {
+        match rot {
+            Rot::Cur => self.cur[j],
+            Rot::Next => self.next[j],
+        }
+    }
+}
+
+/// A block's relation as constraints that vanish on H (see the module docs).
+pub trait Constraints: Sync {
+    /// Number of columns.
+    fn columns(&self) -> usize;
+    /// Whether a constraint reads column `j` at the next row (then it is also opened at ωζ).
+    fn reads_next(&self, _j: usize) -> bool {
+        false
+    }
+    /// Largest total degree of a constraint in the columns and X (e.g. 2 for `a·b − c`, 2 for
+    /// `(X − ω^(n−1))·(z(ωX) − z(X))`).
+    fn degree(&self) -> usize;
+    /// `Σ_k α^k C_k` at `row`.
+    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr;
+}
+
+/// Proof that a block's constraints hold on H: the quotient commitment and the batch opening of
+/// every column (at ζ, and at ωζ where read) and of the quotient at ζ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityProof {
+    /// `[t(τ)]₁`.
+    pub quotient: Commitment,
+    /// Values and GWC witnesses.
+    pub opening: BatchOpening,
+}
+
+impl IdentityProof {
+    /// Group elements and field elements in the proof.
+    pub fn size(&self) -> (usize, usize) {
+        (1 + self.opening.witnesses.len(), self.opening.values.len())
+    }
+}
+
+fn domain(n: usize) -> Result<Radix2EvaluationDomain<Fr>> {
+    Radix2EvaluationDomain::new(n)
+        .ok_or_else(|| Error::InvalidArgument(format!("no FFT domain of size {n}")))
+}
+
+/// The queries of the opening: every column at ζ, the columns read at the next row at ωζ, and
+/// the quotient (index `columns`) at ζ. Shared by prover and verifier.
+fn queries<C: Constraints + ?Sized>(c: &C, zeta: Fr, omega: Fr) -> Vec<Query> {
+    let m = c.columns();
+    let mut q: Vec<Query> = (0..m)
+        .map(|j| Query {
+            poly: j,
+            point: zeta,
+        })
+        .collect();
+    q.extend((0..m).filter(|&j| c.reads_next(j)).map(|j| Query {
+        poly: j,
+        point: omega * zeta,
+    }));
+    q.push(Query {
+        poly: m,
+        point: zeta,
+    });
+    q
+}
+
+/// Public polynomials of H at x: (L_0(x), L_(n−1)(x), x − ω^(n−1), Z_H(x)).
+fn public_at(n: usize, omega: Fr, x: Fr) -> (Fr, Fr, Fr, Fr) {
+    let zh = x.pow([n as u64]) - Fr::one();
+    let w_last = omega.pow([(n - 1) as u64]);
+    let n_f = Fr::from(n as u64);
+    let (d0, d1) = (n_f * (x - Fr::one()), n_f * (x - w_last));
+    let l_first = if d0.is_zero() { Fr::one() } else { zh / d0 };
+    let l_last = if d1.is_zero() {
+        Fr::one()
+    } else {
+        w_last * zh / d1
+    };
+    (l_first, l_last, x - w_last, zh)
+}
+
+/// Prover: proves that `constraints` hold on H of size `2^log_n` for the committed columns.
+///
+/// Returns an error (and no proof) if a constraint does not vanish on H: an honest prover never
+/// proves a false statement.
+pub fn prove<C: Constraints + ?Sized>(
+    srs: &Srs,
+    constraints: &C,
+    columns: &[&CommittedPoly],
+    commitments: &[Commitment],
+    transcript: &mut Transcript,
+) -> Result<IdentityProof> {
+    let m = constraints.columns();
+    if columns.len() != m || commitments.len() != m {
+        return Err(Error::InvalidArgument(format!(
+            "{m} columns expected, got {} polynomials and {} commitments",
+            columns.len(),
+            commitments.len()
+        )));
+    }
+    let log_n = columns.iter().map(|c| c.log_n).max().unwrap_or(0);
+    if columns.iter().any(|c| c.log_n != log_n) {
+        return Err(Error::InvalidArgument(
+            "all columns of a block must live on the same domain".into(),
+        ));
+    }
+    let n = 1usize << log_n;
+    let h = domain(n)?;
+    let omega = h.group_gen();
+    absorb_columns(transcript, log_n, commitments);
+    let alpha = transcript.challenge_scalar(b"identity/alpha");
+
+    // Evaluate everything on a coset of size big enough for deg C = degree · (n + mask).
+    let max_len = columns
+        .iter()
+        .map(|c| c.poly.coeffs.len())
+        .max()
+        .unwrap_or(1);
+    let big = (constraints.degree() * max_len + 2)
+        .next_power_of_two()
+        .max(2 * n);
+    let coset = domain(big)?
+        .get_coset(Fr::GENERATOR)
+        .ok_or_else(|| Error::InvalidArgument("no coset domain".into()))?;
+    let evals: Vec<Vec<Fr>> = columns.iter().map(|c| coset.fft(&c.poly.coeffs)).collect();
+    let step = big / n; // ω = ω_big^step, so f(ω·x_i) = f(x_(i+step))
+    let points: Vec<Fr> = coset.elements().collect();
+    let mut zh_inv: Vec<Fr> = points
+        .iter()
+        .map(|x| x.pow([n as u64]) - Fr::one())
+        .collect();
+    batch_inversion(&mut zh_inv);
+    let mut quotient_evals = Vec::with_capacity(big);
+    let mut cur = vec![Fr::zero(); m];
+    let mut next = vec![Fr::zero(); m];
+    for (i, x) in points.iter().enumerate() {
+        for j in 0..m {
+            cur[j] = evals[j][i];
+            next[j] = evals[j][(i + step) % big];
+        }
+        let (l_first, l_last, not_last, _) = public_at(n, omega, *x);
+        let row = Row {
+            x: *x,
+            cur: &cur,
+            next: &next,
+            l_first,
+            l_last,
+            not_last,
+        };
+        quotient_evals.push(constraints.combine(&row, alpha) * zh_inv[i]);
+    }
+    let mut t = coset.ifft(&quotient_evals);
+    while t.last().is_some_and(|c| c.is_zero()) {
+        t.pop();
+    }
+    // C is divisible by Z_H iff the interpolated quotient has degree < big − n.
+    if t.len() > big - n {
+        return Err(Error::InvalidArgument(
+            "the block's relation does not hold: a constraint is nonzero on the domain".into(),
+        ));
+    }
+    // The quotient is not masked: it is a function of the masked columns (module docs).
+    let t = CommittedPoly {
+        poly: DensePolynomial::from_coefficients_vec(t),
+        log_n,
+        hiding: 0,
+    };
+    let quotient = pcs::commit_poly(srs, &t.poly)?;
+    transcript.append_g1(b"identity/quotient", &quotient.0);
+    let zeta = transcript.challenge_scalar(b"identity/zeta");
+
+    let mut polys: Vec<&CommittedPoly> = columns.to_vec();
+    polys.push(&t);
+    let mut all_commitments = commitments.to_vec();
+    all_commitments.push(quotient);
+    let qs = queries(constraints, zeta, omega);
+    let opening = pcs::batch_open(srs, &polys, &all_commitments, &qs, transcript)?;
+    Ok(IdentityProof { quotient, opening })
+}
+
+fn absorb_columns(transcript: &mut Transcript, log_n: u32, commitments: &[Commitment]) {
+    transcript.append_u64(b"identity/log_n", u64::from(log_n));
+    let points: Vec<_> = commitments.iter().map(|c| c.0).collect();
+    transcript.append_g1s(b"identity/columns", &points);
+}
+
+/// Verifier twin of [`prove`]: replays the transcript, checks
+/// `Σ_k α^k C_k(ζ) = t(ζ)·Z_H(ζ)` on the opened values, and adds the opening's pairing equations
+/// to `batch`. Never panics; a malformed proof is an `Error::Verification`.
+pub fn verify<C: Constraints + ?Sized>(
+    vk: &VerifierKey,
+    constraints: &C,
+    log_n: u32,
+    commitments: &[Commitment],
+    proof: &IdentityProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+) -> Result<()> {
+    let m = constraints.columns();
+    if commitments.len() != m {
+        return Err(Error::Verification(format!(
+            "{m} column commitments expected, got {}",
+            commitments.len()
+        )));
+    }
+    let n = 1usize << log_n;
+    let omega = domain(n)?.group_gen();
+    absorb_columns(transcript, log_n, commitments);
+    let alpha = transcript.challenge_scalar(b"identity/alpha");
+    transcript.append_g1(b"identity/quotient", &proof.quotient.0);
+    let zeta = transcript.challenge_scalar(b"identity/zeta");
+    let (l_first, l_last, not_last, zh) = public_at(n, omega, zeta);
+    if zh.is_zero() {
+        return Err(Error::Verification(
+            "ζ fell in the domain (probability n/r); proof rejected".into(),
+        ));
+    }
+    let qs = queries(constraints, zeta, omega);
+    if proof.opening.values.len() != qs.len() {
+        return Err(Error::Verification(format!(
+            "{} opened values expected, got {}",
+            qs.len(),
+            proof.opening.values.len()
+        )));
+    }
+    let values = &proof.opening.values;
+    let cur = &values[..m];
+    let mut next = vec![Fr::zero(); m];
+    let mut k = m;
+    for (j, slot) in next.iter_mut().enumerate() {
+        if constraints.reads_next(j) {
+            *slot = values[k];
+            k += 1;
+        }
+    }
+    let t_zeta = values[k];
+    let row = Row {
+        x: zeta,
+        cur,
+        next: &next,
+        l_first,
+        l_last,
+        not_last,
+    };
+    // Σ α^k C_k(ζ) = t(ζ)·Z_H(ζ)
+    if constraints.combine(&row, alpha) != t_zeta * zh {
+        return Err(Error::Verification("constraint identity fails at ζ".into()));
+    }
+    let mut all_commitments = commitments.to_vec();
+    all_commitments.push(proof.quotient);
+    pcs::batch_verify(vk, &all_commitments, &qs, &proof.opening, transcript, batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_polynomials_on_the_domain() {
+        let n = 8;
+        let h = domain(n).unwrap();
+        let omega = h.group_gen();
+        for (i, x) in h.elements().enumerate() {
+            let (l0, ll, nl, zh) = public_at(n, omega, x);
+            assert_eq!(l0, Fr::from((i == 0) as u64));
+            assert_eq!(ll, Fr::from((i == n - 1) as u64));
+            assert_eq!(nl.is_zero(), i == n - 1);
+            assert!(zh.is_zero());
+        }
+    }
+}

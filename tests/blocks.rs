@@ -1,0 +1,349 @@
+//! Basic blocks: completeness on several sizes, soundness against false statements and against
+//! every tampered proof element.
+
+use ark_bn254::{Fr, G1Affine};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::One;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use std::sync::OnceLock;
+use zktorch::blocks::identity::{self, Constraints, IdentityProof, Row};
+use zktorch::blocks::{hadamard, linear, sum, Committed};
+use zktorch::pcs::{Commitment, PairingBatch};
+use zktorch::srs::Srs;
+use zktorch::transcript::Transcript;
+
+fn srs() -> &'static Srs {
+    static SRS: OnceLock<Srs> = OnceLock::new();
+    SRS.get_or_init(|| Srs::insecure_for_tests(9, 11))
+}
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn values(n: usize, bound: i64, r: &mut ChaCha20Rng) -> Vec<i64> {
+    (0..n).map(|_| r.gen_range(-bound..=bound)).collect()
+}
+
+/// Mask for columns opened once (at ζ) by one block.
+const MASK: usize = 2;
+
+fn commit(v: &[i64], r: &mut ChaCha20Rng) -> Committed {
+    Committed::new(srs(), v, MASK, r).unwrap()
+}
+
+fn tweak(p: G1Affine) -> G1Affine {
+    (p + G1Affine::generator()).into_affine()
+}
+
+/// Every way of changing one element of an identity proof.
+fn tampered_identity_proofs(p: &IdentityProof) -> Vec<IdentityProof> {
+    let mut out = Vec::new();
+    let mut q = p.clone();
+    q.quotient = Commitment(tweak(q.quotient.0));
+    out.push(q);
+    for i in 0..p.opening.values.len() {
+        let mut q = p.clone();
+        q.opening.values[i] += Fr::one();
+        out.push(q);
+    }
+    for i in 0..p.opening.witnesses.len() {
+        let mut q = p.clone();
+        q.opening.witnesses[i] = tweak(q.opening.witnesses[i]);
+        out.push(q);
+    }
+    let mut q = p.clone();
+    q.opening.values.pop();
+    out.push(q);
+    out
+}
+
+/// Constraints that hold for anything: a prover using them gets a "proof" of any statement.
+struct Vacuous {
+    columns: usize,
+    next: bool,
+}
+
+impl Constraints for Vacuous {
+    fn columns(&self) -> usize {
+        self.columns
+    }
+    fn reads_next(&self, _j: usize) -> bool {
+        self.next
+    }
+    fn degree(&self) -> usize {
+        1
+    }
+    fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
+        Fr::from(0u64)
+    }
+}
+
+// ---- Hadamard -------------------------------------------------------------------------------
+
+fn hadamard_accepts(
+    log_n: u32,
+    a: Commitment,
+    b: Commitment,
+    c: Commitment,
+    p: &IdentityProof,
+) -> bool {
+    let mut t = Transcript::new(b"blocks-test");
+    let mut batch = PairingBatch::new();
+    hadamard::verify(
+        &srs().verifier_key(),
+        log_n,
+        [a, b, c],
+        p,
+        &mut t,
+        &mut batch,
+    )
+    .is_ok()
+        && batch.verify()
+}
+
+#[test]
+fn hadamard_completeness_on_several_sizes() {
+    let mut r = rng(1);
+    for n in [1usize, 2, 3, 8, 100, 256] {
+        let (av, bv) = (values(n, 1 << 15, &mut r), values(n, 1 << 15, &mut r));
+        let cv = hadamard::hadamard_values(&av, &bv).unwrap();
+        let (a, b, c) = (
+            commit(&av, &mut r),
+            commit(&bv, &mut r),
+            commit(&cv, &mut r),
+        );
+        let mut t = Transcript::new(b"blocks-test");
+        let proof = hadamard::prove(srs(), &a, &b, &c, &mut t).unwrap();
+        assert_eq!(proof.size(), (2, 4));
+        let log_n = a.poly.log_n;
+        assert!(
+            hadamard_accepts(log_n, a.commitment, b.commitment, c.commitment, &proof),
+            "n={n}"
+        );
+    }
+}
+
+#[test]
+fn hadamard_soundness() {
+    let mut r = rng(2);
+    let n = 37;
+    let (av, bv) = (values(n, 100, &mut r), values(n, 100, &mut r));
+    let cv = hadamard::hadamard_values(&av, &bv).unwrap();
+    let (a, b, c) = (
+        commit(&av, &mut r),
+        commit(&bv, &mut r),
+        commit(&cv, &mut r),
+    );
+    let log_n = a.poly.log_n;
+    let mut t = Transcript::new(b"blocks-test");
+    let proof = hadamard::prove(srs(), &a, &b, &c, &mut t).unwrap();
+    // Every tampered proof element.
+    for (i, bad) in tampered_identity_proofs(&proof).iter().enumerate() {
+        assert!(
+            !hadamard_accepts(log_n, a.commitment, b.commitment, c.commitment, bad),
+            "tamper {i}"
+        );
+    }
+    // Wrong public commitments: swapped, or another tensor.
+    assert!(!hadamard_accepts(
+        log_n,
+        a.commitment,
+        c.commitment,
+        b.commitment,
+        &proof
+    ));
+    let other = commit(&cv, &mut r);
+    assert!(
+        !hadamard_accepts(log_n, a.commitment, b.commitment, other.commitment, &proof)
+            || other.commitment == c.commitment
+    );
+    assert!(!hadamard_accepts(
+        log_n + 1,
+        a.commitment,
+        b.commitment,
+        c.commitment,
+        &proof
+    ));
+
+    // A false statement: one entry of c differs from a∘b.
+    let mut wrong = cv.clone();
+    wrong[17] += 1;
+    let cw = commit(&wrong, &mut r);
+    let mut t = Transcript::new(b"blocks-test");
+    let err = hadamard::prove(srs(), &a, &b, &cw, &mut t)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not hold"), "{err}");
+    // A prover forced to produce a proof anyway (vacuous constraints) is rejected.
+    let mut t = Transcript::new(b"blocks-test");
+    t.append_bytes(b"block", b"hadamard");
+    let forced = identity::prove(
+        srs(),
+        &Vacuous {
+            columns: 3,
+            next: false,
+        },
+        &[&a.poly, &b.poly, &cw.poly],
+        &[a.commitment, b.commitment, cw.commitment],
+        &mut t,
+    )
+    .unwrap();
+    assert!(!hadamard_accepts(
+        log_n,
+        a.commitment,
+        b.commitment,
+        cw.commitment,
+        &forced
+    ));
+}
+
+// ---- Sum ------------------------------------------------------------------------------------
+
+fn sum_accepts(log_n: u32, f: Commitment, total: i64, p: &sum::SumProof) -> bool {
+    let mut t = Transcript::new(b"blocks-test");
+    let mut batch = PairingBatch::new();
+    sum::verify(
+        &srs().verifier_key(),
+        log_n,
+        f,
+        total,
+        p,
+        &mut t,
+        &mut batch,
+    )
+    .is_ok()
+        && batch.verify()
+}
+
+fn commit_twice_opened(v: &[i64], r: &mut ChaCha20Rng) -> Committed {
+    // The summed column is opened at ζ and ωζ.
+    Committed::new(srs(), v, 3, r).unwrap()
+}
+
+#[test]
+fn sum_completeness_on_several_sizes() {
+    let mut r = rng(3);
+    for n in [1usize, 2, 5, 64, 200] {
+        let v = values(n, 1 << 15, &mut r);
+        let total: i64 = v.iter().sum();
+        let f = commit_twice_opened(&v, &mut r);
+        let mut t = Transcript::new(b"blocks-test");
+        let proof = sum::prove(srs(), &f, total, &mut t, &mut r).unwrap();
+        assert!(
+            sum_accepts(f.poly.log_n, f.commitment, total, &proof),
+            "n={n}"
+        );
+    }
+}
+
+#[test]
+fn sum_soundness() {
+    let mut r = rng(4);
+    // The research code's forgery: Σ(1..8) = 1000.
+    let v: Vec<i64> = (1..=8).collect();
+    let f = commit_twice_opened(&v, &mut r);
+    let log_n = f.poly.log_n;
+    let mut t = Transcript::new(b"blocks-test");
+    let err = sum::prove(srs(), &f, 1000, &mut t, &mut r)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sum to 36"), "{err}");
+    let mut t = Transcript::new(b"blocks-test");
+    let proof = sum::prove(srs(), &f, 36, &mut t, &mut r).unwrap();
+    assert!(sum_accepts(log_n, f.commitment, 36, &proof));
+    // The proof for 36 does not verify 1000 (or 37).
+    assert!(!sum_accepts(log_n, f.commitment, 1000, &proof));
+    assert!(!sum_accepts(log_n, f.commitment, 37, &proof));
+    // Every tampered element.
+    let mut bad = proof.clone();
+    bad.running_sum = Commitment(tweak(bad.running_sum.0));
+    assert!(!sum_accepts(log_n, f.commitment, 36, &bad));
+    for (i, id) in tampered_identity_proofs(&proof.identity)
+        .into_iter()
+        .enumerate()
+    {
+        let bad = sum::SumProof {
+            running_sum: proof.running_sum,
+            identity: id,
+        };
+        assert!(!sum_accepts(log_n, f.commitment, 36, &bad), "tamper {i}");
+    }
+    // A forced proof: a running sum that ends at 1000 (wrong steps), vacuous constraints.
+    let mut t = Transcript::new(b"blocks-test");
+    t.append_bytes(b"block", b"sum");
+    t.append_scalar(b"sum/total", &Fr::from(1000u64));
+    let fake_running: Vec<i64> = vec![1, 3, 6, 10, 15, 21, 28, 1000];
+    let z = commit_twice_opened(&fake_running, &mut r);
+    t.append_g1(b"sum/running", &z.commitment.0);
+    let forced = identity::prove(
+        srs(),
+        &Vacuous {
+            columns: 2,
+            next: true,
+        },
+        &[&f.poly, &z.poly],
+        &[f.commitment, z.commitment],
+        &mut t,
+    )
+    .unwrap();
+    let forced = sum::SumProof {
+        running_sum: z.commitment,
+        identity: forced,
+    };
+    assert!(!sum_accepts(log_n, f.commitment, 1000, &forced));
+}
+
+// ---- Linear ---------------------------------------------------------------------------------
+
+#[test]
+fn linear_blocks_match_the_verifier_side_commitments() {
+    let mut r = rng(5);
+    let (av, bv) = (values(50, 1000, &mut r), values(50, 1000, &mut r));
+    let (a, b) = (commit(&av, &mut r), commit(&bv, &mut r));
+    let cases = [
+        (
+            linear::add(&a, &b).unwrap(),
+            linear::add_commitments(a.commitment, b.commitment),
+        ),
+        (
+            linear::sub(&a, &b).unwrap(),
+            linear::sub_commitments(a.commitment, b.commitment),
+        ),
+        (
+            linear::scale(&a, -7).unwrap(),
+            linear::scale_commitment(a.commitment, -7),
+        ),
+    ];
+    for (i, (out, derived)) in cases.into_iter().enumerate() {
+        assert_eq!(out.commitment, derived, "case {i}");
+        assert_eq!(
+            zktorch::pcs::commit_poly(srs(), &out.poly.poly).unwrap(),
+            derived
+        );
+        // The output's values are the combination, and it can be used by a proving block.
+        let expected: Vec<i64> = match i {
+            0 => a.values.iter().zip(&b.values).map(|(x, y)| x + y).collect(),
+            1 => a.values.iter().zip(&b.values).map(|(x, y)| x - y).collect(),
+            _ => a.values.iter().map(|x| -7 * x).collect(),
+        };
+        assert_eq!(out.values, expected);
+    }
+    // The output of a linear block feeds a Hadamard proof that verifies against the
+    // verifier-derived commitment.
+    let s = linear::add(&a, &b).unwrap();
+    let prod = hadamard::hadamard_values(&s.values, &a.values).unwrap();
+    let c = commit(&prod, &mut r);
+    let mut t = Transcript::new(b"blocks-test");
+    let proof = hadamard::prove(srs(), &s, &a, &c, &mut t).unwrap();
+    let derived = linear::add_commitments(a.commitment, b.commitment);
+    assert!(hadamard_accepts(
+        a.poly.log_n,
+        derived,
+        a.commitment,
+        c.commitment,
+        &proof
+    ));
+    assert!(linear::add(&a, &commit(&[1, 2, 3], &mut r)).is_err());
+}
