@@ -11,6 +11,7 @@
 //!
 //! The relaxed (foldable) form of the engine's check is described in docs/PROTOCOLS.md.
 
+pub mod copy;
 pub mod hadamard;
 pub mod identity;
 pub mod linear;

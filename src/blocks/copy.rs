@@ -1,0 +1,431 @@
+//! Copy / permutation with public wiring: every entry of the output tensor y is an entry of one
+//! of the input tensors x_0..x_(m−1), or a public constant, at positions fixed by the model.
+//!
+//! This one block covers reshape across commitment boundaries, transpose, slice, concat, pad and
+//! im2col: each is only a different wiring. It is PLONK's permutation argument [GWC19, §5] over
+//! the columns (x_0, …, x_(m−1), y) on H, with the wiring compiled once (by setup) into public
+//! columns whose commitments belong to the verifying key:
+//!
+//! - `σ_c(X)`: the permutation that links every output cell to the input cell it copies (cells
+//!   form cycles: an input cell and all the output cells that copy it); cell (c, i) is named
+//!   `k_c·ω^i` with `k_c = g^c` for the field's multiplicative generator g (disjoint cosets of H);
+//! - `q(X)`, `κ(X)`: the selector of output cells that hold a constant and that constant (those
+//!   cells are fixed points of σ).
+//!
+//! Protocol: absorb the label, n, the wiring's public-column commitments and the tensors'
+//! commitments; challenges β, γ; the prover commits the grand product
+//! `z_0 = 1, z_(i+1) = z_i · Π_c (w_c,i + β k_c ω^i + γ) / Π_c (w_c,i + β σ_c(ω^i) + γ)`
+//! (masked, opened at ζ and ωζ); then the identity engine proves, on H:
+//!
+//! - `L_0(X)·(z(X) − 1) = 0`;
+//! - `z(ωX)·Π_c (w_c(X) + β σ_c(X) + γ) − z(X)·Π_c (w_c(X) + β k_c X + γ) = 0` (on every row,
+//!   cyclically, so the product over H is 1);
+//! - `q(X)·(y(X) − κ(X)) = 0`.
+//!
+//! Soundness: the product over H equals 1 for random β, γ only if the multiset of (value, name)
+//! pairs equals the multiset of (value, σ(name)) pairs except with probability ≈ (m+1)n/r, i.e.
+//! values are constant on every cycle of σ: each output cell equals the input cell it copies.
+//! The public columns come from the verifying key, never from the proof.
+
+use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::Committed;
+use crate::error::{Error, Result};
+use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
+use crate::srs::Srs;
+use crate::transcript::Transcript;
+use ark_bn254::Fr;
+use ark_ff::{batch_inversion, FftField, Field, One};
+use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use rand::{CryptoRng, RngCore};
+
+/// Mask of the grand-product column (opened at ζ and ωζ).
+const GRAND_PRODUCT_MASK: usize = 3;
+
+/// Where one output entry comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// Entry `index` of input tensor `input`.
+    Input {
+        /// Which input tensor.
+        input: usize,
+        /// Which entry of it.
+        index: usize,
+    },
+    /// A public constant (padding zeros, …).
+    Const(i64),
+}
+
+/// A public wiring: the lengths of the inputs and, for every output entry, its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Wiring {
+    /// Number of entries of each input tensor.
+    pub input_lens: Vec<usize>,
+    /// The source of each output entry.
+    pub output: Vec<Source>,
+}
+
+impl Wiring {
+    /// log2 of the domain that holds every tensor of the wiring.
+    pub fn log_n(&self) -> u32 {
+        let longest = self
+            .input_lens
+            .iter()
+            .copied()
+            .chain([self.output.len()])
+            .max()
+            .unwrap_or(1);
+        pcs::domain_log(longest)
+    }
+
+    /// The output an honest prover computes from the inputs' values.
+    pub fn apply(&self, inputs: &[&[i64]]) -> Result<Vec<i64>> {
+        self.check(inputs.iter().map(|x| x.len()))?;
+        Ok(self
+            .output
+            .iter()
+            .map(|s| match *s {
+                Source::Input { input, index } => inputs[input][index],
+                Source::Const(c) => c,
+            })
+            .collect())
+    }
+
+    fn check(&self, lens: impl Iterator<Item = usize>) -> Result<()> {
+        let lens: Vec<usize> = lens.collect();
+        if lens.len() != self.input_lens.len()
+            || lens.iter().zip(&self.input_lens).any(|(a, b)| a > b)
+        {
+            return Err(Error::InvalidArgument(format!(
+                "wiring expects inputs of lengths {:?}, got {lens:?}",
+                self.input_lens
+            )));
+        }
+        for (j, s) in self.output.iter().enumerate() {
+            if let Source::Input { input, index } = *s {
+                if input >= self.input_lens.len() || index >= self.input_lens[input] {
+                    return Err(Error::InvalidArgument(format!(
+                        "output entry {j} copies input {input}[{index}], which does not exist"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The wiring compiled into public columns: polynomials for the prover, commitments for the
+/// verifier. Made once per wiring (by setup) and cached.
+#[derive(Clone, Debug)]
+pub struct CopyKey {
+    /// The wiring.
+    pub wiring: Wiring,
+    /// log2 of the domain size.
+    pub log_n: u32,
+    /// σ_0..σ_m, q, κ as unmasked public polynomials (σ values as field elements).
+    pub public: Vec<CommittedPoly>,
+    /// Their commitments (what a verifying key stores).
+    pub commitments: Vec<Commitment>,
+}
+
+/// The name of cell `row` of column `c`: `k_c·ω^row`.
+fn cell_name(c: usize, row: usize, omega: Fr) -> Fr {
+    Fr::GENERATOR.pow([c as u64]) * omega.pow([row as u64])
+}
+
+impl CopyKey {
+    /// Compiles `wiring` (σ from the copy cycles, constant selector and values) and commits its
+    /// public columns.
+    pub fn new(srs: &Srs, wiring: Wiring) -> Result<Self> {
+        wiring.check(wiring.input_lens.iter().copied())?;
+        let log_n = wiring.log_n();
+        let n = 1usize << log_n;
+        let omega = Radix2EvaluationDomain::<Fr>::new(n)
+            .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?
+            .group_gen();
+        let m = wiring.input_lens.len();
+        let out = m; // column index of y
+                     // σ starts as the identity; each input cell's copies form a cycle through it.
+        let mut sigma: Vec<Vec<Fr>> = (0..=m)
+            .map(|c| (0..n).map(|i| cell_name(c, i, omega)).collect())
+            .collect();
+        let mut last: std::collections::HashMap<(usize, usize), (usize, usize)> =
+            std::collections::HashMap::new();
+        let mut selector = vec![0i64; n];
+        let mut constants = vec![0i64; n];
+        // Output padding is the constant 0.
+        selector[wiring.output.len()..].fill(1);
+        for (j, s) in wiring.output.iter().enumerate() {
+            match *s {
+                Source::Const(v) => {
+                    selector[j] = 1;
+                    constants[j] = v;
+                }
+                Source::Input { input, index } => {
+                    // Insert y_j into the cycle of (input, index): prev → y_j → (input, index).
+                    let prev = *last.get(&(input, index)).unwrap_or(&(input, index));
+                    sigma[prev.0][prev.1] = cell_name(out, j, omega);
+                    sigma[out][j] = cell_name(input, index, omega);
+                    last.insert((input, index), (out, j));
+                }
+            }
+        }
+        let mut public = Vec::with_capacity(m + 3);
+        let mut commitments = Vec::with_capacity(m + 3);
+        for col in &sigma {
+            let (c, p) = public_column(srs, col)?;
+            public.push(p);
+            commitments.push(c);
+        }
+        for col in [&selector, &constants] {
+            let field: Vec<Fr> = col.iter().map(|&v| Fr::from(v)).collect();
+            let (c, p) = public_column(srs, &field)?;
+            public.push(p);
+            commitments.push(c);
+        }
+        Ok(CopyKey {
+            wiring,
+            log_n,
+            public,
+            commitments,
+        })
+    }
+}
+
+fn public_column(srs: &Srs, values: &[Fr]) -> Result<(Commitment, CommittedPoly)> {
+    let log_n = pcs::domain_log(values.len());
+    let domain = Radix2EvaluationDomain::<Fr>::new(1 << log_n)
+        .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?;
+    let poly = CommittedPoly {
+        poly: ark_poly::DenseUVPolynomial::from_coefficients_vec(domain.ifft(values)),
+        log_n,
+        hiding: 0,
+    };
+    Ok((pcs::commit_field_values(srs, values)?, poly))
+}
+
+/// Constraints over columns (w_0..w_m, σ_0..σ_m, q, κ, z), m + 1 wires.
+struct Copy {
+    wires: usize,
+    beta: Fr,
+    gamma: Fr,
+}
+
+impl Copy {
+    fn sigma(&self, c: usize) -> usize {
+        self.wires + c
+    }
+    fn selector(&self) -> usize {
+        2 * self.wires
+    }
+    fn constant(&self) -> usize {
+        2 * self.wires + 1
+    }
+    fn z(&self) -> usize {
+        2 * self.wires + 2
+    }
+}
+
+impl Constraints for Copy {
+    fn columns(&self) -> usize {
+        2 * self.wires + 3
+    }
+    fn reads_next(&self, j: usize) -> bool {
+        j == self.z()
+    }
+    fn degree(&self) -> usize {
+        self.wires + 1
+    }
+    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+        let z = row.col(self.z(), Rot::Cur);
+        let z_next = row.col(self.z(), Rot::Next);
+        let mut num = Fr::one();
+        let mut den = Fr::one();
+        for c in 0..self.wires {
+            let w = row.col(c, Rot::Cur);
+            num *= w + self.beta * Fr::GENERATOR.pow([c as u64]) * row.x + self.gamma;
+            den *= w + self.beta * row.col(self.sigma(c), Rot::Cur) + self.gamma;
+        }
+        let y = row.col(self.wires - 1, Rot::Cur);
+        let start = row.l_first * (z - Fr::one());
+        let step = z_next * den - z * num;
+        let constant =
+            row.col(self.selector(), Rot::Cur) * (y - row.col(self.constant(), Rot::Cur));
+        start + alpha * (step + alpha * constant)
+    }
+}
+
+/// A copy proof: the grand-product commitment and the identity proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyProof {
+    /// `[z(τ)]₁`.
+    pub grand_product: Commitment,
+    /// The constraints' proof.
+    pub identity: IdentityProof,
+}
+
+/// Absorbs the statement and draws β, γ (prover and verifier share this step).
+fn challenges(
+    transcript: &mut Transcript,
+    key_commitments: &[Commitment],
+    tensors: &[Commitment],
+    log_n: u32,
+) -> (Fr, Fr) {
+    transcript.append_bytes(b"block", b"copy");
+    transcript.append_u64(b"copy/log_n", u64::from(log_n));
+    let key: Vec<_> = key_commitments.iter().map(|c| c.0).collect();
+    transcript.append_g1s(b"copy/wiring", &key);
+    let t: Vec<_> = tensors.iter().map(|c| c.0).collect();
+    transcript.append_g1s(b"copy/tensors", &t);
+    (
+        transcript.challenge_scalar(b"copy/beta"),
+        transcript.challenge_scalar(b"copy/gamma"),
+    )
+}
+
+/// Proves that `output` is `inputs` rearranged by the key's wiring. Fails (no proof) if it is
+/// not. Inputs and output must be committed on the key's domain.
+pub fn prove<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &CopyKey,
+    inputs: &[&Committed],
+    output: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+) -> Result<CopyProof> {
+    let input_values: Vec<&[i64]> = inputs
+        .iter()
+        .zip(&key.wiring.input_lens)
+        .map(|(x, &len)| &x.values[..len.min(x.values.len())])
+        .collect();
+    let expected = key.wiring.apply(&input_values)?;
+    let n = 1usize << key.log_n;
+    let mut padded = expected.clone();
+    padded.resize(n, 0);
+    let wires: Vec<&Committed> = inputs.iter().copied().chain([output]).collect();
+    if wires.iter().any(|w| w.poly.log_n != key.log_n) {
+        return Err(Error::InvalidArgument(format!(
+            "copy block tensors must be committed on the domain of size 2^{}",
+            key.log_n
+        )));
+    }
+    if output.values != padded {
+        return Err(Error::InvalidArgument(
+            "the output is not the wiring applied to the inputs".into(),
+        ));
+    }
+    let commitments: Vec<Commitment> = wires.iter().map(|w| w.commitment).collect();
+    let (beta, gamma) = challenges(transcript, &key.commitments, &commitments, key.log_n);
+
+    // z_0 = 1, z_(i+1) = z_i · num_i / den_i
+    let omega = Radix2EvaluationDomain::<Fr>::new(n)
+        .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?
+        .group_gen();
+    let sigma_evals: Vec<Vec<Fr>> = (0..wires.len())
+        .map(|c| {
+            Radix2EvaluationDomain::<Fr>::new(n)
+                .map(|d| d.fft(&key.public[c].poly.coeffs))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut nums = vec![Fr::one(); n];
+    let mut dens = vec![Fr::one(); n];
+    for (c, w) in wires.iter().enumerate() {
+        let k = Fr::GENERATOR.pow([c as u64]);
+        let mut x = Fr::one();
+        for i in 0..n {
+            let v = Fr::from(w.values[i]);
+            nums[i] *= v + beta * k * x + gamma;
+            dens[i] *= v + beta * sigma_evals[c][i] + gamma;
+            x *= omega;
+        }
+    }
+    batch_inversion(&mut dens);
+    let mut z = Vec::with_capacity(n);
+    let mut acc = Fr::one();
+    for i in 0..n {
+        z.push(acc);
+        acc *= nums[i] * dens[i];
+    }
+    if !acc.is_one() {
+        return Err(Error::InvalidArgument(
+            "grand product is not 1: the output does not follow the wiring".into(),
+        ));
+    }
+    let (z_commitment, z_poly) = pcs::commit_field_values_hiding(srs, &z, GRAND_PRODUCT_MASK, rng)?;
+    transcript.append_g1(b"copy/grand_product", &z_commitment.0);
+
+    let constraints = Copy {
+        wires: wires.len(),
+        beta,
+        gamma,
+    };
+    let mut columns: Vec<&CommittedPoly> = wires.iter().map(|w| &w.poly).collect();
+    columns.extend(key.public.iter());
+    columns.push(&z_poly);
+    let mut all = commitments.clone();
+    all.extend_from_slice(&key.commitments);
+    all.push(z_commitment);
+    let identity = identity::prove(srs, &constraints, &columns, &all, transcript)?;
+    Ok(CopyProof {
+        grand_product: z_commitment,
+        identity,
+    })
+}
+
+/// What the verifier needs of a wiring: its domain and its public columns' commitments (part of
+/// the model's verifying key, never taken from a proof).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyVerifierKey {
+    /// log2 of the domain size.
+    pub log_n: u32,
+    /// Commitments to σ_0..σ_m, q, κ.
+    pub commitments: Vec<Commitment>,
+}
+
+impl CopyKey {
+    /// The verifier's part of the key.
+    pub fn verifier_key(&self) -> CopyVerifierKey {
+        CopyVerifierKey {
+            log_n: self.log_n,
+            commitments: self.commitments.clone(),
+        }
+    }
+}
+
+/// Verifies that the committed output is the committed inputs rearranged by the wiring `key`.
+pub fn verify(
+    vk: &VerifierKey,
+    key: &CopyVerifierKey,
+    inputs: &[Commitment],
+    output: Commitment,
+    proof: &CopyProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+) -> Result<()> {
+    let (key_commitments, log_n) = (&key.commitments, key.log_n);
+    let wires = inputs.len() + 1;
+    if key_commitments.len() != wires + 2 {
+        return Err(Error::Verification(format!(
+            "wiring key has {} commitments, expected {}",
+            key_commitments.len(),
+            wires + 2
+        )));
+    }
+    let mut commitments = inputs.to_vec();
+    commitments.push(output);
+    let (beta, gamma) = challenges(transcript, key_commitments, &commitments, log_n);
+    transcript.append_g1(b"copy/grand_product", &proof.grand_product.0);
+    let constraints = Copy { wires, beta, gamma };
+    let mut all = commitments;
+    all.extend_from_slice(key_commitments);
+    all.push(proof.grand_product);
+    identity::verify(
+        vk,
+        &constraints,
+        log_n,
+        &all,
+        &proof.identity,
+        transcript,
+        batch,
+    )
+}
