@@ -145,6 +145,44 @@ fn public_at(n: usize, omega: Fr, x: Fr) -> (Fr, Fr, Fr, Fr) {
     (l_first, l_last, x - w_last, zh)
 }
 
+/// The public polynomials of H on every point of the coset, with batched inversions (one field
+/// inversion per point would dominate a small block's proving time).
+struct PublicOnCoset {
+    l_first: Vec<Fr>,
+    l_last: Vec<Fr>,
+    not_last: Vec<Fr>,
+    /// `1/Z_H` at the first `step` points (x^n repeats with period big/n = step).
+    zh_inv: Vec<Fr>,
+}
+
+impl PublicOnCoset {
+    fn new(points: &[Fr], n: usize, omega: Fr, step: usize) -> Self {
+        let w_last = omega.pow([(n - 1) as u64]);
+        let n_f = Fr::from(n as u64);
+        let zh: Vec<Fr> = points[..step]
+            .iter()
+            .map(|x| x.pow([n as u64]) - Fr::one())
+            .collect();
+        let mut zh_inv = zh.clone();
+        batch_inversion(&mut zh_inv);
+        let mut d_first: Vec<Fr> = points.iter().map(|x| n_f * (*x - Fr::one())).collect();
+        let mut d_last: Vec<Fr> = points.iter().map(|x| n_f * (*x - w_last)).collect();
+        batch_inversion(&mut d_first);
+        batch_inversion(&mut d_last);
+        let l_first = (0..points.len()).map(|i| zh[i % step] * d_first[i]).collect();
+        let l_last = (0..points.len())
+            .map(|i| w_last * zh[i % step] * d_last[i])
+            .collect();
+        let not_last = points.iter().map(|x| *x - w_last).collect();
+        PublicOnCoset {
+            l_first,
+            l_last,
+            not_last,
+            zh_inv,
+        }
+    }
+}
+
 /// Prover: proves that `constraints` hold on H of size `2^log_n` for the committed columns.
 ///
 /// Returns an error (and no proof) if a constraint does not vanish on H: an honest prover never
@@ -191,11 +229,7 @@ pub fn prove<C: Constraints + ?Sized>(
     let evals: Vec<Vec<Fr>> = columns.iter().map(|c| coset.fft(&c.poly.coeffs)).collect();
     let step = big / n; // ω = ω_big^step, so f(ω·x_i) = f(x_(i+step))
     let points: Vec<Fr> = coset.elements().collect();
-    let mut zh_inv: Vec<Fr> = points
-        .iter()
-        .map(|x| x.pow([n as u64]) - Fr::one())
-        .collect();
-    batch_inversion(&mut zh_inv);
+    let publics = PublicOnCoset::new(&points, n, omega, step);
     let mut quotient_evals = Vec::with_capacity(big);
     let mut cur = vec![Fr::zero(); m];
     let mut next = vec![Fr::zero(); m];
@@ -204,16 +238,15 @@ pub fn prove<C: Constraints + ?Sized>(
             cur[j] = evals[j][i];
             next[j] = evals[j][(i + step) % big];
         }
-        let (l_first, l_last, not_last, _) = public_at(n, omega, *x);
         let row = Row {
             x: *x,
             cur: &cur,
             next: &next,
-            l_first,
-            l_last,
-            not_last,
+            l_first: publics.l_first[i],
+            l_last: publics.l_last[i],
+            not_last: publics.not_last[i],
         };
-        quotient_evals.push(constraints.combine(&row, alpha) * zh_inv[i]);
+        quotient_evals.push(constraints.combine(&row, alpha) * publics.zh_inv[i % step]);
     }
     let mut t = coset.ifft(&quotient_evals);
     while t.last().is_some_and(|c| c.is_zero()) {
