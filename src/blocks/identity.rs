@@ -169,7 +169,9 @@ impl PublicOnCoset {
         let mut d_last: Vec<Fr> = points.iter().map(|x| n_f * (*x - w_last)).collect();
         batch_inversion(&mut d_first);
         batch_inversion(&mut d_last);
-        let l_first = (0..points.len()).map(|i| zh[i % step] * d_first[i]).collect();
+        let l_first = (0..points.len())
+            .map(|i| zh[i % step] * d_first[i])
+            .collect();
         let l_last = (0..points.len())
             .map(|i| w_last * zh[i % step] * d_last[i])
             .collect();
