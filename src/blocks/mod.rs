@@ -7,7 +7,9 @@
 //! - [`linear`]: add, subtract, multiply by a public constant — no proof, checked by the verifier
 //!   on commitments (homomorphism);
 //! - [`hadamard`]: `c = a ∘ b`;
-//! - [`sum`]: `s = Σ_i f_i` through a running-sum column.
+//! - [`sum`]: `s = Σ_i f_i` through a running-sum column;
+//! - [`copy`]: copy / permutation with public wiring (reshape, transpose, slice, concat, pad,
+//!   im2col) by PLONK's permutation argument.
 //!
 //! The relaxed (foldable) form of the engine's check is described in docs/PROTOCOLS.md.
 
