@@ -15,7 +15,7 @@ use zktorch::transcript::Transcript;
 
 fn srs() -> &'static Srs {
     static SRS: OnceLock<Srs> = OnceLock::new();
-    SRS.get_or_init(|| Srs::insecure_for_tests(9, 11))
+    SRS.get_or_init(|| Srs::insecure_for_tests(10, 11))
 }
 
 fn rng(seed: u64) -> ChaCha20Rng {
@@ -610,4 +610,223 @@ fn copy_forced_proof_of_a_wrong_output_is_rejected() {
         identity: id,
     };
     assert!(!copy_accepts(&c.key, &ins, wrong.commitment, &bad));
+}
+
+// ---- Lookup ---------------------------------------------------------------------------------
+
+use zktorch::blocks::lookup::{self, LookupKey, Table};
+
+fn relu_table() -> Table {
+    Table::function((-128..128).collect(), |x| x.max(0))
+}
+
+fn lookup_accepts(
+    key: &LookupKey,
+    a: Commitment,
+    b: Option<Commitment>,
+    p: &lookup::LookupProof,
+) -> bool {
+    let mut t = Transcript::new(b"blocks-test");
+    let mut batch = PairingBatch::new();
+    lookup::verify(
+        &srs().verifier_key(),
+        &key.verifier_key(),
+        a,
+        b,
+        p,
+        &mut t,
+        &mut batch,
+    )
+    .is_ok()
+        && batch.verify()
+}
+
+fn padded(v: &[i64], len: usize) -> Vec<i64> {
+    let mut v = v.to_vec();
+    v.resize(len, 0);
+    v
+}
+
+#[test]
+fn lookup_completeness_pairs_and_single_column() {
+    let mut r = rng(9);
+    for n in [1usize, 7, 100] {
+        // ReLU pairs.
+        let key = LookupKey::new(srs(), n, relu_table()).unwrap();
+        let m = 1usize << key.log_m;
+        let x: Vec<i64> = (0..n).map(|_| r.gen_range(-128..128)).collect();
+        let y: Vec<i64> = x.iter().map(|v| *v.max(&0)).collect();
+        let (a, b) = (
+            commit(&padded(&x, m), &mut r),
+            commit(&padded(&y, m), &mut r),
+        );
+        let mut t = Transcript::new(b"blocks-test");
+        let proof = lookup::prove(srs(), &key, &a, Some(&b), &mut t, &mut r).unwrap();
+        assert!(
+            lookup_accepts(&key, a.commitment, Some(b.commitment), &proof),
+            "n={n}"
+        );
+        // Range check [0, 256).
+        let key = LookupKey::new(srs(), n, Table::single((0..256).collect())).unwrap();
+        let m = 1usize << key.log_m;
+        let v: Vec<i64> = (0..n).map(|_| r.gen_range(0..256)).collect();
+        let a = commit(&padded(&v, m), &mut r);
+        let mut t = Transcript::new(b"blocks-test");
+        let proof = lookup::prove(srs(), &key, &a, None, &mut t, &mut r).unwrap();
+        assert!(lookup_accepts(&key, a.commitment, None, &proof), "n={n}");
+    }
+}
+
+#[test]
+fn lookup_soundness() {
+    let mut r = rng(10);
+    let n = 50;
+    let key = LookupKey::new(srs(), n, relu_table()).unwrap();
+    let m = 1usize << key.log_m;
+    let x: Vec<i64> = (0..n).map(|_| r.gen_range(-128..128)).collect();
+    let y: Vec<i64> = x.iter().map(|v| *v.max(&0)).collect();
+    let (a, b) = (
+        commit(&padded(&x, m), &mut r),
+        commit(&padded(&y, m), &mut r),
+    );
+    let mut t = Transcript::new(b"blocks-test");
+    let proof = lookup::prove(srs(), &key, &a, Some(&b), &mut t, &mut r).unwrap();
+    // Tampered elements.
+    for field in 0..3 {
+        let mut bad = proof.clone();
+        let c = match field {
+            0 => &mut bad.multiplicities,
+            1 => &mut bad.inverses,
+            _ => &mut bad.running_sum,
+        };
+        *c = Commitment(tweak(c.0));
+        assert!(
+            !lookup_accepts(&key, a.commitment, Some(b.commitment), &bad),
+            "field {field}"
+        );
+    }
+    for (i, id) in tampered_identity_proofs(&proof.identity)
+        .into_iter()
+        .enumerate()
+    {
+        let bad = lookup::LookupProof {
+            identity: id,
+            ..proof.clone()
+        };
+        assert!(
+            !lookup_accepts(&key, a.commitment, Some(b.commitment), &bad),
+            "tamper {i}"
+        );
+    }
+    // Swapped tensors, another table.
+    assert!(!lookup_accepts(
+        &key,
+        b.commitment,
+        Some(a.commitment),
+        &proof
+    ));
+    let other = LookupKey::new(
+        srs(),
+        n,
+        Table::function((-128..128).collect(), |x| x.max(1)),
+    )
+    .unwrap();
+    assert!(!lookup_accepts(
+        &other,
+        a.commitment,
+        Some(b.commitment),
+        &proof
+    ));
+    // A false statement: one output is not ReLU of its input; a value outside the table.
+    let mut wrong_y = y.clone();
+    wrong_y[3] = x[3].max(0) + 1;
+    let bw = commit(&padded(&wrong_y, m), &mut r);
+    let mut t = Transcript::new(b"blocks-test");
+    let err = lookup::prove(srs(), &key, &a, Some(&bw), &mut t, &mut r)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("entry 3"), "{err}");
+    let mut big_x = x.clone();
+    big_x[0] = 500;
+    let ab = commit(&padded(&big_x, m), &mut r);
+    let mut t = Transcript::new(b"blocks-test");
+    assert!(lookup::prove(srs(), &key, &ab, Some(&b), &mut t, &mut r).is_err());
+}
+
+#[test]
+fn lookup_forced_proof_of_a_value_outside_the_table_is_rejected() {
+    // The forger commits honest-looking multiplicities, inverses of the wrong entries and a running
+    // sum that ends at 0, and proves vacuous constraints: rejected.
+    let mut r = rng(11);
+    let n = 4;
+    let key = LookupKey::new(srs(), n, Table::single((0..16).collect())).unwrap();
+    let m = 1usize << key.log_m;
+    let v = padded(&[3, 5, 99, 1], m);
+    let a = commit(&v, &mut r);
+    let mut t = Transcript::new(b"blocks-test");
+    t.append_bytes(b"block", b"lookup");
+    t.append_u64(b"lookup/log_m", u64::from(key.log_m));
+    let k: Vec<_> = key.commitments.iter().map(|c| c.0).collect();
+    t.append_g1s(b"lookup/table", &k);
+    t.append_g1(b"lookup/a", &a.commitment.0);
+    let mut mult = vec![0i64; m];
+    for x in [3usize, 5, 1, 1] {
+        mult[m - 16 + x] += 1;
+    }
+    let mc = Committed::new(srs(), &mult, 2, &mut r).unwrap();
+    t.append_g1(b"lookup/multiplicities", &mc.commitment.0);
+    let _beta = t.challenge_scalar(b"lookup/beta");
+    let zeros = Committed::new(srs(), &vec![0; m], 3, &mut r).unwrap();
+    t.append_g1(b"lookup/inverses", &zeros.commitment.0);
+    t.append_g1(b"lookup/running", &zeros.commitment.0);
+    struct VacuousHZ;
+    impl Constraints for VacuousHZ {
+        fn columns(&self) -> usize {
+            9
+        }
+        fn reads_next(&self, j: usize) -> bool {
+            j == 7 || j == 8
+        }
+        fn degree(&self) -> usize {
+            1
+        }
+        fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
+            Fr::from(0u64)
+        }
+    }
+    let zero_b = zktorch::pcs::CommittedPoly {
+        poly: ark_poly::DenseUVPolynomial::from_coefficients_vec(vec![]),
+        log_n: key.log_m,
+        hiding: 0,
+    };
+    let cols: Vec<&zktorch::pcs::CommittedPoly> = vec![
+        &a.poly,
+        &zero_b,
+        &key.public[0],
+        &key.public[1],
+        &key.public[2],
+        &key.public[3],
+        &mc.poly,
+        &zeros.poly,
+        &zeros.poly,
+    ];
+    let comms = vec![
+        a.commitment,
+        Commitment(G1Affine::default()),
+        key.commitments[0],
+        key.commitments[1],
+        key.commitments[2],
+        key.commitments[3],
+        mc.commitment,
+        zeros.commitment,
+        zeros.commitment,
+    ];
+    let id = identity::prove(srs(), &VacuousHZ, &cols, &comms, &mut t).unwrap();
+    let forged = lookup::LookupProof {
+        multiplicities: mc.commitment,
+        inverses: zeros.commitment,
+        running_sum: zeros.commitment,
+        identity: id,
+    };
+    assert!(!lookup_accepts(&key, a.commitment, None, &forged));
 }

@@ -9,7 +9,9 @@
 //! - [`hadamard`]: `c = a ∘ b`;
 //! - [`sum`]: `s = Σ_i f_i` through a running-sum column;
 //! - [`copy`]: copy / permutation with public wiring (reshape, transpose, slice, concat, pad,
-//!   im2col) by PLONK's permutation argument.
+//!   im2col) by PLONK's permutation argument;
+//! - [`lookup`]: every entry (or pair) of committed tensors is a row of a public table (ReLU and
+//!   other non-linearities, rescales, range checks), logUp on one domain.
 //!
 //! The relaxed (foldable) form of the engine's check is described in docs/PROTOCOLS.md.
 
@@ -17,6 +19,7 @@ pub mod copy;
 pub mod hadamard;
 pub mod identity;
 pub mod linear;
+pub mod lookup;
 pub mod sum;
 
 use crate::pcs::{Commitment, CommittedPoly};
