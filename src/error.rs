@@ -57,6 +57,33 @@ pub enum Error {
     /// The feature exists in the command line but is delivered by a later milestone.
     #[error("not implemented yet: {0}")]
     NotImplemented(&'static str),
+
+    /// An ONNX model could not be read or understood (not a model, missing external data file,
+    /// symbolic dimension without a size, shape inference failure, ...).
+    #[error("ONNX model {}: {reason}", path.display())]
+    Onnx {
+        /// The model file.
+        path: PathBuf,
+        /// What is wrong, naming the tensor, node or input involved.
+        reason: String,
+    },
+
+    /// The model uses ONNX ops that zktorch cannot handle; every such node is listed.
+    #[error(
+        "unsupported ONNX ops ({} node{}): {}",
+        nodes.len(),
+        if nodes.len() == 1 { "" } else { "s" },
+        crate::onnx::format_unsupported(nodes)
+    )]
+    UnsupportedOps {
+        /// Every unsupported node of the model, in graph order.
+        nodes: Vec<crate::onnx::UnsupportedNode>,
+    },
+
+    /// Input data (an `input.json`) does not fit the model: wrong number of inputs, wrong number
+    /// of values for an input, or values that are not numbers.
+    #[error("bad input data: {0}")]
+    InputData(String),
 }
 
 impl Error {

@@ -15,6 +15,7 @@
 pub mod blocks;
 pub mod codec;
 pub mod error;
+pub mod onnx;
 pub mod pcs;
 pub mod proof;
 pub mod srs;

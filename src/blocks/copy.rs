@@ -2,7 +2,7 @@
 //! of the input tensors x_0..x_(m−1), or a public constant, at positions fixed by the model.
 //!
 //! This one block covers reshape across commitment boundaries, transpose, slice, concat, pad and
-//! im2col: each is only a different wiring. It is PLONK's permutation argument [GWC19, §5] over
+//! im2col: each is only a different wiring. It is PLONK's permutation argument (GWC19, §5) over
 //! the columns (x_0, …, x_(m−1), y) on H, with the wiring compiled once (by setup) into public
 //! columns whose commitments belong to the verifying key:
 //!

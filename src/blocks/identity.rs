@@ -5,7 +5,7 @@
 //!
 //! `C_k(X, f_1(X), f_1(ωX), …, f_m(X), f_m(ωX)) = 0` for every X ∈ H.
 //!
-//! The engine proves all of a block's constraints at once (the PLONK recipe [GWC19]):
+//! The engine proves all of a block's constraints at once (the PLONK recipe (GWC19)):
 //!
 //! 1. absorb the columns' commitments; draw α;
 //! 2. prover: `t(X) = Σ_k α^k C_k(X) / Z_H(X)` (a polynomial iff every constraint vanishes on

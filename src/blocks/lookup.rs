@@ -3,7 +3,7 @@
 //! Used for every non-linearity (pairs `(x, f(x))` of a ReLU, GELU, sigmoid, … table), every
 //! fixed-point rescale and every range check (single-column tables).
 //!
-//! **Argument: logUp [Hab22] with one running sum over one domain, no degree bound.** On the
+//! **Argument: logUp (Hab22) with one running sum over one domain, no degree bound.** On the
 //! domain H of size M, rows `[0, n)` hold the looked-up entries and rows `[M − N, M)` the table
 //! (public columns `t_1`, `t_2` and selectors `q_w`, `q_t` fixed by setup; their commitments are
 //! in the verifying key). The prover commits the multiplicities m (how often each table row is

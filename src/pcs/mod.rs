@@ -1,4 +1,4 @@
-//! KZG polynomial commitments over BN254 [KZG10].
+//! KZG polynomial commitments over BN254 (KZG10).
 //!
 //! # The scheme
 //!
@@ -26,7 +26,7 @@
 //! which is `f(τ) − y = q(τ)(τ − z)` in the exponent. Binding rests on q-SDH: a prover who can open
 //! C to two values at z can compute `[1/(τ − z)]₁`.
 //!
-//! **Batch opening** (GWC, [GWC19] §3): many polynomials at several points. For each distinct
+//! **Batch opening** (GWC, (GWC19) §3): many polynomials at several points. For each distinct
 //! point z, the polynomials opened there are combined with powers of one transcript challenge ν
 //! (drawn after every commitment, point and claimed value is absorbed): one witness
 //! `W_z = [Σ_i ν^i (f_i(X) − y_i)/(X − z)]₁` per point. The verifier's check for z is the single
@@ -38,9 +38,9 @@
 //! distinct G2 element (two for any number of KZG openings). If any one equation is false, the
 //! combination is false except with probability 1/r.
 //!
-//! [KZG10]: Kate, Zaverucha, Goldberg, "Constant-size commitments to polynomials and their
+//! KZG10: Kate, Zaverucha, Goldberg, "Constant-size commitments to polynomials and their
 //! applications", ASIACRYPT 2010.
-//! [GWC19]: Gabizon, Williamson, Ciobotaru, "PLONK", ePrint 2019/953.
+//! GWC19: Gabizon, Williamson, Ciobotaru, "PLONK", ePrint 2019/953.
 
 mod batch;
 mod kzg;

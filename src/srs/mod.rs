@@ -529,7 +529,10 @@ mod tests {
         assert!(err.contains("maximum power"), "{err}");
         let srs = Srs::insecure_for_tests(2, 6);
         assert!(srs.trim(0).is_err());
-        assert_eq!(srs.trim(1).unwrap().verifier_key().tau_h, srs.g2_powers()[1]);
+        assert_eq!(
+            srs.trim(1).unwrap().verifier_key().tau_h,
+            srs.g2_powers()[1]
+        );
     }
 
     #[test]

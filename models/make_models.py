@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Build the bundled ONNX models, their sample inputs and onnxruntime's float outputs.
+
+Usage (from the repository root):
+
+    pip install onnx==1.22.0 onnxruntime numpy
+    python3 models/make_models.py
+
+Writes, into models/:
+
+    mlp.onnx                  MNIST-shaped MLP 784-128-10 (Gemm, Relu, Gemm), input [1,784]
+    lenet5.onnx               LeNet-5 on [1,1,28,28]
+    resnet_small.onnx         CIFAR-shaped CNN on [1,3,32,32]: Conv+BatchNorm+Relu, one residual
+                              block with an Add, GlobalAveragePool, Flatten, Gemm
+    mlp_external.onnx         MLP 16-8-4 whose weights live in mlp_external.onnx.data
+    mlp_external.onnx.data    (external data, as torch's exporter writes it)
+    <name>.input.json         a sample input: {"input_data": [[...]]}
+    <name>.expected.json      onnxruntime's float output for that input, plus spot checks of
+                              every initializer (shape, first values, sum) for the loader tests
+
+and, into tests/fixtures/onnx/, tiny models for the error tests:
+
+    unsupported_ops.onnx      Relu, then two ops zktorch does not support (Hardmax, Erf)
+    unknown_op.onnx           an op of a custom domain that tract does not know either
+    symbolic_dim.onnx         input with a symbolic batch dimension "batch"
+    unsorted.onnx             three nodes not in topological order
+    constants.onnx            Constant nodes, and initializers of several element types
+    truncated.onnx            the first 3000 bytes of lenet5.onnx (cut inside a weight)
+    garbage.onnx              bytes that are not a protobuf model
+
+Everything is deterministic: weights come from numpy's seeded generator (He initialisation for
+layers followed by Relu, Glorot otherwise), so running the script again rewrites the same files.
+"""
+
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+IR_VERSION = 8
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+FIXTURES = os.path.join(ROOT, "tests", "fixtures", "onnx")
+
+
+class Builder:
+    """Collects nodes and initializers for one graph, with deterministic weights."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.nodes = []
+        self.inits = []
+
+    def weight(self, name, shape, fan_in, fan_out=None, relu=True):
+        if relu:
+            std = np.sqrt(2.0 / fan_in)  # He
+        else:
+            std = np.sqrt(2.0 / (fan_in + (fan_out or fan_in)))  # Glorot
+        w = (self.rng.standard_normal(shape) * std).astype(np.float32)
+        self.inits.append(numpy_helper.from_array(w, name))
+        return name
+
+    def bias(self, name, n, scale=0.05):
+        b = (self.rng.standard_normal(n) * scale).astype(np.float32)
+        self.inits.append(numpy_helper.from_array(b, name))
+        return name
+
+    def const(self, name, array):
+        self.inits.append(numpy_helper.from_array(array, name))
+        return name
+
+    def node(self, op, inputs, outputs, name, **attrs):
+        self.nodes.append(helper.make_node(op, inputs, outputs, name=name, **attrs))
+        return outputs[0]
+
+    def gemm(self, x, out, name, n_in, n_out, relu):
+        w = self.weight(f"{name}.weight", (n_out, n_in), n_in, n_out, relu)
+        b = self.bias(f"{name}.bias", n_out)
+        return self.node("Gemm", [x, w, b], [out], name, alpha=1.0, beta=1.0, transB=1)
+
+    def conv(self, x, out, name, c_in, c_out, k, stride=1, pad=0, bias=True):
+        w = self.weight(f"{name}.weight", (c_out, c_in, k, k), c_in * k * k)
+        inputs = [x, w]
+        if bias:
+            inputs.append(self.bias(f"{name}.bias", c_out))
+        return self.node(
+            "Conv",
+            inputs,
+            [out],
+            name,
+            kernel_shape=[k, k],
+            strides=[stride, stride],
+            pads=[pad, pad, pad, pad],
+            dilations=[1, 1],
+            group=1,
+        )
+
+    def batchnorm(self, x, out, name, c):
+        gamma = (1.0 + 0.1 * self.rng.standard_normal(c)).astype(np.float32)
+        beta = (0.1 * self.rng.standard_normal(c)).astype(np.float32)
+        mean = (0.1 * self.rng.standard_normal(c)).astype(np.float32)
+        var = (1.0 + 0.2 * self.rng.random(c)).astype(np.float32)
+        ins = [
+            self.const(f"{name}.weight", gamma),
+            self.const(f"{name}.bias", beta),
+            self.const(f"{name}.running_mean", mean),
+            self.const(f"{name}.running_var", var),
+        ]
+        return self.node("BatchNormalization", [x] + ins, [out], name, epsilon=1e-5)
+
+    def model(self, graph_name, inputs, outputs):
+        graph = helper.make_graph(self.nodes, graph_name, inputs, outputs, self.inits)
+        m = helper.make_model(
+            graph,
+            opset_imports=[helper.make_opsetid("", OPSET)],
+            producer_name="zktorch models/make_models.py",
+        )
+        m.ir_version = IR_VERSION
+        onnx.checker.check_model(m)
+        return onnx.shape_inference.infer_shapes(m, strict_mode=True)
+
+
+def f32_input(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def mlp():
+    b = Builder(seed=1)
+    h = b.gemm("input", "fc1_out", "fc1", 784, 128, relu=True)
+    h = b.node("Relu", [h], ["relu1_out"], "relu1")
+    b.gemm(h, "output", "fc2", 128, 10, relu=False)
+    return b.model("mlp", [f32_input("input", [1, 784])], [f32_input("output", [1, 10])])
+
+
+def lenet5():
+    b = Builder(seed=2)
+    h = b.conv("input", "conv1_out", "conv1", 1, 6, 5, pad=2)
+    h = b.node("Relu", [h], ["relu1_out"], "relu1")
+    h = b.node("MaxPool", [h], ["pool1_out"], "pool1", kernel_shape=[2, 2], strides=[2, 2])
+    h = b.conv(h, "conv2_out", "conv2", 6, 16, 5)
+    h = b.node("Relu", [h], ["relu2_out"], "relu2")
+    h = b.node("MaxPool", [h], ["pool2_out"], "pool2", kernel_shape=[2, 2], strides=[2, 2])
+    h = b.node("Flatten", [h], ["flatten_out"], "flatten", axis=1)
+    h = b.gemm(h, "fc1_out", "fc1", 400, 120, relu=True)
+    h = b.node("Relu", [h], ["relu3_out"], "relu3")
+    h = b.gemm(h, "fc2_out", "fc2", 120, 84, relu=True)
+    h = b.node("Relu", [h], ["relu4_out"], "relu4")
+    b.gemm(h, "output", "fc3", 84, 10, relu=False)
+    return b.model("lenet5", [f32_input("input", [1, 1, 28, 28])], [f32_input("output", [1, 10])])
+
+
+def resnet_small():
+    b = Builder(seed=3)
+    # stem: 3 -> 16 channels at 32x32
+    h = b.conv("input", "conv1_out", "conv1", 3, 16, 3, pad=1, bias=False)
+    h = b.batchnorm(h, "bn1_out", "bn1", 16)
+    h = b.node("Relu", [h], ["relu1_out"], "relu1")
+    # downsample: 16 -> 32 channels, 16x16
+    h = b.conv(h, "conv2_out", "conv2", 16, 32, 3, stride=2, pad=1, bias=False)
+    h = b.batchnorm(h, "bn2_out", "bn2", 32)
+    skip = b.node("Relu", [h], ["relu2_out"], "relu2")
+    # residual block
+    h = b.conv(skip, "block.conv1_out", "block.conv1", 32, 32, 3, pad=1, bias=False)
+    h = b.batchnorm(h, "block.bn1_out", "block.bn1", 32)
+    h = b.node("Relu", [h], ["block.relu1_out"], "block.relu1")
+    h = b.conv(h, "block.conv2_out", "block.conv2", 32, 32, 3, pad=1, bias=False)
+    h = b.batchnorm(h, "block.bn2_out", "block.bn2", 32)
+    h = b.node("Add", [h, skip], ["block.add_out"], "block.add")
+    h = b.node("Relu", [h], ["block.relu2_out"], "block.relu2")
+    # head
+    h = b.node("GlobalAveragePool", [h], ["gap_out"], "gap")
+    h = b.node("Flatten", [h], ["flatten_out"], "flatten", axis=1)
+    b.gemm(h, "output", "fc", 32, 10, relu=False)
+    return b.model(
+        "resnet_small", [f32_input("input", [1, 3, 32, 32])], [f32_input("output", [1, 10])]
+    )
+
+
+def mlp_external():
+    b = Builder(seed=4)
+    h = b.gemm("input", "fc1_out", "fc1", 16, 8, relu=True)
+    h = b.node("Relu", [h], ["relu1_out"], "relu1")
+    b.gemm(h, "output", "fc2", 8, 4, relu=False)
+    return b.model("mlp_external", [f32_input("input", [1, 16])], [f32_input("output", [1, 4])])
+
+
+def sample_input(name, shape, seed):
+    rng = np.random.default_rng(100 + seed)
+    if name in ("mlp", "lenet5"):
+        x = rng.random(shape)  # MNIST-like pixel intensities in [0, 1)
+    else:
+        x = rng.standard_normal(shape)
+    return x.astype(np.float32)
+
+
+def floats(a):
+    """float32 array -> list of Python floats; each one round-trips exactly to the same f32."""
+    return [float(v) for v in np.asarray(a, dtype=np.float32).reshape(-1)]
+
+
+def spot_checks(model):
+    out = {}
+    for init in model.graph.initializer:
+        arr = numpy_helper.to_array(init, base_dir=HERE)
+        out[init.name] = {
+            "shape": list(arr.shape),
+            "first": floats(arr.reshape(-1)[:4]),
+            "last": floats(arr.reshape(-1)[-1:]),
+            "sum": float(arr.astype(np.float64).sum()),
+        }
+    return out
+
+
+def write_json(path, obj, indent=1):
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=indent)
+        f.write("\n")
+
+
+def save_bundled(name, model, external=False):
+    path = os.path.join(HERE, f"{name}.onnx")
+    if external:
+        data_name = f"{name}.onnx.data"
+        data_path = os.path.join(HERE, data_name)
+        if os.path.exists(data_path):
+            os.remove(data_path)  # the external-data writer appends
+        onnx.save_model(
+            model,
+            path,
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=data_name,
+            size_threshold=0,
+            convert_attribute=False,
+        )
+    else:
+        onnx.save_model(model, path)
+    # Reload from disk so external data is really read back from the .data file.
+    reloaded = onnx.load(path, load_external_data=False)
+    if external:
+        assert all(
+            init.data_location == TensorProto.EXTERNAL for init in reloaded.graph.initializer
+        ), "expected every initializer in external data"
+    onnx.checker.check_model(path)
+
+    inp = reloaded.graph.input[0]
+    shape = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+    x = sample_input(name, shape, len(name))
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    outs = sess.run(None, {inp.name: x})
+    write_json(os.path.join(HERE, f"{name}.input.json"), {"input_data": [floats(x)]}, indent=None)
+    write_json(
+        os.path.join(HERE, f"{name}.expected.json"),
+        {
+            "producer": f"onnxruntime {ort.__version__}, onnx {onnx.__version__}",
+            "output_names": [o.name for o in sess.get_outputs()],
+            "output_shapes": [list(o.shape) for o in outs],
+            "output_data": [floats(o) for o in outs],
+            "constants": spot_checks(onnx.load(path)),
+        },
+    )
+    print(f"{path}: {os.path.getsize(path)} bytes, output {[list(o.shape) for o in outs]}")
+
+
+def fixtures():
+    os.makedirs(FIXTURES, exist_ok=True)
+
+    # Two unsupported ops (one unnamed, so the loader names it after its output), between
+    # supported ones.
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu0"),
+        helper.make_node("Hardmax", ["r"], ["h"], name="hm", axis=-1),
+        helper.make_node("Erf", ["h"], ["e"]),
+        helper.make_node("Relu", ["e"], ["y"], name="relu1"),
+    ]
+    g = helper.make_graph(nodes, "unsupported", [f32_input("x", [1, 4])], [f32_input("y", [1, 4])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = IR_VERSION
+    onnx.checker.check_model(m)
+    onnx.save_model(m, os.path.join(FIXTURES, "unsupported_ops.onnx"))
+
+    # An op of a custom domain that nobody (tract included) knows: its output has no shape.
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu0"),
+        helper.make_node("Frobnicate", ["r"], ["f"], name="frob", domain="com.example"),
+        helper.make_node("Relu", ["f"], ["y"], name="relu1"),
+    ]
+    g = helper.make_graph(nodes, "unknown", [f32_input("x", [1, 4])], [f32_input("y", [1, 4])])
+    m = helper.make_model(
+        g, opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid("com.example", 2)]
+    )
+    m.ir_version = IR_VERSION
+    onnx.save_model(m, os.path.join(FIXTURES, "unknown_op.onnx"))
+
+    # A symbolic batch dimension.
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="relu")]
+    g = helper.make_graph(
+        nodes, "symbolic", [f32_input("x", ["batch", 4])], [f32_input("y", ["batch", 4])]
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
+    m.ir_version = IR_VERSION
+    onnx.checker.check_model(m)
+    onnx.save_model(m, os.path.join(FIXTURES, "symbolic_dim.onnx"))
+
+    # Constant nodes and initializers of several element types.
+    nodes = [
+        helper.make_node(
+            "Constant", [], ["shape_c"], name="shape_const",
+            value=numpy_helper.from_array(np.array([3, 2], dtype=np.int64)),
+        ),
+        helper.make_node("Reshape", ["x", "shape_c"], ["r"], name="reshape"),
+        helper.make_node("Constant", [], ["bias_c"], value_floats=[0.5, -1.5]),
+        helper.make_node("Add", ["r", "bias_c"], ["y"], name="add"),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([1.0, -2.5, 65504.0], dtype=np.float16), "w_f16"),
+        numpy_helper.from_array(np.array([[0.1], [-7.25]], dtype=np.float64), "w_f64"),
+        numpy_helper.from_array(np.array([-128, 0, 127], dtype=np.int8), "w_i8"),
+        numpy_helper.from_array(np.array([True, False]), "w_bool"),
+        numpy_helper.from_array(np.array([7, -3], dtype=np.int32), "w_i32"),
+    ]
+    g = helper.make_graph(
+        nodes, "constants", [f32_input("x", [2, 3])], [f32_input("y", [3, 2])], inits
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
+    m.ir_version = IR_VERSION
+    onnx.checker.check_model(m)
+    onnx.save_model(m, os.path.join(FIXTURES, "constants.onnx"))
+
+    # Nodes out of topological order (the loader sorts them).
+    nodes = [
+        helper.make_node("Relu", ["a"], ["y"], name="second"),
+        helper.make_node("Neg", ["x"], ["n"], name="first_neg"),
+        helper.make_node("Abs", ["n"], ["a"], name="first_abs"),
+    ]
+    g = helper.make_graph(nodes, "unsorted", [f32_input("x", [2, 3])], [f32_input("y", [2, 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
+    m.ir_version = IR_VERSION
+    onnx.save_model(m, os.path.join(FIXTURES, "unsorted.onnx"))  # the checker refuses it
+
+    # Truncated and garbage files.
+    with open(os.path.join(HERE, "lenet5.onnx"), "rb") as f:
+        data = f.read()
+    with open(os.path.join(FIXTURES, "truncated.onnx"), "wb") as f:
+        f.write(data[:3000])
+    with open(os.path.join(FIXTURES, "garbage.onnx"), "wb") as f:
+        f.write(b"this is not an ONNX model\n\xff\xfe\x00\x01")
+
+
+def main():
+    if onnx.__version__ != "1.22.0":
+        print(f"warning: built with onnx {onnx.__version__}, the project pins 1.22.0", file=sys.stderr)
+    save_bundled("mlp", mlp())
+    save_bundled("lenet5", lenet5())
+    save_bundled("resnet_small", resnet_small())
+    save_bundled("mlp_external", mlp_external(), external=True)
+    fixtures()
+
+
+if __name__ == "__main__":
+    main()

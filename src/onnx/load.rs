@@ -1,0 +1,503 @@
+//! Reading an ONNX file into a [`LayerGraph`], as written.
+//!
+//! The protobuf is decoded with tract-onnx's generated types (`tract_onnx::pb`), then walked
+//! here: initializers and `Constant` nodes become constants (the `Constant` nodes are dropped
+//! from the layers), every other node becomes a [`Layer`] with its attributes, and the layers
+//! are put in topological order. Weights stored as external data are read from the file beside
+//! the model (module `tensor`); nothing is ever invented for a missing file.
+//!
+//! Input shapes come from the graph's declared input types. A symbolic (`dim_param`) or
+//! missing dimension is an error naming the input and the axis, unless the caller gives the
+//! input's shape in `input_shapes` (which must agree with every dimension the model does fix).
+//! The shapes of every other tensor come from tract's shape inference (module `shapes`).
+//!
+//! A file that is not a model, a dangling tensor reference, a cycle, a tensor written twice, a
+//! tensor whose payload does not fit its shape: each is an [`Error::Onnx`] naming the tensor or
+//! node, never a panic.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use tract_onnx::pb::attribute_proto::AttributeType;
+use tract_onnx::pb::tensor_shape_proto::dimension::Value as Dim;
+use tract_onnx::pb::type_proto::Value as TypeValue;
+use tract_onnx::pb::{AttributeProto, ModelProto, NodeProto, ValueInfoProto};
+use tract_onnx::prelude::Framework;
+
+use super::graph::{canonical_domain, Attribute, ConstTensor, Layer, LayerGraph, ValueInfo};
+use super::shapes;
+use super::supported::unsupported_nodes;
+use super::tensor::{decode, TensorSource};
+use crate::{Error, Result};
+
+/// Load an ONNX model. Every graph input must have a fully static declared shape; use
+/// [`load_with_shapes`] to give the size of symbolic dimensions.
+pub fn load(path: &Path) -> Result<LayerGraph> {
+    load_with_shapes(path, &BTreeMap::new())
+}
+
+/// Load an ONNX model, taking the shapes of the inputs named in `input_shapes` from there
+/// instead of from the model (for inputs with symbolic dimensions such as a batch size).
+pub fn load_with_shapes(
+    path: &Path,
+    input_shapes: &BTreeMap<String, Vec<usize>>,
+) -> Result<LayerGraph> {
+    let proto = read_proto(path)?;
+    let err = |reason: String| onnx_error(path, reason);
+    let model_dir = model_dir(path);
+    let src = TensorSource {
+        model_dir: &model_dir,
+    };
+
+    let graph = proto
+        .graph
+        .as_ref()
+        .ok_or_else(|| err("the file holds no graph (is it an ONNX model?)".into()))?;
+
+    let mut opset_imports = BTreeMap::new();
+    for imp in &proto.opset_import {
+        opset_imports.insert(canonical_domain(&imp.domain).to_string(), imp.version);
+    }
+    if !opset_imports.contains_key("") {
+        return Err(err(
+            "the model imports no opset of the default ONNX domain".into()
+        ));
+    }
+    if !graph.sparse_initializer.is_empty() {
+        return Err(err(format!(
+            "sparse initializers are not supported ({} in the graph)",
+            graph.sparse_initializer.len()
+        )));
+    }
+
+    // Constants: initializers, then Constant nodes below.
+    let mut constants: BTreeMap<String, ConstTensor> = BTreeMap::new();
+    for t in &graph.initializer {
+        if t.name.is_empty() {
+            return Err(err("an initializer has no name".into()));
+        }
+        let what = format!("initializer {:?}", t.name);
+        let c = decode(t, &what, &src).map_err(&err)?;
+        if constants.insert(t.name.clone(), c).is_some() {
+            return Err(err(format!("initializer {:?} is defined twice", t.name)));
+        }
+    }
+
+    // Graph inputs that are not initializers.
+    let graph_inputs: Vec<&ValueInfoProto> = graph
+        .input
+        .iter()
+        .filter(|vi| !constants.contains_key(&vi.name))
+        .collect();
+    if let Some(name) = input_shapes
+        .keys()
+        .find(|n| !graph_inputs.iter().any(|vi| &vi.name == *n))
+    {
+        let names: Vec<&str> = graph_inputs.iter().map(|vi| vi.name.as_str()).collect();
+        return Err(err(format!(
+            "a shape was given for input {name:?}, but the model's inputs are {names:?}"
+        )));
+    }
+    let mut inputs = Vec::with_capacity(graph_inputs.len());
+    for vi in graph_inputs {
+        let shape = input_shape(vi, input_shapes.get(&vi.name)).map_err(&err)?;
+        inputs.push(ValueInfo {
+            name: vi.name.clone(),
+            shape,
+        });
+    }
+
+    // Nodes.
+    let mut layers = Vec::with_capacity(graph.node.len());
+    for (index, node) in graph.node.iter().enumerate() {
+        let name = node_name(node, index);
+        if node.op_type == "Constant" && canonical_domain(&node.domain).is_empty() {
+            let (out, c) = constant_node(node, &name, &src).map_err(&err)?;
+            if constants.insert(out.clone(), c).is_some() {
+                return Err(err(format!(
+                    "tensor {out:?} is written by Constant node {name:?} and also by an initializer \
+                     or another Constant"
+                )));
+            }
+            continue;
+        }
+        let mut attributes = BTreeMap::new();
+        for a in &node.attribute {
+            let what = format!("attribute {:?} of node {name:?} ({})", a.name, node.op_type);
+            attributes.insert(a.name.clone(), attribute(a, &what, &src).map_err(&err)?);
+        }
+        layers.push(Layer {
+            name,
+            op_type: node.op_type.clone(),
+            domain: canonical_domain(&node.domain).to_string(),
+            inputs: node.input.clone(),
+            outputs: node.output.clone(),
+            attributes,
+        });
+    }
+
+    let layers = topological_order(layers, &inputs, &constants).map_err(&err)?;
+
+    for out in &graph.output {
+        let known = inputs.iter().any(|i| i.name == out.name)
+            || constants.contains_key(&out.name)
+            || layers.iter().any(|l| l.outputs.contains(&out.name));
+        if !known {
+            return Err(err(format!(
+                "graph output {:?} is not written by any node, input or initializer",
+                out.name
+            )));
+        }
+    }
+
+    let mut g = LayerGraph {
+        name: graph.name.clone(),
+        opset_imports,
+        inputs,
+        outputs: Vec::new(),
+        layers,
+        constants,
+        value_shapes: BTreeMap::new(),
+    };
+
+    // Shapes of every tensor, by tract's inference.
+    let inferred = shapes::infer(&proto, &model_dir, &g.inputs);
+    g.value_shapes = inferred.shapes;
+    for i in &g.inputs {
+        g.value_shapes.insert(i.name.clone(), i.shape.clone());
+    }
+    for c in g.constants.keys() {
+        g.value_shapes.remove(c);
+    }
+    g.value_shapes.retain(|name, _| {
+        g.inputs.iter().any(|i| &i.name == name)
+            || g.layers.iter().any(|l| l.outputs.contains(name))
+    });
+
+    // Tensors that something reads must have a shape.
+    let mut needed: Vec<(&str, &Layer)> = Vec::new();
+    let read: BTreeSet<&str> = g
+        .layers
+        .iter()
+        .flat_map(|l| l.inputs.iter().map(String::as_str))
+        .chain(graph.output.iter().map(|o| o.name.as_str()))
+        .collect();
+    for l in &g.layers {
+        for o in &l.outputs {
+            if !o.is_empty() && read.contains(o.as_str()) && !g.value_shapes.contains_key(o) {
+                needed.push((o, l));
+            }
+        }
+    }
+    if let Some((tensor, layer)) = needed.first() {
+        let unsupported = unsupported_nodes(&g);
+        if !unsupported.is_empty() {
+            return Err(Error::UnsupportedOps { nodes: unsupported });
+        }
+        let why = inferred.error.map(|e| format!(": {e}")).unwrap_or_default();
+        return Err(err(format!(
+            "cannot infer the static shape of tensor {tensor:?} (output of node {:?}, {}){why}",
+            layer.name, layer.op_type
+        )));
+    }
+
+    g.outputs = graph
+        .output
+        .iter()
+        .map(|o| ValueInfo {
+            name: o.name.clone(),
+            shape: g
+                .shape_of(&o.name)
+                .map(<[usize]>::to_vec)
+                .unwrap_or_default(),
+        })
+        .collect();
+    Ok(g)
+}
+
+/// Read and decode the protobuf; any failure names the file.
+pub(crate) fn read_proto(path: &Path) -> Result<ModelProto> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let proto = tract_onnx::onnx()
+        .proto_model_for_read(&mut bytes.as_slice())
+        .map_err(|e| {
+            onnx_error(
+                path,
+                format!(
+                    "not a valid ONNX protobuf file ({} bytes): {e:#}",
+                    bytes.len()
+                ),
+            )
+        })?;
+    Ok(proto)
+}
+
+/// The directory external data paths are relative to.
+pub(crate) fn model_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+pub(crate) fn onnx_error(path: &Path, reason: String) -> Error {
+    Error::Onnx {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+/// A node's name, or for an unnamed node its first output, or `"<op_type>_<index>"`.
+fn node_name(node: &NodeProto, index: usize) -> String {
+    if !node.name.is_empty() {
+        node.name.clone()
+    } else if let Some(o) = node.output.iter().find(|o| !o.is_empty()) {
+        o.clone()
+    } else {
+        format!("{}_{index}", node.op_type)
+    }
+}
+
+/// The static shape of a graph input, from the model or from the caller's override.
+fn input_shape(
+    vi: &ValueInfoProto,
+    given: Option<&Vec<usize>>,
+) -> std::result::Result<Vec<usize>, String> {
+    let name = &vi.name;
+    let declared = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
+        Some(TypeValue::TensorType(t)) => t.shape.as_ref(),
+        None => return Err(format!("graph input {name:?} has no type")),
+    };
+    let Some(declared) = declared else {
+        return match given {
+            Some(s) => Ok(s.clone()),
+            None => Err(format!(
+                "graph input {name:?} declares no shape; give its shape explicitly"
+            )),
+        };
+    };
+    let mut dims = Vec::with_capacity(declared.dim.len());
+    for (axis, d) in declared.dim.iter().enumerate() {
+        dims.push(match &d.value {
+            Some(Dim::DimValue(v)) if *v >= 0 => Ok(*v as usize),
+            Some(Dim::DimValue(v)) => {
+                return Err(format!(
+                    "graph input {name:?} has a negative dimension {v} on axis {axis}"
+                ))
+            }
+            Some(Dim::DimParam(p)) if !p.is_empty() => Err(format!("symbolic dimension {p:?}")),
+            _ => Err("unknown dimension".to_string()),
+        });
+    }
+    match given {
+        Some(s) => {
+            let compatible = s.len() == dims.len()
+                && dims
+                    .iter()
+                    .zip(s)
+                    .all(|(d, g)| d.as_ref().map_or(true, |d| d == g));
+            if !compatible {
+                let shown: Vec<String> = dims
+                    .iter()
+                    .map(|d| match d {
+                        Ok(v) => v.to_string(),
+                        Err(_) => "?".into(),
+                    })
+                    .collect();
+                return Err(format!(
+                    "the shape given for input {name:?}, {s:?}, does not fit the model's [{}]",
+                    shown.join(", ")
+                ));
+            }
+            Ok(s.clone())
+        }
+        None => dims
+            .into_iter()
+            .enumerate()
+            .map(|(axis, d)| {
+                d.map_err(|what| {
+                    format!(
+                        "graph input {name:?} has a {what} on axis {axis}; zktorch needs static \
+                         shapes: give the input's shape explicitly (input_shapes)"
+                    )
+                })
+            })
+            .collect(),
+    }
+}
+
+/// A `Constant` node's output name and value.
+fn constant_node(
+    node: &NodeProto,
+    name: &str,
+    src: &TensorSource,
+) -> std::result::Result<(String, ConstTensor), String> {
+    use super::graph::TensorData;
+    let out = match node.output.as_slice() {
+        [o] if !o.is_empty() => o.clone(),
+        _ => {
+            return Err(format!(
+                "Constant node {name:?} must have exactly one output"
+            ))
+        }
+    };
+    let [a] = node.attribute.as_slice() else {
+        return Err(format!(
+            "Constant node {name:?} must have exactly one value attribute, it has {}",
+            node.attribute.len()
+        ));
+    };
+    let what = format!("Constant node {name:?}");
+    let c = match a.name.as_str() {
+        "value" => match &a.t {
+            Some(t) => decode(t, &what, src)?,
+            None => return Err(format!("{what}: attribute `value` holds no tensor")),
+        },
+        "value_float" => ConstTensor {
+            shape: vec![],
+            data: TensorData::F32(vec![a.f]),
+        },
+        "value_floats" => ConstTensor {
+            shape: vec![a.floats.len()],
+            data: TensorData::F32(a.floats.clone()),
+        },
+        "value_int" => ConstTensor {
+            shape: vec![],
+            data: TensorData::I64(vec![a.i]),
+        },
+        "value_ints" => ConstTensor {
+            shape: vec![a.ints.len()],
+            data: TensorData::I64(a.ints.clone()),
+        },
+        other => {
+            return Err(format!(
+                "{what}: attribute `{other}` is not supported (string and sparse constants)"
+            ))
+        }
+    };
+    Ok((out, c))
+}
+
+/// One node attribute. The attribute type is taken from `type`, or for old files that leave it
+/// undefined, from the field that is set.
+fn attribute(
+    a: &AttributeProto,
+    what: &str,
+    src: &TensorSource,
+) -> std::result::Result<Attribute, String> {
+    let ty = AttributeType::try_from(a.r#type).unwrap_or(AttributeType::Undefined);
+    let ty = if ty == AttributeType::Undefined {
+        if a.t.is_some() {
+            AttributeType::Tensor
+        } else if a.g.is_some() {
+            AttributeType::Graph
+        } else if !a.floats.is_empty() {
+            AttributeType::Floats
+        } else if !a.ints.is_empty() {
+            AttributeType::Ints
+        } else if !a.strings.is_empty() {
+            AttributeType::Strings
+        } else if !a.s.is_empty() {
+            AttributeType::String
+        } else if a.f != 0.0 {
+            AttributeType::Float
+        } else {
+            AttributeType::Int
+        }
+    } else {
+        ty
+    };
+    Ok(match ty {
+        AttributeType::Int => Attribute::Int(a.i),
+        AttributeType::Float => Attribute::Float(a.f),
+        AttributeType::Ints => Attribute::Ints(a.ints.clone()),
+        AttributeType::Floats => Attribute::Floats(a.floats.clone()),
+        AttributeType::String => Attribute::String(String::from_utf8_lossy(&a.s).into_owned()),
+        AttributeType::Strings => Attribute::Strings(
+            a.strings
+                .iter()
+                .map(|s| String::from_utf8_lossy(s).into_owned())
+                .collect(),
+        ),
+        AttributeType::Tensor => match &a.t {
+            Some(t) => Attribute::Tensor(decode(t, what, src)?),
+            None => return Err(format!("{what} is a TENSOR attribute without a tensor")),
+        },
+        other => Attribute::Unsupported {
+            kind: other.as_str_name().to_string(),
+        },
+    })
+}
+
+/// Order layers so every layer comes after the producers of its inputs, keeping file order
+/// where possible (one pass for a file that is already sorted).
+fn topological_order(
+    layers: Vec<Layer>,
+    inputs: &[ValueInfo],
+    constants: &BTreeMap<String, ConstTensor>,
+) -> std::result::Result<Vec<Layer>, String> {
+    // Every tensor has exactly one producer.
+    let mut producer: BTreeMap<&str, &str> = BTreeMap::new();
+    for i in inputs {
+        producer.insert(&i.name, "the graph inputs");
+    }
+    for c in constants.keys() {
+        if producer.insert(c, "an initializer or Constant").is_some() {
+            return Err(format!(
+                "tensor {c:?} is both a graph input and an initializer or Constant"
+            ));
+        }
+    }
+    for l in &layers {
+        for o in l.outputs.iter().filter(|o| !o.is_empty()) {
+            if let Some(prev) = producer.insert(o, &l.name) {
+                return Err(format!(
+                    "tensor {o:?} is written twice: by {prev:?} and by node {:?} ({})",
+                    l.name, l.op_type
+                ));
+            }
+        }
+    }
+
+    let mut available: BTreeSet<String> = inputs.iter().map(|i| i.name.clone()).collect();
+    available.extend(constants.keys().cloned());
+    available.insert(String::new());
+    let n = layers.len();
+    let mut slots: Vec<Option<Layer>> = layers.into_iter().map(Some).collect();
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let before = order.len();
+        for slot in slots.iter_mut() {
+            let ready = slot
+                .as_ref()
+                .is_some_and(|l| l.inputs.iter().all(|i| available.contains(i)));
+            if ready {
+                if let Some(l) = slot.take() {
+                    available.extend(l.outputs.iter().cloned());
+                    order.push(l);
+                }
+            }
+        }
+        if order.len() == before {
+            // Stuck: a dangling reference, or else a cycle.
+            let stuck: Vec<&Layer> = slots.iter().flatten().collect();
+            let produced_by_stuck = |t: &String| stuck.iter().any(|p| p.outputs.contains(t));
+            for l in &stuck {
+                if let Some(missing) = l
+                    .inputs
+                    .iter()
+                    .find(|i| !available.contains(*i) && !produced_by_stuck(i))
+                {
+                    return Err(format!(
+                        "node {:?} ({}) reads tensor {missing:?}, which no input, initializer or \
+                         node provides",
+                        l.name, l.op_type
+                    ));
+                }
+            }
+            let names: Vec<&str> = stuck.iter().map(|l| l.name.as_str()).collect();
+            return Err(format!("the graph has a cycle among nodes {names:?}"));
+        }
+    }
+    Ok(order)
+}

@@ -1,0 +1,125 @@
+//! Static shapes of every tensor, from tract's own shape inference.
+//!
+//! tract parses the same protobuf into its inference model (one node per ONNX node, each
+//! output labelled with its ONNX tensor name), the graph inputs get the static shapes the
+//! loader settled on, and tract's analyser propagates shapes through the graph. We read back the
+//! shape of every named tensor whose shape is fully known.
+//!
+//! This is best effort: a node tract cannot analyse (an op it does not know, say) leaves the
+//! tensors after it unknown, and the loader decides what that means (an unsupported-op error
+//! if there are unsupported ops, otherwise an error naming the tensor). tract panicking on a
+//! strange model is caught and reported as an error, not propagated.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use tract_onnx::pb::ModelProto;
+use tract_onnx::tract_hir::internal::*;
+
+use super::graph::ValueInfo;
+
+/// What inference found.
+pub(crate) struct Inferred {
+    /// Fully static shapes, by tensor name.
+    pub shapes: BTreeMap<String, Vec<usize>>,
+    /// The first error tract reported, if any.
+    pub error: Option<String>,
+}
+
+/// Infer the shape of every tensor of `proto`, given static shapes for the graph inputs.
+pub(crate) fn infer(proto: &ModelProto, model_dir: &Path, inputs: &[ValueInfo]) -> Inferred {
+    match catch_unwind(AssertUnwindSafe(|| infer_inner(proto, model_dir, inputs))) {
+        Ok(Ok(inferred)) => inferred,
+        Ok(Err(e)) => Inferred {
+            shapes: BTreeMap::new(),
+            error: Some(format!("{e:#}")),
+        },
+        Err(panic) => Inferred {
+            shapes: BTreeMap::new(),
+            error: Some(format!("tract panicked: {}", panic_message(&panic))),
+        },
+    }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}
+
+/// Parse `proto` with tract into an inference model whose inputs have the given static shapes;
+/// also returns tract's map from ONNX tensor names to outlets.
+pub(crate) fn tract_model(
+    proto: &ModelProto,
+    model_dir: &Path,
+    inputs: &[ValueInfo],
+    input_type: Option<DatumType>,
+) -> TractResult<(InferenceModel, std::collections::HashMap<String, OutletId>)> {
+    let dir = model_dir
+        .to_str()
+        .ok_or_else(|| format_err!("model directory {model_dir:?} is not UTF-8"))?;
+    let parsed = tract_onnx::onnx().parse(proto, Some(dir))?;
+    if !parsed.unresolved_inputs.is_empty() {
+        bail!(
+            "tensors read but never written: {:?}",
+            parsed.unresolved_inputs
+        );
+    }
+    let mut model = parsed.model;
+    let sources = model.input_outlets()?.to_vec();
+    ensure!(
+        sources.len() == inputs.len(),
+        "tract sees {} graph inputs, the loader {}",
+        sources.len(),
+        inputs.len()
+    );
+    for (ix, outlet) in sources.iter().enumerate() {
+        let name = model.node(outlet.node).name.clone();
+        let info = inputs
+            .iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| format_err!("tract input {name:?} is not a graph input"))?;
+        let dt = match input_type {
+            Some(dt) => dt,
+            None => model
+                .input_fact(ix)?
+                .datum_type
+                .concretize()
+                .unwrap_or(f32::datum_type()),
+        };
+        model.set_input_fact(ix, InferenceFact::dt_shape(dt, info.shape.iter().copied()))?;
+    }
+    Ok((model, parsed.outlets_by_name))
+}
+
+fn infer_inner(
+    proto: &ModelProto,
+    model_dir: &Path,
+    inputs: &[ValueInfo],
+) -> TractResult<Inferred> {
+    let (mut model, outlets) = tract_model(proto, model_dir, inputs, None)?;
+    // Stop at the first error to record it, then go on obstinately for as much as can be known.
+    let error = match model.analyse(false) {
+        Ok(_) => None,
+        Err(e) => {
+            let _ = model.analyse(true);
+            Some(format!("{e:#}"))
+        }
+    };
+    let mut shapes = BTreeMap::new();
+    for (name, outlet) in outlets {
+        let Ok(fact) = model.outlet_fact(outlet) else {
+            continue;
+        };
+        if let Ok(Some(shape)) = fact.shape.as_concrete_finite() {
+            shapes.insert(name, shape.to_vec());
+        }
+    }
+    Ok(Inferred { shapes, error })
+}
