@@ -6,7 +6,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
-use zktorch::blocks::copy::{self, CopyKey, Source, Wiring};
+use zktorch::blocks::copy::{self, CopyKey, Wiring};
 use zktorch::blocks::{hadamard, sum, Committed};
 use zktorch::pcs::PairingBatch;
 use zktorch::srs::Srs;
@@ -71,18 +71,7 @@ fn blocks(c: &mut Criterion) {
         });
         // Copy: a transpose of a (n/64)×64 matrix.
         let (rows, cols) = (n / 64, 64);
-        let wiring = Wiring {
-            input_lens: vec![n],
-            output: (0..cols)
-                .flat_map(|j| {
-                    (0..rows).map(move |i| Source::Input {
-                        input: 0,
-                        index: i * cols + j,
-                    })
-                })
-                .collect(),
-        };
-        let key = CopyKey::new(&srs, wiring).unwrap();
+        let key = CopyKey::new(&srs, Wiring::transpose(rows, cols)).unwrap();
         let out = key.wiring.apply(&[&av]).unwrap();
         let y = Committed::new(&srs, &out, 2, &mut r).unwrap();
         group.bench_function(BenchmarkId::new("copy-transpose/prove", n), |bench| {

@@ -373,24 +373,10 @@ fn copy_accepts(
         && batch.verify()
 }
 
-fn transpose(rows: usize, cols: usize) -> Wiring {
-    Wiring {
-        input_lens: vec![rows * cols],
-        output: (0..cols)
-            .flat_map(|j| {
-                (0..rows).map(move |i| Source::Input {
-                    input: 0,
-                    index: i * cols + j,
-                })
-            })
-            .collect(),
-    }
-}
-
 fn wirings() -> Vec<Wiring> {
     vec![
         // transpose of a 3×5 matrix
-        transpose(3, 5),
+        Wiring::transpose(3, 5),
         // concat of tensors of 5 and 7 entries
         Wiring {
             input_lens: vec![5, 7],
@@ -537,7 +523,7 @@ fn copy_forced_proof_of_a_wrong_output_is_rejected() {
     // Build the grand product for a wrong output by hand and prove vacuous constraints over the
     // exact columns the copy verifier expects: rejected.
     let mut r = rng(8);
-    let c = copy_case(transpose(2, 4), &mut r);
+    let c = copy_case(Wiring::transpose(2, 4), &mut r);
     let mut wrong = c.output.values.clone();
     wrong.swap(1, 2);
     let wrong = commit(&wrong, &mut r);
@@ -647,19 +633,22 @@ fn padded(v: &[i64], len: usize) -> Vec<i64> {
     v
 }
 
+/// A ReLU lookup of n random entries: the key and the committed (x, relu(x)).
+fn relu_case(n: usize, r: &mut ChaCha20Rng) -> (LookupKey, Committed, Committed) {
+    let key = LookupKey::new(srs(), n, relu_table()).unwrap();
+    let m = 1usize << key.log_m;
+    let x: Vec<i64> = (0..n).map(|_| r.gen_range(-128..128)).collect();
+    let y: Vec<i64> = x.iter().map(|v| *v.max(&0)).collect();
+    let (a, b) = (commit(&padded(&x, m), r), commit(&padded(&y, m), r));
+    (key, a, b)
+}
+
 #[test]
 fn lookup_completeness_pairs_and_single_column() {
     let mut r = rng(9);
     for n in [1usize, 7, 100] {
         // ReLU pairs.
-        let key = LookupKey::new(srs(), n, relu_table()).unwrap();
-        let m = 1usize << key.log_m;
-        let x: Vec<i64> = (0..n).map(|_| r.gen_range(-128..128)).collect();
-        let y: Vec<i64> = x.iter().map(|v| *v.max(&0)).collect();
-        let (a, b) = (
-            commit(&padded(&x, m), &mut r),
-            commit(&padded(&y, m), &mut r),
-        );
+        let (key, a, b) = relu_case(n, &mut r);
         let mut t = Transcript::new(b"blocks-test");
         let proof = lookup::prove(srs(), &key, &a, Some(&b), &mut t, &mut r).unwrap();
         assert!(
@@ -681,14 +670,10 @@ fn lookup_completeness_pairs_and_single_column() {
 fn lookup_soundness() {
     let mut r = rng(10);
     let n = 50;
-    let key = LookupKey::new(srs(), n, relu_table()).unwrap();
+    let (key, a, b) = relu_case(n, &mut r);
     let m = 1usize << key.log_m;
-    let x: Vec<i64> = (0..n).map(|_| r.gen_range(-128..128)).collect();
-    let y: Vec<i64> = x.iter().map(|v| *v.max(&0)).collect();
-    let (a, b) = (
-        commit(&padded(&x, m), &mut r),
-        commit(&padded(&y, m), &mut r),
-    );
+    let x: Vec<i64> = a.values[..n].to_vec();
+    let y: Vec<i64> = b.values[..n].to_vec();
     let mut t = Transcript::new(b"blocks-test");
     let proof = lookup::prove(srs(), &key, &a, Some(&b), &mut t, &mut r).unwrap();
     // Tampered elements.

@@ -65,6 +65,21 @@ pub struct Wiring {
 }
 
 impl Wiring {
+    /// The transpose of a row-major `rows × cols` matrix (one input, output `cols × rows`).
+    pub fn transpose(rows: usize, cols: usize) -> Self {
+        Wiring {
+            input_lens: vec![rows * cols],
+            output: (0..cols)
+                .flat_map(|j| {
+                    (0..rows).map(move |i| Source::Input {
+                        input: 0,
+                        index: i * cols + j,
+                    })
+                })
+                .collect(),
+        }
+    }
+
     /// log2 of the domain that holds every tensor of the wiring.
     pub fn log_n(&self) -> u32 {
         let longest = self
