@@ -815,3 +815,68 @@ fn lookup_forced_proof_of_a_value_outside_the_table_is_rejected() {
     };
     assert!(!lookup_accepts(&key, a.commitment, None, &forged));
 }
+
+// ---- Division with remainder ----------------------------------------------------------------
+
+use zktorch::blocks::division::{self, DivisionKey};
+
+fn division_accepts(
+    key: &DivisionKey,
+    a: Commitment,
+    q: Commitment,
+    p: &division::DivisionProof,
+) -> bool {
+    let mut t = Transcript::new(b"blocks-test");
+    let mut batch = PairingBatch::new();
+    division::verify(
+        &srs().verifier_key(),
+        &key.verifier_key(),
+        a,
+        q,
+        p,
+        &mut t,
+        &mut batch,
+    )
+    .is_ok()
+        && batch.verify()
+}
+
+#[test]
+fn division_completeness_and_soundness() {
+    let mut r = rng(12);
+    let (n, d) = (40usize, 7i64);
+    let key = DivisionKey::new(srs(), n, d, -20, 20).unwrap();
+    let m = 1usize << key.remainder.log_m;
+    let av: Vec<i64> = (0..n).map(|_| r.gen_range(-140..=140)).collect();
+    let qv = division::quotients(&av, d);
+    let a = Committed::new(srs(), &padded(&av, m), division::QUOTIENT_MASK, &mut r).unwrap();
+    let q = Committed::new(srs(), &padded(&qv, m), division::QUOTIENT_MASK, &mut r).unwrap();
+    let mut t = Transcript::new(b"blocks-test");
+    let proof = division::prove(srs(), &key, &a, &q, &mut t, &mut r).unwrap();
+    assert!(division_accepts(&key, a.commitment, q.commitment, &proof));
+    // Wrong quotient (off by one: remainder out of [0, d)) → the honest prover refuses.
+    let mut wrong = qv.clone();
+    wrong[5] += 1;
+    let qw = Committed::new(srs(), &padded(&wrong, m), division::QUOTIENT_MASK, &mut r).unwrap();
+    let mut t = Transcript::new(b"blocks-test");
+    assert!(division::prove(srs(), &key, &a, &qw, &mut t, &mut r).is_err());
+    // The proof does not verify another quotient or another dividend, or another divisor.
+    assert!(!division_accepts(&key, a.commitment, qw.commitment, &proof));
+    let other_a = Committed::new(srs(), &padded(&qv, m), division::QUOTIENT_MASK, &mut r).unwrap();
+    assert!(!division_accepts(
+        &key,
+        other_a.commitment,
+        q.commitment,
+        &proof
+    ));
+    let key8 = DivisionKey::new(srs(), n, 8, -20, 20).unwrap();
+    assert!(!division_accepts(&key8, a.commitment, q.commitment, &proof));
+    // Tampering either lookup is caught.
+    let mut bad = proof.clone();
+    bad.remainder.identity.opening.values[0] += Fr::one();
+    assert!(!division_accepts(&key, a.commitment, q.commitment, &bad));
+    let mut bad = proof.clone();
+    bad.quotient.running_sum = Commitment(tweak(bad.quotient.running_sum.0));
+    assert!(!division_accepts(&key, a.commitment, q.commitment, &bad));
+    assert!(DivisionKey::new(srs(), n, 0, 0, 1).is_err());
+}

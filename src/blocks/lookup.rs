@@ -110,13 +110,24 @@ impl LookupKey {
     /// Lays out `table` after `witness_len` witness rows on the smallest domain holding both, and
     /// commits the public columns.
     pub fn new(srs: &Srs, witness_len: usize, table: Table) -> Result<Self> {
+        let log_m = pcs::domain_log(witness_len + table.len());
+        Self::on_domain(srs, witness_len, table, log_m)
+    }
+
+    /// As [`LookupKey::new`] on a given domain of size `2^log_m` (so that several lookups over
+    /// the same tensors share their domain).
+    pub fn on_domain(srs: &Srs, witness_len: usize, table: Table, log_m: u32) -> Result<Self> {
         let n_t = table.len();
         if n_t == 0 || table.outputs.as_ref().is_some_and(|o| o.len() != n_t) {
             return Err(Error::InvalidArgument(
                 "a lookup table needs at least one row and columns of equal length".into(),
             ));
         }
-        let log_m = pcs::domain_log(witness_len + n_t);
+        if witness_len + n_t > 1usize << log_m {
+            return Err(Error::InvalidArgument(format!(
+                "{witness_len} entries and a table of {n_t} rows do not fit a domain of 2^{log_m}"
+            )));
+        }
         let m = 1usize << log_m;
         let start = m - n_t;
         let mut t1 = vec![0i64; m];

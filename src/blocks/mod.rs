@@ -11,11 +11,13 @@
 //! - [`copy`]: copy / permutation with public wiring (reshape, transpose, slice, concat, pad,
 //!   im2col) by PLONK's permutation argument;
 //! - [`lookup`]: every entry (or pair) of committed tensors is a row of a public table (ReLU and
-//!   other non-linearities, rescales, range checks), logUp on one domain.
+//!   other non-linearities, rescales, range checks), logUp on one domain;
+//! - [`division`]: `a = d·q + r`, `0 ≤ r < d` for a public d, as linear + two range lookups.
 //!
 //! The relaxed (foldable) form of the engine's check is described in docs/PROTOCOLS.md.
 
 pub mod copy;
+pub mod division;
 pub mod hadamard;
 pub mod identity;
 pub mod linear;

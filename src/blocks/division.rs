@@ -1,0 +1,147 @@
+//! Division with remainder by a public constant: `a = d·q + r` with `0 ≤ r < d` (so `q` is the
+//! floor of `a/d`), for means and rescales that are not powers of two.
+//!
+//! A composition, no new argument:
+//!
+//! - the remainder's commitment is derived by the verifier, `C_r = C_a − d·C_q` (linear block),
+//!   so r is bound to a and q by construction;
+//! - a lookup proves every `r_i ∈ [0, d)`;
+//! - a lookup proves every `q_i` in the quotient range the model fixes (`[q_min, q_max]`).
+//!
+//! Soundness: over F_r, `a − d·q ∈ [0, d)` alone would also hold for non-integer "quotients"
+//! `q ≡ (a − r)/d mod p`; the range lookup on q excludes them (the only q in a small range with
+//! `a − d·q ∈ [0, d)` is the integer floor quotient, as long as `d·(q_max − q_min + 1) + d < r`).
+//! ZK: q is opened by both lookups (two points) and carries a mask of 3; r inherits it.
+
+use super::lookup::{self, LookupKey, LookupProof, LookupVerifierKey, Table};
+use super::{linear, Committed};
+use crate::error::{Error, Result};
+use crate::pcs::{Commitment, PairingBatch, VerifierKey};
+use crate::srs::Srs;
+use crate::transcript::Transcript;
+use rand::{CryptoRng, RngCore};
+
+/// Mask coefficients for a quotient tensor (opened by two lookups).
+pub const QUOTIENT_MASK: usize = 3;
+
+/// The two range tables of a division, laid out on one domain.
+#[derive(Clone, Debug)]
+pub struct DivisionKey {
+    /// The divisor d > 0.
+    pub divisor: i64,
+    /// Remainders: `[0, d)`.
+    pub remainder: LookupKey,
+    /// Quotients: `[q_min, q_max]`.
+    pub quotient: LookupKey,
+}
+
+/// The verifier's part of a [`DivisionKey`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DivisionVerifierKey {
+    /// The divisor.
+    pub divisor: i64,
+    /// Remainder table key.
+    pub remainder: LookupVerifierKey,
+    /// Quotient table key.
+    pub quotient: LookupVerifierKey,
+}
+
+/// A division proof: the two range lookups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DivisionProof {
+    /// `r ∈ [0, d)`.
+    pub remainder: LookupProof,
+    /// `q ∈ [q_min, q_max]`.
+    pub quotient: LookupProof,
+}
+
+impl DivisionKey {
+    /// Keys for dividing `n` entries by `divisor`, quotients in `[q_min, q_max]`.
+    pub fn new(srs: &Srs, n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<Self> {
+        if divisor <= 0 || q_min > q_max {
+            return Err(Error::InvalidArgument(format!(
+                "division by {divisor} with quotient range [{q_min}, {q_max}]"
+            )));
+        }
+        let (d_rows, q_rows) = (divisor as usize, (q_max - q_min + 1) as usize);
+        let log_m = crate::pcs::domain_log(n + d_rows.max(q_rows));
+        Ok(DivisionKey {
+            divisor,
+            remainder: LookupKey::on_domain(srs, n, Table::single((0..divisor).collect()), log_m)?,
+            quotient: LookupKey::on_domain(
+                srs,
+                n,
+                Table::single((q_min..=q_max).collect()),
+                log_m,
+            )?,
+        })
+    }
+
+    /// The verifier's part.
+    pub fn verifier_key(&self) -> DivisionVerifierKey {
+        DivisionVerifierKey {
+            divisor: self.divisor,
+            remainder: self.remainder.verifier_key(),
+            quotient: self.quotient.verifier_key(),
+        }
+    }
+}
+
+/// The floor quotients of `a` by `d` (what an honest prover commits as q).
+pub fn quotients(a: &[i64], d: i64) -> Vec<i64> {
+    a.iter().map(|x| x.div_euclid(d)).collect()
+}
+
+/// Proves `a = d·q + r, 0 ≤ r < d` entry by entry for the committed a and q.
+pub fn prove<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &DivisionKey,
+    a: &Committed,
+    q: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+) -> Result<DivisionProof> {
+    transcript.append_bytes(b"block", b"division");
+    transcript.append_u64(b"division/divisor", key.divisor as u64);
+    let r = linear::sub(a, &linear::scale(q, key.divisor)?)?;
+    let remainder = lookup::prove(srs, &key.remainder, &r, None, transcript, rng)?;
+    let quotient = lookup::prove(srs, &key.quotient, q, None, transcript, rng)?;
+    Ok(DivisionProof {
+        remainder,
+        quotient,
+    })
+}
+
+/// Verifies a division for the committed a and q.
+pub fn verify(
+    vk: &VerifierKey,
+    key: &DivisionVerifierKey,
+    a: Commitment,
+    q: Commitment,
+    proof: &DivisionProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+) -> Result<()> {
+    transcript.append_bytes(b"block", b"division");
+    transcript.append_u64(b"division/divisor", key.divisor as u64);
+    // C_r = C_a − d·C_q
+    let r = linear::sub_commitments(a, linear::scale_commitment(q, key.divisor));
+    lookup::verify(
+        vk,
+        &key.remainder,
+        r,
+        None,
+        &proof.remainder,
+        transcript,
+        batch,
+    )?;
+    lookup::verify(
+        vk,
+        &key.quotient,
+        q,
+        None,
+        &proof.quotient,
+        transcript,
+        batch,
+    )
+}
