@@ -131,15 +131,12 @@ impl VerifyingKey {
 
     /// Writes the encoding to `path`.
     pub fn write_to(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        std::fs::write(path, self.to_bytes()).map_err(|e| Error::io(path, e))
+        write_file(path.as_ref(), &self.to_bytes())
     }
 
     /// Reads and decodes a verifying-key file.
     pub fn read_from(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&read_file(path.as_ref())?)
     }
 }
 
@@ -355,15 +352,12 @@ impl ProofFile {
 
     /// Writes the encoding to `path`.
     pub fn write_to(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        std::fs::write(path, self.to_bytes()).map_err(|e| Error::io(path, e))
+        write_file(path.as_ref(), &self.to_bytes())
     }
 
     /// Reads and decodes a proof file.
     pub fn read_from(path: impl AsRef<Path>) -> Result<Self> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_bytes(&bytes)
+        Self::from_bytes(&read_file(path.as_ref())?)
     }
 }
 
@@ -385,6 +379,14 @@ fn read_array<const N: usize>(r: &mut Reader<'_>) -> Result<[u8; N]> {
     let mut a = [0u8; N];
     a.copy_from_slice(r.take(N)?);
     Ok(a)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
 fn read_tensors(r: &mut Reader<'_>) -> Result<Vec<Tensor>> {

@@ -33,6 +33,13 @@ fn commit(v: &[i64], r: &mut ChaCha20Rng) -> Committed {
     Committed::new(srs(), v, MASK, r).unwrap()
 }
 
+/// Runs a block verifier on a fresh transcript and pairing batch: true iff it accepts.
+fn accepts(verify: impl FnOnce(&mut Transcript, &mut PairingBatch) -> zktorch::Result<()>) -> bool {
+    let mut t = Transcript::new(b"blocks-test");
+    let mut batch = PairingBatch::new();
+    verify(&mut t, &mut batch).is_ok() && batch.verify()
+}
+
 fn tweak(p: G1Affine) -> G1Affine {
     (p + G1Affine::generator()).into_affine()
 }
@@ -89,18 +96,7 @@ fn hadamard_accepts(
     c: Commitment,
     p: &IdentityProof,
 ) -> bool {
-    let mut t = Transcript::new(b"blocks-test");
-    let mut batch = PairingBatch::new();
-    hadamard::verify(
-        &srs().verifier_key(),
-        log_n,
-        [a, b, c],
-        p,
-        &mut t,
-        &mut batch,
-    )
-    .is_ok()
-        && batch.verify()
+    accepts(|t, batch| hadamard::verify(&srs().verifier_key(), log_n, [a, b, c], p, t, batch))
 }
 
 #[test]
@@ -202,19 +198,7 @@ fn hadamard_soundness() {
 // ---- Sum ------------------------------------------------------------------------------------
 
 fn sum_accepts(log_n: u32, f: Commitment, total: i64, p: &sum::SumProof) -> bool {
-    let mut t = Transcript::new(b"blocks-test");
-    let mut batch = PairingBatch::new();
-    sum::verify(
-        &srs().verifier_key(),
-        log_n,
-        f,
-        total,
-        p,
-        &mut t,
-        &mut batch,
-    )
-    .is_ok()
-        && batch.verify()
+    accepts(|t, batch| sum::verify(&srs().verifier_key(), log_n, f, total, p, t, batch))
 }
 
 fn commit_twice_opened(v: &[i64], r: &mut ChaCha20Rng) -> Committed {
@@ -358,19 +342,17 @@ fn copy_accepts(
     output: Commitment,
     p: &copy::CopyProof,
 ) -> bool {
-    let mut t = Transcript::new(b"blocks-test");
-    let mut batch = PairingBatch::new();
-    copy::verify(
-        &srs().verifier_key(),
-        &key.verifier_key(),
-        inputs,
-        output,
-        p,
-        &mut t,
-        &mut batch,
-    )
-    .is_ok()
-        && batch.verify()
+    accepts(|t, batch| {
+        copy::verify(
+            &srs().verifier_key(),
+            &key.verifier_key(),
+            inputs,
+            output,
+            p,
+            t,
+            batch,
+        )
+    })
 }
 
 fn wirings() -> Vec<Wiring> {
@@ -612,19 +594,17 @@ fn lookup_accepts(
     b: Option<Commitment>,
     p: &lookup::LookupProof,
 ) -> bool {
-    let mut t = Transcript::new(b"blocks-test");
-    let mut batch = PairingBatch::new();
-    lookup::verify(
-        &srs().verifier_key(),
-        &key.verifier_key(),
-        a,
-        b,
-        p,
-        &mut t,
-        &mut batch,
-    )
-    .is_ok()
-        && batch.verify()
+    accepts(|t, batch| {
+        lookup::verify(
+            &srs().verifier_key(),
+            &key.verifier_key(),
+            a,
+            b,
+            p,
+            t,
+            batch,
+        )
+    })
 }
 
 fn padded(v: &[i64], len: usize) -> Vec<i64> {
@@ -826,19 +806,17 @@ fn division_accepts(
     q: Commitment,
     p: &division::DivisionProof,
 ) -> bool {
-    let mut t = Transcript::new(b"blocks-test");
-    let mut batch = PairingBatch::new();
-    division::verify(
-        &srs().verifier_key(),
-        &key.verifier_key(),
-        a,
-        q,
-        p,
-        &mut t,
-        &mut batch,
-    )
-    .is_ok()
-        && batch.verify()
+    accepts(|t, batch| {
+        division::verify(
+            &srs().verifier_key(),
+            &key.verifier_key(),
+            a,
+            q,
+            p,
+            t,
+            batch,
+        )
+    })
 }
 
 #[test]

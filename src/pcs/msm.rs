@@ -19,7 +19,7 @@
 //! With the rayon feature of the callers, the point set is split into one chunk per thread.
 
 use ark_bn254::{Fq, Fr, G1Affine, G1Projective};
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM};
+use ark_ec::{AffineRepr, VariableBaseMSM};
 use ark_ff::{AdditiveGroup, Field, Zero};
 use rayon::prelude::*;
 
@@ -367,14 +367,10 @@ fn batch_invert(v: &mut [Fq], prefix: &mut Vec<Fq>) {
     }
 }
 
-/// Converts a projective result to affine (convenience for callers).
-pub fn to_affine(p: G1Projective) -> G1Affine {
-    p.into_affine()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_ec::CurveGroup;
     use ark_ec::PrimeGroup;
     use ark_std::UniformRand;
     use rand::{Rng, SeedableRng};

@@ -30,7 +30,7 @@ use ark_ff::{One, UniformRand, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
 use ark_serialize::CanonicalSerialize;
 use blake2::{Blake2b512, Digest};
-use rand::{CryptoRng, RngCore, SeedableRng};
+use rand::{CryptoRng, Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -292,8 +292,13 @@ impl Srs {
                 available: 1 << self.power,
             });
         }
-        if let Some(l) = self.lagrange_cached().get(&log_n) {
-            return Ok(l.clone());
+        let cached = self
+            .lagrange
+            .read()
+            .map(|m| m.get(&log_n).cloned())
+            .unwrap_or_else(|e| e.into_inner().get(&log_n).cloned());
+        if let Some(l) = cached {
+            return Ok(l);
         }
         let basis = Arc::new(lagrange_by_fft(&self.g1[..1 << log_n]));
         let mut map = self.lagrange.write().unwrap_or_else(|e| e.into_inner());
@@ -433,7 +438,7 @@ pub fn check_powers_consistent<R: RngCore>(
     }
     // 128-bit random coefficients are enough for a 2^-128 error and halve the MSM cost.
     let rho: Vec<Fr> = (0..g1.len() - 1)
-        .map(|_| Fr::from(rng.gen_u128()))
+        .map(|_| Fr::from(rng.gen::<u128>()))
         .collect();
     let a = G1Projective::msm_unchecked(&g1[..g1.len() - 1], &rho);
     let b = G1Projective::msm_unchecked(&g1[1..], &rho);
@@ -442,7 +447,7 @@ pub fn check_powers_consistent<R: RngCore>(
         return Err(PowersInconsistency::G1Powers);
     }
     let sigma: Vec<Fr> = (0..g2.len() - 1)
-        .map(|_| Fr::from(rng.gen_u128()))
+        .map(|_| Fr::from(rng.gen::<u128>()))
         .collect();
     let c = G2Projective::msm_unchecked(&g2[..g2.len() - 1], &sigma);
     let d = G2Projective::msm_unchecked(&g2[1..], &sigma);
@@ -451,18 +456,6 @@ pub fn check_powers_consistent<R: RngCore>(
         return Err(PowersInconsistency::G2Powers);
     }
     Ok(())
-}
-
-trait GenU128 {
-    fn gen_u128(&mut self) -> u128;
-}
-
-impl<R: RngCore> GenU128 for R {
-    fn gen_u128(&mut self) -> u128 {
-        let mut b = [0u8; 16];
-        self.fill_bytes(&mut b);
-        u128::from_le_bytes(b)
-    }
 }
 
 #[cfg(test)]
