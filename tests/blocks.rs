@@ -9,7 +9,7 @@ use rand_chacha::ChaCha20Rng;
 use std::sync::OnceLock;
 use zktorch::blocks::identity::{self, Constraints, IdentityProof, Row};
 use zktorch::blocks::{hadamard, linear, sum, Committed};
-use zktorch::pcs::{Commitment, PairingBatch};
+use zktorch::pcs::{Commitment, PairingBatch, RelaxedEquation};
 use zktorch::srs::Srs;
 use zktorch::transcript::Transcript;
 
@@ -34,10 +34,30 @@ fn commit(v: &[i64], r: &mut ChaCha20Rng) -> Committed {
 }
 
 /// Runs a block verifier on a fresh transcript and pairing batch: true iff it accepts.
+///
+/// Also checks the block's relaxed form on every call: the fresh relaxed instances (μ = 1,
+/// E = 0) of the equations the verifier produced all hold exactly when the proof is accepted.
 fn accepts(verify: impl FnOnce(&mut Transcript, &mut PairingBatch) -> zktorch::Result<()>) -> bool {
     let mut t = Transcript::new(b"blocks-test");
-    let mut batch = PairingBatch::new();
-    verify(&mut t, &mut batch).is_ok() && batch.verify()
+    let mut batch = PairingBatch::recording();
+    let ok = verify(&mut t, &mut batch).is_ok();
+    let relaxed = ok && batch.relaxed().iter().all(|e| e.mu.is_one() && e.holds());
+    let accepted = ok && batch.verify();
+    assert_eq!(
+        relaxed, accepted,
+        "relaxed form disagrees with the verifier"
+    );
+    accepted
+}
+
+/// The relaxed equations a verifier produces (empty if it fails before any pairing equation).
+fn relaxed_equations(
+    verify: impl FnOnce(&mut Transcript, &mut PairingBatch) -> zktorch::Result<()>,
+) -> Vec<RelaxedEquation> {
+    let mut t = Transcript::new(b"blocks-test");
+    let mut batch = PairingBatch::recording();
+    let _ = verify(&mut t, &mut batch);
+    batch.relaxed().to_vec()
 }
 
 fn tweak(p: G1Affine) -> G1Affine {
@@ -193,6 +213,41 @@ fn hadamard_soundness() {
         cw.commitment,
         &forced
     ));
+}
+
+#[test]
+fn hadamard_relaxed_instances_fold_soundly() {
+    // Two honest proofs of the same class fold into an instance that holds; folding an honest
+    // instance with one from a tampered proof gives one that does not (for a random γ).
+    let mut r = rng(40);
+    let mut instances = Vec::new();
+    for n in [16usize, 16] {
+        let (av, bv) = (values(n, 100, &mut r), values(n, 100, &mut r));
+        let cv = hadamard::hadamard_values(&av, &bv).unwrap();
+        let (a, b, c) = (
+            commit(&av, &mut r),
+            commit(&bv, &mut r),
+            commit(&cv, &mut r),
+        );
+        let mut t = Transcript::new(b"blocks-test");
+        let proof = hadamard::prove(srs(), &a, &b, &c, &mut t).unwrap();
+        let abc = [a.commitment, b.commitment, c.commitment];
+        let vk = srs().verifier_key();
+        let good = relaxed_equations(|t, batch| hadamard::verify(&vk, 4, abc, &proof, t, batch));
+        let mut tampered = proof.clone();
+        tampered.opening.witnesses[0] = tweak(tampered.opening.witnesses[0]);
+        let bad = relaxed_equations(|t, batch| hadamard::verify(&vk, 4, abc, &tampered, t, batch));
+        assert_eq!((good.len(), bad.len()), (1, 1));
+        instances.push((good[0].clone(), bad[0].clone()));
+    }
+    let gamma = Fr::from(0x5eed_u64);
+    let (g1, b1) = &instances[0];
+    let (g2, _) = &instances[1];
+    let folded = g1.fold(g2, gamma).unwrap();
+    assert!(folded.holds());
+    assert_eq!(folded.mu, Fr::one() + gamma);
+    assert!(!g1.fold(b1, gamma).unwrap().holds());
+    assert!(!b1.fold(g2, gamma).unwrap().holds());
 }
 
 // ---- Sum ------------------------------------------------------------------------------------

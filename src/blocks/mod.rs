@@ -12,6 +12,9 @@
 //!   im2col) by PLONK's permutation argument;
 //! - [`lookup`]: every entry (or pair) of committed tensors is a row of a public table (ReLU and
 //!   other non-linearities, rescales, range checks), logUp on one domain;
+//! - [`matmul`]: `Y = X·W` for a constant matrix W (and reductions along an axis, with a 0/1 W);
+//! - [`max`]: `m_k = max` of each group of a tensor (pooling, ReduceMax): broadcast copy, range
+//!   lookup on the differences, zero product per group;
 //! - [`division`]: `a = d·q + r`, `0 ≤ r < d` for a public d, as linear + two range lookups.
 //!
 //! The relaxed (foldable) form of the engine's check is described in docs/PROTOCOLS.md.
@@ -22,6 +25,8 @@ pub mod hadamard;
 pub mod identity;
 pub mod linear;
 pub mod lookup;
+pub mod matmul;
+pub mod max;
 pub mod sum;
 
 use crate::pcs::{Commitment, CommittedPoly};

@@ -1,8 +1,8 @@
 //! Batched pairing checks: many pairing-product equations, one multi-pairing.
 
 use super::msm::msm_field;
-use super::VerifierKey;
-use ark_bn254::{Bn254, Fr, G1Affine, G2Affine};
+use super::{RelaxedEquation, VerifierKey};
+use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::pairing::Pairing;
 use ark_ec::CurveGroup;
 use ark_ff::{UniformRand, Zero};
@@ -22,6 +22,8 @@ pub struct PairingBatch {
     terms: Vec<Vec<(G1Affine, Fr)>>,
     equations: usize,
     rng: ChaCha20Rng,
+    /// When recording, every equation added, in relaxed form (μ = 1, E = 0).
+    recorded: Option<Vec<RelaxedEquation>>,
 }
 
 impl Default for PairingBatch {
@@ -44,7 +46,22 @@ impl PairingBatch {
             terms: Vec::new(),
             equations: 0,
             rng,
+            recorded: None,
         }
+    }
+
+    /// An empty batch that also keeps every equation added in relaxed form, for accumulation and
+    /// for tests of the relaxed relation ([`PairingBatch::relaxed`]).
+    pub fn recording() -> Self {
+        let mut b = Self::new();
+        b.recorded = Some(Vec::new());
+        b
+    }
+
+    /// The equations added so far as fresh relaxed instances (empty unless made by
+    /// [`PairingBatch::recording`]).
+    pub fn relaxed(&self) -> &[RelaxedEquation] {
+        self.recorded.as_deref().unwrap_or(&[])
     }
 
     /// Number of equations added.
@@ -80,6 +97,19 @@ impl PairingBatch {
 
     /// Adds `Π_k e(Σ_j s_kj·A_kj, B_k) = 1`, given as groups of scaled G1 terms per G2 element.
     pub fn add_equation(&mut self, groups: &[(&[(G1Affine, Fr)], G2Affine)]) {
+        if let Some(recorded) = self.recorded.as_mut() {
+            let g1: Vec<G1Projective> = groups
+                .iter()
+                .map(|(terms, _)| {
+                    let (bases, scalars): (Vec<G1Affine>, Vec<Fr>) = terms.iter().copied().unzip();
+                    msm_field(&bases, &scalars)
+                })
+                .collect();
+            recorded.push(RelaxedEquation::fresh(
+                G1Projective::normalize_batch(&g1),
+                groups.iter().map(|(_, g2)| *g2).collect(),
+            ));
+        }
         let rho = self.coefficient();
         for (g1_terms, g2) in groups {
             for (a, s) in g1_terms.iter() {

@@ -45,9 +45,11 @@
 mod batch;
 mod kzg;
 pub mod msm;
+pub mod relaxed;
 
 pub use batch::PairingBatch;
 pub use kzg::*;
+pub use relaxed::RelaxedEquation;
 
 use ark_bn254::{Fr, G1Affine, G2Affine};
 use ark_poly::univariate::DensePolynomial;

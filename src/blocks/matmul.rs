@@ -1,0 +1,803 @@
+//! Matrix product with a constant (committed, preprocessed) matrix: `Y = X·W`.
+//!
+//! X is `b × m` (the activations, a batch or the output pixels of a convolution, row-major), W is
+//! `m × n` (the weights, fixed by the model), Y is `b × n`. The layer is **one instance**
+//! whatever b is: rows are combined by powers of a challenge.
+//!
+//! **Setup** (once per layer, cached): on the domain H of size `N ≥ max(b·m, b·n)`, commit for
+//! every column j of W the polynomial `T_j` whose values tile that column b times
+//! (`T_j[k·m + i] = W_ij`), hiding (a random constant mask times `Z_H`); and the public row-start
+//! selector `s` (1 at `k·m`, k < b). The verifying key holds these n + 1 commitments and
+//! `[Z_H(τ)]₂ = [τ^N]₂ − [1]₂`.
+//!
+//! **Protocol.** Absorb the key and `C_X`, `C_Y`; draw ρ; let `r_j = ρ^(n−1−j)`.
+//!
+//! 1. `w = W·r` (m field elements; the only O(m·n) work, field multiplications only). Its tiled
+//!    polynomial has the commitment `C_w = Σ_j r_j·C_Tj`, which the verifier computes itself
+//!    (an n-point MSM). The prover re-randomises it with a fresh `δ(X)·Z_H(X)` (δ of degree 1)
+//!    and sends `Δ = [δ(τ)Z_H(τ)]₁` and `Π = [δ(τ)]₁`; the verifier checks
+//!    `e(Δ, [1]₂) = e(Π, [Z_H(τ)]₂)` (so Δ vanishes on H and `w' = w + δZ_H` still takes the
+//!    values of `tile(W·r)` on H) and uses `C_w' = C_w + Δ`.
+//! 2. The prover commits two Horner columns (masked, opened at ζ and ωζ):
+//!    `q_0 = 0, q_(i+1) = q_i·f_i + x_i·w_i` with `f_i = 1 + s_i·(ρ^n − 1)` (at each row start
+//!    the sum so far is multiplied by ρ^n), and `a_0 = 0, a_(i+1) = ρ·a_i + y_i`.
+//! 3. The identity engine proves on H:
+//!    - `L_0(X)·q(X) = 0`, `L_0(X)·a(X) = 0`;
+//!    - `(X − ω^(N−1))·(q(ωX) − q(X)f(X) − x(X)w'(X)) = 0`;
+//!    - `(X − ω^(N−1))·(a(ωX) − ρ·a(X) − y(X)) = 0`;
+//!    - `L_(N−1)(X)·(ρ·a(X) + y(X) − ρ^(N−b·n)·(q(X)f(X) + x(X)w'(X))) = 0`.
+//!
+//! The last row says `Σ_(i<N) y_i ρ^(N−1−i) = ρ^(N−bn)·Σ_k ρ^((b−1−k)n) Σ_i x_ki (W·r)_i`.
+//!
+//! **Soundness.** The values of X, Y (and of the padding of Y) are bound before ρ. Writing
+//! `i = k·n + j`, both sides are polynomials in ρ of degree < N with the coefficient of
+//! `ρ^(N−1−k·n−j)` being `y_kj` on the left and `(X·W)_kj` on the right; the padding of Y sits on
+//! the powers below `N − b·n`, where the right side is 0. So unless `Y = X·W` and Y's padding is
+//! zero, the equality holds for at most N − 1 values of ρ: probability < N/r. The pairing check
+//! forces Δ to be a multiple of Z_H (`Δ = Π·Z_H` in the exponent), so w' equals the honest tiled
+//! `W·r` on H. No degree bound is used.
+//!
+//! **Zero knowledge.** The weights are only ever seen through hiding commitments and through
+//! `w'(ζ)`, which the fresh δ makes uniform in every proof (two mask coefficients, one opening);
+//! without δ each proof would reveal one linear combination of the weights and enough proofs
+//! would reveal W. q and a carry three mask coefficients (two openings); X and Y carry their own.
+//!
+//! **Cost.** Prover: `W·r` (m·n field multiplications), two full-field commitments of size N,
+//! the identity proof. Verifier: an n-point MSM for `C_w` plus the identity check.
+//! Proof: 4 G1 (Δ, Π, q, a) + identity (1 + 2 G1, 9 F_r) = 7 G1 + 9 F_r.
+//!
+//! A reduction (ReduceSum along any axis, GlobalAveragePool's numerator) is this block with a
+//! public 0/1 matrix: see [`reduce_weights`].
+
+use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::Committed;
+use crate::error::{Error, Result};
+use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
+use crate::srs::Srs;
+use crate::transcript::Transcript;
+use ark_bn254::{Fr, G1Affine, G2Affine};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{Field, One, UniformRand, Zero};
+use ark_poly::univariate::DensePolynomial;
+use ark_poly::{DenseUVPolynomial, EvaluationDomain, Radix2EvaluationDomain};
+use rand::{CryptoRng, RngCore};
+
+/// Mask of the Horner columns (opened at ζ and ωζ).
+const HORNER_MASK: usize = 3;
+
+/// The dimensions of `Y = X·W`: X is `rows × inner`, W is `inner × cols`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dims {
+    /// b: rows of X and Y.
+    pub rows: usize,
+    /// m: columns of X, rows of W.
+    pub inner: usize,
+    /// n: columns of W and Y.
+    pub cols: usize,
+}
+
+impl Dims {
+    /// log2 of the domain holding X and Y.
+    pub fn log_n(&self) -> Result<u32> {
+        let x = self.rows.checked_mul(self.inner);
+        let y = self.rows.checked_mul(self.cols);
+        match (x, y) {
+            (Some(x), Some(y)) if x.max(y) <= 1 << crate::srs::MAX_POWER => {
+                Ok(pcs::domain_log(x.max(y)))
+            }
+            _ => Err(Error::InvalidArgument(format!(
+                "matrix product of invalid dimensions {self:?}"
+            ))),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.rows == 0 || self.inner == 0 || self.cols == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "matrix product with an empty dimension {self:?}"
+            )));
+        }
+        self.log_n().map(|_| ())
+    }
+}
+
+/// `Y = X·W` on integers, with overflow checked (what an honest prover computes).
+pub fn matmul_values(dims: Dims, x: &[i64], w: &[i64]) -> Result<Vec<i64>> {
+    dims.check()?;
+    let Dims { rows, inner, cols } = dims;
+    if x.len() < rows * inner || w.len() != inner * cols {
+        return Err(Error::InvalidArgument(format!(
+            "matrix product {dims:?} with {} activations and {} weights",
+            x.len(),
+            w.len()
+        )));
+    }
+    let overflow = || Error::InvalidArgument("matrix product overflows i64".into());
+    let mut y = vec![0i64; rows * cols];
+    for k in 0..rows {
+        for i in 0..inner {
+            let xv = x[k * inner + i];
+            if xv == 0 {
+                continue;
+            }
+            for j in 0..cols {
+                let p = xv.checked_mul(w[i * cols + j]).ok_or_else(overflow)?;
+                let slot = &mut y[k * cols + j];
+                *slot = slot.checked_add(p).ok_or_else(overflow)?;
+            }
+        }
+    }
+    Ok(y)
+}
+
+/// The public 0/1 matrix that sums a row-major `[len, inner]` block over its first axis:
+/// `W[(l·inner + i), i'] = [i = i']`, of shape `(len·inner) × inner`. With X of shape
+/// `outer × (len·inner)` this is ReduceSum over the middle axis of `[outer, len, inner]`
+/// (inner = 1: sums of consecutive groups of `len`).
+pub fn reduce_weights(len: usize, inner: usize) -> (Dims, Vec<i64>) {
+    let mut w = vec![0i64; len * inner * inner];
+    for l in 0..len {
+        for i in 0..inner {
+            w[(l * inner + i) * inner + i] = 1;
+        }
+    }
+    (
+        Dims {
+            rows: 1,
+            inner: len * inner,
+            cols: inner,
+        },
+        w,
+    )
+}
+
+/// The prover's per-layer key: the weights, the committed tiled columns and the selector.
+#[derive(Clone, Debug)]
+pub struct MatMulKey {
+    /// Dimensions.
+    pub dims: Dims,
+    /// W, row-major `inner × cols`.
+    pub weights: Vec<i64>,
+    /// log2 of the domain size N.
+    pub log_n: u32,
+    /// The constant mask coefficient of each tiled column (`T_j + c_j·Z_H`).
+    masks: Vec<Fr>,
+    /// The public row-start selector s.
+    selector: CommittedPoly,
+    /// What the verifier needs.
+    vk: MatMulVerifierKey,
+}
+
+/// The verifier's part of a layer's key (in the model's verifying key, never in a proof).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatMulVerifierKey {
+    /// Dimensions.
+    pub dims: Dims,
+    /// log2 of the domain size N.
+    pub log_n: u32,
+    /// Hiding commitments to the tiled columns `T_0 … T_(n−1)`.
+    pub columns: Vec<Commitment>,
+    /// Commitment to the row-start selector.
+    pub selector: Commitment,
+    /// `[Z_H(τ)]₂ = [τ^N]₂ − [1]₂`.
+    pub vanishing_g2: G2Affine,
+}
+
+impl MatMulKey {
+    /// Setup: commits W's tiled columns (hiding) and the selector. Cost: n small-scalar MSMs of
+    /// size N.
+    pub fn new<R: RngCore + CryptoRng>(
+        srs: &Srs,
+        dims: Dims,
+        weights: Vec<i64>,
+        rng: &mut R,
+    ) -> Result<Self> {
+        dims.check()?;
+        if weights.len() != dims.inner * dims.cols {
+            return Err(Error::InvalidArgument(format!(
+                "{} weights for a {}×{} matrix",
+                weights.len(),
+                dims.inner,
+                dims.cols
+            )));
+        }
+        let log_n = dims.log_n()?;
+        let n = 1usize << log_n;
+        let g2 = srs.g2_powers();
+        if g2.len() <= n {
+            return Err(Error::SrsTooSmall {
+                what: "the matrix-product block's [Z_H(τ)]₂",
+                needed: n + 1,
+                available: g2.len(),
+            });
+        }
+        let vanishing_g2 = (g2[n].into_group() - g2[0].into_group()).into_affine();
+        let (b, m, cols) = (dims.rows, dims.inner, dims.cols);
+        let columns_and_masks: Vec<(Commitment, Fr)> = (0..cols)
+            .map(|j| {
+                let mut tiled: Vec<i64> = (0..b * m).map(|p| weights[(p % m) * cols + j]).collect();
+                tiled.resize(n, 0);
+                let (c, poly) = pcs::commit_values_hiding(srs, &tiled, 1, rng)?;
+                // The mask is c·(X^N − 1): c is the coefficient of X^N.
+                Ok((c, poly.poly.coeffs[n]))
+            })
+            .collect::<Result<_>>()?;
+        let (columns, masks): (Vec<_>, Vec<_>) = columns_and_masks.into_iter().unzip();
+        let mut sel: Vec<i64> = (0..b * m).map(|p| i64::from(p % m == 0)).collect();
+        sel.resize(n, 0);
+        let selector = pcs::values_poly(&sel)?;
+        let selector_commitment = pcs::commit_values(srs, &sel)?;
+        Ok(MatMulKey {
+            dims,
+            weights,
+            log_n,
+            masks,
+            selector,
+            vk: MatMulVerifierKey {
+                dims,
+                log_n,
+                columns,
+                selector: selector_commitment,
+                vanishing_g2,
+            },
+        })
+    }
+
+    /// The verifier's part of the key.
+    pub fn verifier_key(&self) -> &MatMulVerifierKey {
+        &self.vk
+    }
+}
+
+/// Constraints over columns (x, w', s, y, q, a).
+struct MatMul {
+    rho: Fr,
+    rho_n: Fr,
+    shift: Fr,
+}
+
+const X: usize = 0;
+const W: usize = 1;
+const S: usize = 2;
+const Y: usize = 3;
+const Q: usize = 4;
+const A: usize = 5;
+
+impl Constraints for MatMul {
+    fn columns(&self) -> usize {
+        6
+    }
+    fn reads_next(&self, j: usize) -> bool {
+        j == Q || j == A
+    }
+    fn degree(&self) -> usize {
+        3
+    }
+    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+        let c = |j| row.col(j, Rot::Cur);
+        let f = Fr::one() + c(S) * (self.rho_n - Fr::one());
+        let q_step = c(Q) * f + c(X) * c(W);
+        let first = row.l_first * (c(Q) + alpha * c(A));
+        let q_next = row.not_last * (row.col(Q, Rot::Next) - q_step);
+        let a_next = row.not_last * (row.col(A, Rot::Next) - self.rho * c(A) - c(Y));
+        let last = row.l_last * (self.rho * c(A) + c(Y) - self.shift * q_step);
+        let a2 = alpha.square();
+        first + a2 * (q_next + alpha * (a_next + alpha * last))
+    }
+}
+
+/// A matrix-product proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatMulProof {
+    /// `Δ = [δ(τ)·Z_H(τ)]₁`, the re-randomisation of the weight combination.
+    pub delta: Commitment,
+    /// `Π = [δ(τ)]₁`.
+    pub delta_quotient: Commitment,
+    /// `[q(τ)]₁`, the Horner column over X·w.
+    pub q: Commitment,
+    /// `[a(τ)]₁`, the Horner column over Y.
+    pub a: Commitment,
+    /// The constraints' proof.
+    pub identity: IdentityProof,
+}
+
+/// The public parameters of one instance after ρ: (ρ, r_j = ρ^(n−1−j), constraints).
+fn challenge(
+    transcript: &mut Transcript,
+    key: &MatMulVerifierKey,
+    x: Commitment,
+    y: Commitment,
+) -> (Vec<Fr>, MatMul) {
+    let Dims { rows, inner, cols } = key.dims;
+    transcript.append_bytes(b"block", b"matmul");
+    for d in [rows, inner, cols] {
+        transcript.append_u64(b"matmul/dim", d as u64);
+    }
+    transcript.append_u64(b"matmul/log_n", u64::from(key.log_n));
+    let mut keyed: Vec<G1Affine> = key.columns.iter().map(|c| c.0).collect();
+    keyed.push(key.selector.0);
+    transcript.append_g1s(b"matmul/key", &keyed);
+    transcript.append_g2(b"matmul/vanishing", &key.vanishing_g2);
+    transcript.append_g1s(b"matmul/xy", &[x.0, y.0]);
+    let rho = transcript.challenge_scalar(b"matmul/rho");
+    let mut r = vec![Fr::one(); cols];
+    for j in (0..cols.saturating_sub(1)).rev() {
+        r[j] = r[j + 1] * rho;
+    }
+    let n = 1u64 << key.log_n;
+    let constraints = MatMul {
+        rho,
+        rho_n: rho.pow([cols as u64]),
+        shift: rho.pow([n - (rows * cols) as u64]),
+    };
+    (r, constraints)
+}
+
+fn absorb_round_one(transcript: &mut Transcript, p: &MatMulProof) {
+    transcript.append_g1s(
+        b"matmul/round1",
+        &[p.delta.0, p.delta_quotient.0, p.q.0, p.a.0],
+    );
+}
+
+/// `C_w' = Σ_j r_j·C_Tj + Δ` (computed by both sides).
+fn combined_weights(key: &MatMulVerifierKey, r: &[Fr], delta: Commitment) -> Commitment {
+    let bases: Vec<G1Affine> = key.columns.iter().map(|c| c.0).collect();
+    let c = pcs::msm::msm_field(&bases, r) + delta.0.into_group();
+    Commitment(c.into_affine())
+}
+
+/// The values of `tile(W·r)` on H and the polynomial `w' = tile(W·r) + (Σ_j r_j c_j + δ)·Z_H`
+/// with `δ = d0 + d1·X` (`c_j` the key's column masks), whose commitment is
+/// `Σ_j r_j·C_Tj + [δ(τ)Z_H(τ)]₁`.
+fn weight_column(key: &MatMulKey, r: &[Fr], d0: Fr, d1: Fr) -> Result<(Vec<Fr>, CommittedPoly)> {
+    let Dims { rows, inner, cols } = key.dims;
+    let n = 1usize << key.log_n;
+    let w: Vec<Fr> = (0..inner)
+        .map(|i| {
+            (0..cols)
+                .map(|j| r[j] * Fr::from(key.weights[i * cols + j]))
+                .sum()
+        })
+        .collect();
+    let mut w_values: Vec<Fr> = (0..rows * inner).map(|p| w[p % inner]).collect();
+    w_values.resize(n, Fr::zero());
+    let domain = Radix2EvaluationDomain::<Fr>::new(n)
+        .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?;
+    let c: Fr = key.masks.iter().zip(r).map(|(m, rj)| *m * rj).sum::<Fr>() + d0;
+    let mut coeffs = domain.ifft(&w_values);
+    coeffs.resize(n + 2, Fr::zero());
+    coeffs[0] -= c;
+    coeffs[1] -= d1;
+    coeffs[n] += c;
+    coeffs[n + 1] += d1;
+    let w_poly = CommittedPoly {
+        poly: DensePolynomial::from_coefficients_vec(coeffs),
+        log_n: key.log_n,
+        hiding: 2,
+    };
+    Ok((w_values, w_poly))
+}
+
+/// Proves `Y = X·W` for the key's W. X and Y must be committed on the key's domain. Fails (no
+/// proof) if the product does not hold.
+pub fn prove<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &MatMulKey,
+    x: &Committed,
+    y: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+) -> Result<MatMulProof> {
+    let Dims { rows, cols, .. } = key.dims;
+    let n = 1usize << key.log_n;
+    if x.poly.log_n != key.log_n || y.poly.log_n != key.log_n {
+        return Err(Error::InvalidArgument(format!(
+            "matrix-product tensors must be committed on the domain of size 2^{}",
+            key.log_n
+        )));
+    }
+    let expected = matmul_values(key.dims, &x.values, &key.weights)?;
+    if y.values[..rows * cols] != expected[..] || y.values[rows * cols..].iter().any(|v| *v != 0) {
+        return Err(Error::InvalidArgument(
+            "the output is not the input times the weights".into(),
+        ));
+    }
+    let (r, constraints) = challenge(transcript, &key.vk, x.commitment, y.commitment);
+
+    let (d0, d1) = (Fr::rand(rng), Fr::rand(rng));
+    let (w_values, w_poly) = weight_column(key, &r, d0, d1)?;
+    let powers = srs.g1_powers();
+    if powers.len() < n + 2 {
+        return Err(Error::SrsTooSmall {
+            what: "the matrix-product block",
+            needed: n + 2,
+            available: powers.len(),
+        });
+    }
+    let delta_quotient = powers[0] * d0 + powers[1] * d1;
+    let delta = powers[n] * d0 + powers[n + 1] * d1 - delta_quotient;
+    let delta = Commitment(delta.into_affine());
+    let delta_quotient = Commitment(delta_quotient.into_affine());
+    let w_commitment = combined_weights(&key.vk, &r, delta);
+
+    // Horner columns.
+    let sel = &key.selector;
+    let sel_values = Radix2EvaluationDomain::<Fr>::new(n)
+        .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?
+        .fft(&sel.poly.coeffs);
+    let mut q = Vec::with_capacity(n);
+    let mut a = Vec::with_capacity(n);
+    let (mut qi, mut ai) = (Fr::zero(), Fr::zero());
+    for i in 0..n {
+        q.push(qi);
+        a.push(ai);
+        let f = Fr::one() + sel_values[i] * (constraints.rho_n - Fr::one());
+        qi = qi * f + Fr::from(x.values[i]) * w_values[i];
+        ai = constraints.rho * ai + Fr::from(y.values[i]);
+    }
+    if ai != constraints.shift * qi {
+        return Err(Error::InvalidArgument(
+            "Horner sums disagree: the output is not the input times the weights".into(),
+        ));
+    }
+    let (q_commitment, q_poly) = pcs::commit_field_values_hiding(srs, &q, HORNER_MASK, rng)?;
+    let (a_commitment, a_poly) = pcs::commit_field_values_hiding(srs, &a, HORNER_MASK, rng)?;
+    let mut proof = MatMulProof {
+        delta,
+        delta_quotient,
+        q: q_commitment,
+        a: a_commitment,
+        identity: IdentityProof {
+            quotient: Commitment(G1Affine::zero()),
+            opening: pcs::BatchOpening {
+                values: Vec::new(),
+                witnesses: Vec::new(),
+            },
+        },
+    };
+    absorb_round_one(transcript, &proof);
+    proof.identity = identity::prove(
+        srs,
+        &constraints,
+        &[&x.poly, &w_poly, sel, &y.poly, &q_poly, &a_poly],
+        &[
+            x.commitment,
+            w_commitment,
+            key.vk.selector,
+            y.commitment,
+            q_commitment,
+            a_commitment,
+        ],
+        transcript,
+    )?;
+    Ok(proof)
+}
+
+/// Verifies `Y = X·W` for the committed X, Y and the layer's key.
+pub fn verify(
+    vk: &VerifierKey,
+    key: &MatMulVerifierKey,
+    x: Commitment,
+    y: Commitment,
+    proof: &MatMulProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+) -> Result<()> {
+    key.dims
+        .check()
+        .map_err(|e| Error::Verification(e.to_string()))?;
+    if key.columns.len() != key.dims.cols || key.dims.log_n().ok() != Some(key.log_n) {
+        return Err(Error::Verification(
+            "matrix-product key does not match its dimensions".into(),
+        ));
+    }
+    let (r, constraints) = challenge(transcript, key, x, y);
+    absorb_round_one(transcript, proof);
+    let w_commitment = combined_weights(key, &r, proof.delta);
+    // e(Δ, [1]₂) = e(Π, [Z_H(τ)]₂)
+    let neg_pi = [(proof.delta_quotient.0, -Fr::one())];
+    batch.add_equation(&[
+        (&[(proof.delta.0, Fr::one())], vk.h),
+        (&neg_pi, key.vanishing_g2),
+    ]);
+    identity::verify(
+        vk,
+        &constraints,
+        key.log_n,
+        &[x, w_commitment, key.selector, y, proof.q, proof.a],
+        &proof.identity,
+        transcript,
+        batch,
+    )
+}
+
+/// Group elements and field elements in a proof.
+pub fn proof_size(proof: &MatMulProof) -> (usize, usize) {
+    let (g, f) = proof.identity.size();
+    (4 + g, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha20Rng;
+    use std::sync::OnceLock;
+
+    fn srs() -> &'static Srs {
+        static SRS: OnceLock<Srs> = OnceLock::new();
+        SRS.get_or_init(|| Srs::insecure_for_tests(9, 21))
+    }
+
+    struct Case {
+        key: MatMulKey,
+        x: Committed,
+        y: Committed,
+    }
+
+    fn case(dims: Dims, seed: u64) -> Case {
+        let mut r = ChaCha20Rng::seed_from_u64(seed);
+        let w: Vec<i64> = (0..dims.inner * dims.cols)
+            .map(|_| r.gen_range(-128..128))
+            .collect();
+        let key = MatMulKey::new(srs(), dims, w, &mut r).unwrap();
+        let n = 1usize << key.log_n;
+        let mut xv: Vec<i64> = (0..dims.rows * dims.inner)
+            .map(|_| r.gen_range(-128..128))
+            .collect();
+        let yv = matmul_values(dims, &xv, &key.weights).unwrap();
+        xv.resize(n, 0);
+        let mut yv = yv;
+        yv.resize(n, 0);
+        let x = Committed::new(srs(), &xv, 2, &mut r).unwrap();
+        let y = Committed::new(srs(), &yv, 2, &mut r).unwrap();
+        Case { key, x, y }
+    }
+
+    fn prove_case(c: &Case, seed: u64) -> MatMulProof {
+        let mut r = ChaCha20Rng::seed_from_u64(seed);
+        let mut t = Transcript::new(b"matmul-test");
+        prove(srs(), &c.key, &c.x, &c.y, &mut t, &mut r).unwrap()
+    }
+
+    fn accepts(c: &Case, x: Commitment, y: Commitment, p: &MatMulProof) -> bool {
+        let mut t = Transcript::new(b"matmul-test");
+        let mut batch = PairingBatch::new();
+        let vk = srs().verifier_key();
+        verify(&vk, c.key.verifier_key(), x, y, p, &mut t, &mut batch).is_ok() && batch.verify()
+    }
+
+    fn dims(rows: usize, inner: usize, cols: usize) -> Dims {
+        Dims { rows, inner, cols }
+    }
+
+    #[test]
+    fn completeness_on_several_shapes() {
+        for (i, d) in [
+            dims(1, 1, 1),
+            dims(1, 7, 3),
+            dims(3, 5, 4),
+            dims(4, 8, 2),
+            dims(2, 3, 17),
+            dims(5, 20, 10),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let c = case(d, i as u64);
+            let p = prove_case(&c, 100 + i as u64);
+            // N = 1 has ω = 1: ζ and ωζ coincide and one opening witness covers both.
+            let expected = if c.key.log_n == 0 { (6, 9) } else { (7, 9) };
+            assert_eq!(proof_size(&p), expected);
+            assert!(accepts(&c, c.x.commitment, c.y.commitment, &p), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn every_tampered_element_is_rejected() {
+        let c = case(dims(3, 5, 4), 7);
+        let p = prove_case(&c, 8);
+        let g = G1Affine::generator();
+        let tweak = |a: Commitment| Commitment((a.0 + g).into_affine());
+        let mut bad = Vec::new();
+        for k in 0..4 {
+            let mut q = p.clone();
+            match k {
+                0 => q.delta = tweak(q.delta),
+                1 => q.delta_quotient = tweak(q.delta_quotient),
+                2 => q.q = tweak(q.q),
+                _ => q.a = tweak(q.a),
+            }
+            bad.push(q);
+        }
+        let mut q = p.clone();
+        q.identity.quotient = tweak(q.identity.quotient);
+        bad.push(q);
+        for i in 0..p.identity.opening.values.len() {
+            let mut q = p.clone();
+            q.identity.opening.values[i] += Fr::one();
+            bad.push(q);
+        }
+        for i in 0..p.identity.opening.witnesses.len() {
+            let mut q = p.clone();
+            q.identity.opening.witnesses[i] = (q.identity.opening.witnesses[i] + g).into_affine();
+            bad.push(q);
+        }
+        for (i, q) in bad.iter().enumerate() {
+            assert!(
+                !accepts(&c, c.x.commitment, c.y.commitment, q),
+                "tamper {i}"
+            );
+        }
+        // Swapped or foreign statements.
+        assert!(!accepts(&c, c.y.commitment, c.x.commitment, &p));
+        let other = case(dims(3, 5, 4), 9);
+        assert!(!accepts(&c, other.x.commitment, c.y.commitment, &p));
+        assert!(!accepts(&c, c.x.commitment, other.y.commitment, &p));
+        // Another layer's key (other weights, same shape).
+        let mut t = Transcript::new(b"matmul-test");
+        let mut batch = PairingBatch::new();
+        let vk = srs().verifier_key();
+        let ok = verify(
+            &vk,
+            other.key.verifier_key(),
+            c.x.commitment,
+            c.y.commitment,
+            &p,
+            &mut t,
+            &mut batch,
+        )
+        .is_ok()
+            && batch.verify();
+        assert!(!ok);
+    }
+
+    /// Proves vacuous constraints over the exact columns the verifier expects, with Horner
+    /// columns computed from a wrong output: the verifier must reject.
+    #[test]
+    fn forced_proof_of_a_wrong_product_is_rejected() {
+        struct Vacuous;
+        impl Constraints for Vacuous {
+            fn columns(&self) -> usize {
+                6
+            }
+            fn reads_next(&self, j: usize) -> bool {
+                j == Q || j == A
+            }
+            fn degree(&self) -> usize {
+                1
+            }
+            fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
+                Fr::zero()
+            }
+        }
+        let mut r = ChaCha20Rng::seed_from_u64(5);
+        let c = case(dims(2, 4, 3), 11);
+        let mut wrong = c.y.values.clone();
+        wrong[4] += 1;
+        let y = Committed::new(srs(), &wrong, 2, &mut r).unwrap();
+        // An honest prover refuses.
+        let mut t = Transcript::new(b"matmul-test");
+        let err = prove(srs(), &c.key, &c.x, &y, &mut t, &mut r).unwrap_err();
+        assert!(err.to_string().contains("weights"), "{err}");
+        // A forger follows the protocol with no δ (Δ = Π = 0) and the Horner columns of the
+        // wrong output.
+        let mut t = Transcript::new(b"matmul-test");
+        let (rv, constraints) =
+            challenge(&mut t, c.key.verifier_key(), c.x.commitment, y.commitment);
+        let n = 1usize << c.key.log_n;
+        let Dims { rows, inner, .. } = c.key.dims;
+        // The forger is the model owner: it knows the key's masks and builds w' exactly as the
+        // honest prover does (δ = 0); the only lie is the output.
+        let (wv, w_poly) = weight_column(&c.key, &rv, Fr::zero(), Fr::zero()).unwrap();
+        let zero = Commitment(G1Affine::zero());
+        let w_commitment = combined_weights(c.key.verifier_key(), &rv, zero);
+        let sel_values: Vec<Fr> = (0..n)
+            .map(|p| Fr::from(u64::from(p < rows * inner && p % inner == 0)))
+            .collect();
+        let (mut qv, mut av) = (Vec::new(), Vec::new());
+        let (mut qi, mut ai) = (Fr::zero(), Fr::zero());
+        for i in 0..n {
+            qv.push(qi);
+            av.push(ai);
+            let f = Fr::one() + sel_values[i] * (constraints.rho_n - Fr::one());
+            qi = qi * f + Fr::from(c.x.values[i]) * wv[i];
+            ai = constraints.rho * ai + Fr::from(wrong[i]);
+        }
+        let (qc, qp) = pcs::commit_field_values_hiding(srs(), &qv, 3, &mut r).unwrap();
+        let (ac, ap) = pcs::commit_field_values_hiding(srs(), &av, 3, &mut r).unwrap();
+        let mut forged = MatMulProof {
+            delta: zero,
+            delta_quotient: zero,
+            q: qc,
+            a: ac,
+            identity: IdentityProof {
+                quotient: zero,
+                opening: pcs::BatchOpening {
+                    values: vec![],
+                    witnesses: vec![],
+                },
+            },
+        };
+        absorb_round_one(&mut t, &forged);
+        forged.identity = identity::prove(
+            srs(),
+            &Vacuous,
+            &[&c.x.poly, &w_poly, &c.key.selector, &y.poly, &qp, &ap],
+            &[
+                c.x.commitment,
+                w_commitment,
+                c.key.vk.selector,
+                y.commitment,
+                qc,
+                ac,
+            ],
+            &mut t,
+        )
+        .unwrap();
+        assert!(!accepts(&c, c.x.commitment, y.commitment, &forged));
+    }
+
+    #[test]
+    fn relaxed_form_of_a_fresh_proof_accepts_iff_the_proof_does() {
+        let c = case(dims(3, 5, 4), 13);
+        let p = prove_case(&c, 14);
+        let mut bad = p.clone();
+        bad.delta_quotient =
+            Commitment((bad.delta_quotient.0 + G1Affine::generator()).into_affine());
+        for (proof, expect) in [(&p, true), (&bad, false)] {
+            let mut t = Transcript::new(b"matmul-test");
+            let mut batch = PairingBatch::recording();
+            let vk = srs().verifier_key();
+            let ok = verify(
+                &vk,
+                c.key.verifier_key(),
+                c.x.commitment,
+                c.y.commitment,
+                proof,
+                &mut t,
+                &mut batch,
+            )
+            .is_ok();
+            let relaxed = ok && batch.relaxed().iter().all(|e| e.holds());
+            assert_eq!(relaxed, expect);
+            assert_eq!(ok && batch.verify(), expect);
+        }
+    }
+
+    #[test]
+    fn reduce_weights_sum_the_middle_axis() {
+        // [outer=2, len=3, inner=2] summed over len.
+        let (d, w) = reduce_weights(3, 2);
+        let x: Vec<i64> = (1..=12).collect();
+        let d = Dims { rows: 2, ..d };
+        let y = matmul_values(d, &x, &w).unwrap();
+        assert_eq!(y, vec![1 + 3 + 5, 2 + 4 + 6, 7 + 9 + 11, 8 + 10 + 12]);
+        let c = {
+            let mut r = ChaCha20Rng::seed_from_u64(3);
+            let key = MatMulKey::new(srs(), d, w, &mut r).unwrap();
+            let n = 1usize << key.log_n;
+            let (mut xv, mut yv) = (x.clone(), y.clone());
+            xv.resize(n, 0);
+            yv.resize(n, 0);
+            Case {
+                x: Committed::new(srs(), &xv, 2, &mut r).unwrap(),
+                y: Committed::new(srs(), &yv, 2, &mut r).unwrap(),
+                key,
+            }
+        };
+        let p = prove_case(&c, 4);
+        assert!(accepts(&c, c.x.commitment, c.y.commitment, &p));
+    }
+
+    #[test]
+    fn the_weight_opening_is_fresh_in_every_proof() {
+        // Two proofs of the same statement reveal different w'(ζ) (ζ differs too, but even the
+        // combination the verifier sees is re-randomised by δ).
+        let c = case(dims(1, 6, 3), 17);
+        let (p1, p2) = (prove_case(&c, 1), prove_case(&c, 2));
+        assert_ne!(p1.delta, p2.delta);
+        assert_ne!(p1.identity.opening.values[W], p2.identity.opening.values[W]);
+    }
+}
