@@ -13,6 +13,7 @@
 //! - [`lookup`]: every entry (or pair) of committed tensors is a row of a public table (ReLU and
 //!   other non-linearities, rescales, range checks), logUp on one domain;
 //! - [`matmul`]: `Y = X·W` for a constant matrix W (and reductions along an axis, with a 0/1 W);
+//! - [`matprod`]: `C = A·B` for two committed matrices (Freivalds with committed `Aᵀs`, `B·r`);
 //! - [`max`]: `m_k = max` of each group of a tensor (pooling, ReduceMax): broadcast copy, range
 //!   lookup on the differences, zero product per group;
 //! - [`division`]: `a = d·q + r`, `0 ≤ r < d` for a public d, as linear + two range lookups.
@@ -26,6 +27,7 @@ pub mod identity;
 pub mod linear;
 pub mod lookup;
 pub mod matmul;
+pub mod matprod;
 pub mod max;
 pub mod sum;
 
