@@ -294,8 +294,8 @@ fn vectors(key: &MatProdKey, a: &Committed, b: &Committed, rho: Fr) -> (Vec<Fr>,
     let mut v = vec![Fr::zero(); n];
     let mut s = Fr::one();
     for k in (0..rows).rev() {
-        for i in 0..inner {
-            v[i] += s * Fr::from(a.values[k * inner + i]);
+        for (vi, x) in v.iter_mut().zip(&a.values[k * inner..(k + 1) * inner]) {
+            *vi += s * Fr::from(*x);
         }
         s *= rho_n;
     }
