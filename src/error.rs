@@ -84,6 +84,51 @@ pub enum Error {
     /// of values for an input, or values that are not numbers.
     #[error("bad input data: {0}")]
     InputData(String),
+    /// A constant or input value cannot be represented at its fixed-point scale.
+    #[error("quantization: {0}")]
+    Quantization(String),
+
+    /// A value fell outside the range of a lookup table or a division's quotient range while
+    /// running the quantized model (the range was calibrated on other data): never clamped.
+    #[error(
+        "layer {layer:?}: {what} is {value}, outside the calibrated range [{lo}, {hi}] \
+         ({}); recalibrate with data that covers this input",
+        range_distance(*value, *lo, *hi)
+    )]
+    OutOfRange {
+        /// The ONNX layer (node name).
+        layer: String,
+        /// Which value: the input of which table, or which division's quotient.
+        what: String,
+        /// The value.
+        value: i64,
+        /// Lower end of the range.
+        lo: i64,
+        /// Upper end of the range.
+        hi: i64,
+    },
+
+    /// Integer overflow in the exact execution of the quantized model.
+    #[error("layer {layer:?}: i64 overflow in {what}")]
+    Overflow {
+        /// The ONNX layer (node name).
+        layer: String,
+        /// The operation that overflowed.
+        what: String,
+    },
+
+    /// Layers the compiler cannot lower into basic blocks yet, each with the reason.
+    #[error("not provable yet ({} layer{}): {}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.join("; "))]
+    NotProvable(Vec<String>),
+}
+
+/// How far `v` lies outside `[lo, hi]`, in words.
+fn range_distance(v: i64, lo: i64, hi: i64) -> String {
+    if v < lo {
+        format!("{} below", lo.abs_diff(v))
+    } else {
+        format!("{} above", v.abs_diff(hi))
+    }
 }
 
 impl Error {

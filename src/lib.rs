@@ -7,18 +7,25 @@
 //!   small-scalar MSM, openings, batched openings, batched pairing checks);
 //! - [`transcript`]: the Fiat–Shamir transcript;
 //! - [`proof`]: the verifying-key and proof file formats;
-//! - [`codec`]: bounded binary reading and writing used by every format.
+//! - [`codec`]: bounded binary reading and writing used by every format;
+//! - [`onnx`]: the ONNX frontend (layer graph, float reference run, input files);
+//! - [`quant`]: fixed-point scheme, tables, calibration, accuracy report;
+//! - [`compile`]: layer graph → block program;
+//! - [`witness`]: exact integer execution of a block program.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod blocks;
 pub mod codec;
+pub mod compile;
 pub mod error;
 pub mod onnx;
 pub mod pcs;
 pub mod proof;
+pub mod quant;
 pub mod srs;
 pub mod transcript;
+pub mod witness;
 
 pub use error::{Error, Result};

@@ -74,11 +74,21 @@ enum Command {
         vk: Option<PathBuf>,
     },
     /// Show how a model lowers into basic blocks: layers, blocks, SRS size, estimated cost.
+    ///
+    /// With an input, also runs the quantized model (exact integer witness) and compares its
+    /// output, and every layer's, with tract's float run. Table ranges are calibrated on the
+    /// input and on every --calibration file.
     Inspect {
         /// The ONNX model.
         model: PathBuf,
         /// Optional input: also run the quantized model and compare with the float output.
         input: Option<PathBuf>,
+        /// Extra calibration input (same format as the input file); may be repeated.
+        #[arg(long, value_name = "FILE")]
+        calibration: Vec<PathBuf>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Manage structured reference strings (powers of tau).
     #[command(subcommand)]
@@ -152,7 +162,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Verify { .. } => {
             not_yet("`verify` lands with the end-to-end milestone; no verdict was computed")
         }
-        Command::Inspect { .. } => not_yet("`inspect` lands with the ONNX frontend milestone"),
+        Command::Inspect {
+            model,
+            input,
+            calibration,
+            json,
+        } => inspect::run(&model, input.as_deref(), &calibration, json),
         Command::Srs(cmd) => srs(cmd),
     }
 }
@@ -236,5 +251,291 @@ fn print_srs(srs: &Srs) {
     println!("source {}", srs.source());
     if matches!(srs.source(), SrsSource::InsecureTestOnly { .. }) {
         eprintln!("warning: this SRS is INSECURE (τ derived from a public seed)");
+    }
+}
+
+/// `zktorch inspect`: the layer table, the block program, the SRS size, what is not provable,
+/// and with an input the quantized run against tract's float run.
+mod inspect {
+    use std::path::Path;
+    use std::process::ExitCode;
+
+    use serde_json::{json, Value};
+    use zktorch::compile::{self, LayerStatus, Program, TensorKind};
+    use zktorch::onnx::{self, LayerGraph};
+    use zktorch::quant::{self, report::max_abs_error, QuantConfig};
+    use zktorch::witness;
+
+    /// What the quantized run produced.
+    struct Comparison {
+        outputs: Vec<(String, Vec<f64>, Vec<f32>)>,
+        layers: Vec<quant::LayerAccuracy>,
+    }
+
+    pub fn run(
+        model: &Path,
+        input: Option<&Path>,
+        calibration: &[std::path::PathBuf],
+        json: bool,
+    ) -> anyhow::Result<ExitCode> {
+        let graph = onnx::load(model)?;
+        let mut program = compile::compile(&graph, QuantConfig::default())?;
+        let mut samples = Vec::new();
+        for path in input
+            .into_iter()
+            .chain(calibration.iter().map(|p| p.as_path()))
+        {
+            samples.push(onnx::read_input_json(path, &graph.inputs)?);
+        }
+        let provable = program.not_provable().is_empty();
+        let comparison = match (input, provable) {
+            (Some(_), true) => Some(compare(model, &graph, &mut program, &samples)),
+            _ => None,
+        };
+        if json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&to_json(model, &graph, &program, &comparison))?
+            );
+        } else {
+            print_text(model, &graph, &program, &comparison);
+        }
+        match comparison {
+            Some(Err(e)) => Err(e),
+            _ if input.is_some() && !provable => {
+                Err(zktorch::Error::NotProvable(not_provable_lines(&program)).into())
+            }
+            _ => Ok(ExitCode::SUCCESS),
+        }
+    }
+
+    fn compare(
+        model: &Path,
+        graph: &LayerGraph,
+        program: &mut Program,
+        samples: &[Vec<Vec<f32>>],
+    ) -> anyhow::Result<Comparison> {
+        quant::calibrate(program, samples)?;
+        let w = witness::run(program, &samples[0])?;
+        let float = onnx::run_float_graph(model, graph, &samples[0])?;
+        let outputs = w
+            .outputs(program)
+            .into_iter()
+            .map(|(name, q)| {
+                let f = float.get(&name).map(|(_, f)| f.clone()).unwrap_or_default();
+                (name, q, f)
+            })
+            .collect();
+        let layers = quant::accuracy_report(program, &w, &float);
+        Ok(Comparison { outputs, layers })
+    }
+
+    fn not_provable_lines(p: &Program) -> Vec<String> {
+        p.not_provable()
+            .iter()
+            .map(|l| match &l.status {
+                LayerStatus::NotProvable(r) => format!("{} (node {:?}): {r}", l.op, l.name),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    fn status(s: &LayerStatus) -> String {
+        match s {
+            LayerStatus::Lowered => "lowered".into(),
+            LayerStatus::Alias => "view (no block)".into(),
+            LayerStatus::ConstantFolded => "constant-folded".into(),
+            LayerStatus::FusedInto(into) => format!("fused into {into}"),
+            LayerStatus::NotProvable(r) => format!("NOT PROVABLE: {r}"),
+        }
+    }
+
+    /// Entries of inputs, weights and activations.
+    fn tensor_sizes(p: &Program) -> (usize, usize, usize, usize) {
+        let mut s = (0, 0, 0, 0);
+        for t in &p.tensors {
+            match t.kind {
+                TensorKind::Input { .. } => s.0 += t.len(),
+                TensorKind::Weight { .. } => s.1 += t.len(),
+                TensorKind::Activation | TensorKind::Output => s.2 += t.len(),
+            }
+            s.3 = s.3.max(t.len());
+        }
+        s
+    }
+
+    fn shape(s: &[usize]) -> String {
+        format!("{s:?}").replace(' ', "")
+    }
+
+    fn print_text(
+        model: &Path,
+        g: &LayerGraph,
+        p: &Program,
+        cmp: &Option<anyhow::Result<Comparison>>,
+    ) {
+        let cfg = p.config;
+        println!(
+            "model {} (graph {:?}, opset {})",
+            model.display(),
+            g.name,
+            g.opset()
+        );
+        for i in &g.inputs {
+            println!("  input  {} {}", i.name, shape(&i.shape));
+        }
+        for o in &g.outputs {
+            println!("  output {} {}", o.name, shape(&o.shape));
+        }
+        println!(
+            "quantization: activations q/2^{}, weights q/2^{}, biases at the product scale; \
+             rescale ⌊(x + 2^(k−1)) / 2^k⌋",
+            cfg.activation_bits, cfg.weight_bits
+        );
+        println!("\nlayers ({}):", p.layers.len());
+        println!(
+            "  {:<20} {:<20} {:<16} {:>5} {:>6}  status",
+            "name", "op", "output", "scale", "blocks"
+        );
+        for l in &p.layers {
+            println!(
+                "  {:<20} {:<20} {:<16} {:>5} {:>6}  {}",
+                l.name,
+                l.op,
+                shape(&l.output_shape),
+                l.scale_bits
+                    .map(|s| format!("2^{s}"))
+                    .unwrap_or_else(|| "-".into()),
+                l.instances.len(),
+                status(&l.status)
+            );
+        }
+        let (inp, wts, acts, largest) = tensor_sizes(p);
+        println!(
+            "\nblock program: {} tensors ({inp} input entries, {wts} weight entries, {acts} \
+             activation entries; largest {largest}), {} instances",
+            p.tensors.len(),
+            p.instances.len()
+        );
+        println!("  {:<12} {:>9}  prover", "class", "instances");
+        for (c, n) in p.class_counts() {
+            println!(
+                "  {:<12} {:>9}  {}",
+                c.name(),
+                n,
+                if c.has_prover() { "exists" } else { "planned" }
+            );
+        }
+        if !p.tables.is_empty() {
+            println!("  tables:");
+            for (i, t) in p.tables.iter().enumerate() {
+                println!("    {i}: {}", t.describe());
+            }
+        }
+        let (power, at) = p.srs_power();
+        match at {
+            Some(i) => println!(
+                "SRS power needed: {power} (2^{power} points; largest: instance {i}, {} in {:?})",
+                p.instances[i].block.describe(),
+                p.instances[i].layer
+            ),
+            None => println!("SRS power needed: 0 (no block instance)"),
+        }
+        let blocked = not_provable_lines(p);
+        if blocked.is_empty() {
+            println!("not yet provable: nothing (every layer lowers into blocks)");
+        } else {
+            println!("not yet provable ({}):", blocked.len());
+            for b in blocked {
+                println!("  {b}");
+            }
+        }
+        match cmp {
+            None => {}
+            Some(Err(e)) => println!("\nquantized run failed: {e:#}"),
+            Some(Ok(c)) => {
+                for (name, q, f) in &c.outputs {
+                    println!(
+                        "\noutput {name}: quantized vs float, max abs error {:.6}",
+                        max_abs_error(q, f)
+                    );
+                    println!(
+                        "  {:>6} {:>12} {:>12} {:>10}",
+                        "index", "quantized", "float", "|error|"
+                    );
+                    for (i, (a, b)) in q.iter().zip(f).enumerate().take(32) {
+                        println!(
+                            "  {i:>6} {a:>12.6} {b:>12.6} {:>10.6}",
+                            (a - f64::from(*b)).abs()
+                        );
+                    }
+                    if q.len() > 32 {
+                        println!("  ... {} more", q.len() - 32);
+                    }
+                }
+                println!("\nper-layer max abs error (dequantized vs float):");
+                for a in &c.layers {
+                    println!(
+                        "  {:<20} {:<20} {:>10.6}  (max |float| {:.4})",
+                        a.layer, a.op, a.max_abs_error, a.max_abs_float
+                    );
+                }
+            }
+        }
+    }
+
+    fn to_json(
+        model: &Path,
+        g: &LayerGraph,
+        p: &Program,
+        cmp: &Option<anyhow::Result<Comparison>>,
+    ) -> Value {
+        let (power, _) = p.srs_power();
+        let (inp, wts, acts, largest) = tensor_sizes(p);
+        let mut v = json!({
+            "model": model.display().to_string(),
+            "opset": g.opset(),
+            "activation_bits": p.config.activation_bits,
+            "weight_bits": p.config.weight_bits,
+            "layers": p.layers.iter().map(|l| json!({
+                "name": l.name,
+                "op": l.op,
+                "output": l.output,
+                "output_shape": l.output_shape,
+                "scale_bits": l.scale_bits,
+                "instances": l.instances.len(),
+                "status": status(&l.status),
+            })).collect::<Vec<_>>(),
+            "blocks": p.class_counts().iter().map(|(c, n)| json!({
+                "class": c.name(), "instances": n, "prover": c.has_prover(),
+            })).collect::<Vec<_>>(),
+            "tables": p.tables.iter().map(|t| t.describe()).collect::<Vec<_>>(),
+            "tensor_entries": {"input": inp, "weight": wts, "activation": acts, "largest": largest},
+            "srs_power": power,
+            "not_provable": not_provable_lines(p),
+        });
+        match cmp {
+            Some(Ok(c)) => {
+                v["outputs"] = c
+                    .outputs
+                    .iter()
+                    .map(|(name, q, f)| {
+                        json!({"name": name, "quantized": q, "float": f,
+                               "max_abs_error": max_abs_error(q, f)})
+                    })
+                    .collect();
+                v["layer_errors"] = c
+                    .layers
+                    .iter()
+                    .map(|a| {
+                        json!({"layer": a.layer, "op": a.op, "max_abs_error": a.max_abs_error,
+                                   "max_abs_float": a.max_abs_float})
+                    })
+                    .collect();
+            }
+            Some(Err(e)) => v["error"] = json!(format!("{e:#}")),
+            None => {}
+        }
+        v
     }
 }

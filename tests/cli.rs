@@ -56,7 +56,6 @@ fn unimplemented_commands_say_so_and_exit_2() {
         vec!["setup", "m.onnx"],
         vec!["prove", "m.onnx", "in.json"],
         vec!["verify", "proof.bin"],
-        vec!["inspect", "m.onnx"],
     ] {
         let o = zktorch(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");

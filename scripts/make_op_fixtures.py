@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Build the single-op ONNX models of tests/fixtures/ops/ and their sample inputs.
+
+Usage (from the repository root):
+
+    pip install onnx==1.22.0 numpy
+    python3 scripts/make_op_fixtures.py
+
+For every case writes tests/fixtures/ops/<case>.onnx (opset 17, IR 8, weights as initializers)
+and <case>.input.json ({"input_data": [[...], ...]}, one list per graph input, standard normal
+values from a seeded generator). tests/frontend.rs compiles each model, runs the quantized
+witness and compares with tract's float output. Deterministic: running it again rewrites the
+same files.
+"""
+
+import json
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(os.path.dirname(HERE), "tests", "fixtures", "ops")
+RNG = np.random.default_rng(2024)
+
+
+def f32(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def const(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def w(name, shape, scale=0.5):
+    return const(name, (RNG.standard_normal(shape) * scale).astype(np.float32))
+
+
+def save(case, nodes, inputs, output_shape, inits=(), opset=OPSET):
+    graph = helper.make_graph(
+        nodes, case, [f32(n, s) for n, s in inputs], [f32("y", output_shape)], list(inits)
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    onnx.save_model(model, os.path.join(OUT, f"{case}.onnx"))
+    data = [
+        [float(v) for v in RNG.standard_normal(s).astype(np.float32).reshape(-1)]
+        for _, s in inputs
+    ]
+    with open(os.path.join(OUT, f"{case}.input.json"), "w") as f:
+        json.dump({"input_data": data}, f)
+        f.write("\n")
+
+
+def node(op, ins, out="y", **attrs):
+    return helper.make_node(op, ins, [out], name=op.lower(), **attrs)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    x23 = [("x", [2, 3])]
+    save("add_const", [node("Add", ["x", "c"])], x23, [2, 3], [w("c", [3])])
+    save("add_broadcast", [node("Add", ["x", "b"])], [("x", [2, 3]), ("b", [1, 3])], [2, 3])
+    save("sub_const_first", [node("Sub", ["c", "x"])], x23, [2, 3], [w("c", [2, 3])])
+    save("mul_scalar", [node("Mul", ["x", "c"])], x23, [2, 3], [const("c", np.float32(0.37))])
+    save("mul_tensor_const", [node("Mul", ["x", "c"])], x23, [2, 3], [w("c", [3])])
+    save("mul_two", [node("Mul", ["x", "b"])], [("x", [2, 3]), ("b", [2, 3])], [2, 3])
+    save("div_integer", [node("Div", ["x", "c"])], x23, [2, 3], [const("c", np.float32(4.0))])
+    save("div_real", [node("Div", ["x", "c"])], x23, [2, 3], [const("c", np.float32(0.3))])
+    save("matmul_const", [node("MatMul", ["x", "W"])], [("x", [2, 5])], [2, 3], [w("W", [5, 3])])
+    save("matmul_const_left", [node("MatMul", ["W", "x"])], [("x", [5, 3])], [2, 3], [w("W", [2, 5])])
+    save("matmul_two", [node("MatMul", ["x", "b"])], [("x", [2, 4]), ("b", [4, 3])], [2, 3])
+    save(
+        "gemm_trans_alpha_beta",
+        [node("Gemm", ["x", "W", "C"], transA=1, transB=1, alpha=0.5, beta=2.0)],
+        [("x", [5, 2])],
+        [2, 3],
+        [w("W", [3, 5]), w("C", [3])],
+    )
+    save("relu", [node("Relu", ["x"])], x23, [2, 3])
+    save("leaky_relu", [node("LeakyRelu", ["x"], alpha=0.2)], x23, [2, 3])
+    save("sigmoid", [node("Sigmoid", ["x"])], x23, [2, 3])
+    save("tanh", [node("Tanh", ["x"])], x23, [2, 3])
+    save(
+        "clip",
+        [node("Clip", ["x", "lo", "hi"])],
+        x23,
+        [2, 3],
+        [const("lo", np.float32(-0.5)), const("hi", np.float32(0.8))],
+    )
+    x4 = [("x", [1, 2, 7, 7])]
+    save(
+        "conv_stride_pad",
+        [node("Conv", ["x", "W", "B"], strides=[2, 2], pads=[1, 1, 1, 1], kernel_shape=[3, 3])],
+        x4,
+        [1, 4, 4, 4],
+        [w("W", [4, 2, 3, 3]), w("B", [4])],
+    )
+    save(
+        "conv_same_dilated",
+        [node("Conv", ["x", "W"], auto_pad="SAME_UPPER", dilations=[2, 2])],
+        x4,
+        [1, 3, 7, 7],
+        [w("W", [3, 2, 2, 2])],
+    )
+    save(
+        "conv_depthwise",
+        [node("Conv", ["x", "W", "B"], group=3, pads=[1, 1, 1, 1])],
+        [("x", [1, 3, 6, 6])],
+        [1, 6, 6, 6],
+        [w("W", [6, 1, 3, 3]), w("B", [6])],
+    )
+    save(
+        "maxpool_pad",
+        [node("MaxPool", ["x"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])],
+        x4,
+        [1, 2, 4, 4],
+    )
+    save(
+        "averagepool",
+        [node("AveragePool", ["x"], kernel_shape=[2, 2], strides=[2, 2])],
+        [("x", [1, 2, 6, 6])],
+        [1, 2, 3, 3],
+    )
+    save(
+        "averagepool_count_pad",
+        [node("AveragePool", ["x"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)],
+        [("x", [1, 2, 5, 5])],
+        [1, 2, 5, 5],
+    )
+    save("global_average_pool", [node("GlobalAveragePool", ["x"])], x4, [1, 2, 1, 1])
+    bn = lambda c: [  # noqa: E731
+        const("g", (1 + 0.2 * RNG.standard_normal(c)).astype(np.float32)),
+        const("be", (0.1 * RNG.standard_normal(c)).astype(np.float32)),
+        const("m", (0.1 * RNG.standard_normal(c)).astype(np.float32)),
+        const("v", (1 + 0.3 * RNG.random(c)).astype(np.float32)),
+    ]
+    save(
+        "batchnorm",
+        [node("BatchNormalization", ["x", "g", "be", "m", "v"], epsilon=1e-5)],
+        x4,
+        [1, 2, 7, 7],
+        bn(2),
+    )
+    save(
+        "conv_batchnorm",
+        [
+            node("Conv", ["x", "W"], "c", pads=[1, 1, 1, 1]),
+            node("BatchNormalization", ["c", "g", "be", "m", "v"]),
+        ],
+        x4,
+        [1, 3, 7, 7],
+        [w("W", [3, 2, 3, 3])] + bn(3),
+    )
+    save(
+        "gemm_batchnorm",
+        [node("Gemm", ["x", "W", "C"], "h", transB=1), node("BatchNormalization", ["h", "g", "be", "m", "v"])],
+        [("x", [2, 5])],
+        [2, 4],
+        [w("W", [4, 5]), w("C", [4])] + bn(4),
+    )
+    x234 = [("x", [2, 3, 4])]
+    save("flatten", [node("Flatten", ["x"], axis=2)], x234, [6, 4])
+    save(
+        "reshape",
+        [node("Reshape", ["x", "s"])],
+        x234,
+        [4, 6],
+        [const("s", np.array([4, -1], dtype=np.int64))],
+    )
+    save(
+        "squeeze_unsqueeze",
+        [
+            node("Unsqueeze", ["x", "a"], "u"),
+            node("Squeeze", ["u", "a"]),
+        ],
+        x234,
+        [2, 3, 4],
+        [const("a", np.array([1], dtype=np.int64))],
+    )
+    save("transpose", [node("Transpose", ["x"], perm=[2, 0, 1])], x234, [4, 2, 3])
+    save(
+        "concat",
+        [node("Concat", ["x", "b", "c"], axis=1)],
+        [("x", [2, 3, 4]), ("b", [2, 1, 4])],
+        [2, 6, 4],
+        [w("c", [2, 2, 4])],
+    )
+    save("softmax_last", [node("Softmax", ["x"], axis=-1)], [("x", [2, 5])], [2, 5])
+    save("softmax_middle", [node("Softmax", ["x"], axis=1)], x234, [2, 3, 4])
+    save("reduce_mean", [node("ReduceMean", ["x"], axes=[1], keepdims=1)], x234, [2, 1, 4])
+    save(
+        "reduce_sum",
+        [node("ReduceSum", ["x", "a"], keepdims=0)],
+        x234,
+        [3],
+        [const("a", np.array([0, 2], dtype=np.int64))],
+    )
+    save("identity_dropout", [node("Identity", ["x"], "i"), node("Dropout", ["i"])], x23, [2, 3])
+    # torch-style flatten: Shape -> Gather -> Unsqueeze -> Concat -> Reshape
+    save(
+        "shape_chain_reshape",
+        [
+            node("Shape", ["x"], "s"),
+            node("Gather", ["s", "zero"], "d0", axis=0),
+            node("Unsqueeze", ["d0", "ax"], "d0u"),
+            node("Concat", ["d0u", "minus1"], "target", axis=0),
+            node("Reshape", ["x", "target"]),
+        ],
+        x234,
+        [2, 12],
+        [
+            const("zero", np.array(0, dtype=np.int64)),
+            const("ax", np.array([0], dtype=np.int64)),
+            const("minus1", np.array([-1], dtype=np.int64)),
+        ],
+    )
+    print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
+
+
+if __name__ == "__main__":
+    main()

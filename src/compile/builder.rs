@@ -1,0 +1,366 @@
+//! The program under construction: tensors, instances, tables, and the ONNX-name environment,
+//! with one emitter per kind of step (so every lowering reads as a list of blocks).
+
+use std::collections::BTreeMap;
+
+use super::ir::{Block, Instance, NamedTensor, Program, Tensor, TensorId, TensorKind};
+use super::wiring;
+use crate::blocks::copy::Wiring;
+use crate::onnx::{ConstTensor, Layer, LayerGraph};
+use crate::quant::{self, QuantConfig, TableFn, TableSpec};
+use crate::Error;
+
+/// Why a layer could not be lowered.
+#[derive(Debug)]
+pub(crate) enum Lower {
+    /// The layer is not provable yet (the reason says why); compilation goes on.
+    NotProvable(String),
+    /// A real error (constant too large to quantize, ...): compilation stops.
+    Fatal(Error),
+}
+
+impl From<Error> for Lower {
+    fn from(e: Error) -> Self {
+        Lower::Fatal(e)
+    }
+}
+
+/// Result of lowering steps.
+pub(crate) type LResult<T> = std::result::Result<T, Lower>;
+
+/// Shorthand for a not-provable reason.
+pub(crate) fn np<T>(reason: impl Into<String>) -> LResult<T> {
+    Err(Lower::NotProvable(reason.into()))
+}
+
+/// What an ONNX name stands for during compilation.
+#[derive(Clone, Debug)]
+pub(crate) enum Value {
+    /// A compile-time constant (float values as in the model).
+    Const(ConstTensor),
+    /// A program tensor, seen with this (ONNX) shape.
+    Tensor {
+        /// The tensor.
+        id: TensorId,
+        /// Its ONNX shape (same flat order as the tensor).
+        shape: Vec<usize>,
+    },
+}
+
+/// The program being built.
+pub(crate) struct Builder<'g> {
+    pub g: &'g LayerGraph,
+    pub cfg: QuantConfig,
+    pub prog: Program,
+    pub env: BTreeMap<String, Value>,
+    /// The layer being lowered (names instances and temporaries).
+    pub layer: String,
+}
+
+impl<'g> Builder<'g> {
+    pub fn new(g: &'g LayerGraph, cfg: QuantConfig) -> Self {
+        Builder {
+            g,
+            cfg,
+            prog: Program {
+                config: cfg,
+                tensors: Vec::new(),
+                instances: Vec::new(),
+                tables: Vec::new(),
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+                names: BTreeMap::new(),
+                layers: Vec::new(),
+            },
+            env: BTreeMap::new(),
+            layer: String::new(),
+        }
+    }
+
+    /// Scale bits of activations.
+    pub fn act_bits(&self) -> u32 {
+        self.cfg.activation_bits
+    }
+
+    /// A new tensor.
+    pub fn tensor(
+        &mut self,
+        name: String,
+        shape: Vec<usize>,
+        scale: u32,
+        kind: TensorKind,
+    ) -> TensorId {
+        let id = self.prog.tensors.len();
+        self.prog.tensors.push(Tensor {
+            id,
+            name,
+            shape,
+            scale_bits: scale,
+            kind,
+        });
+        id
+    }
+
+    /// Scale bits of a tensor.
+    pub fn scale(&self, t: TensorId) -> u32 {
+        self.prog.tensors[t].scale_bits
+    }
+
+    /// Shape of a tensor (as stored).
+    pub fn shape(&self, t: TensorId) -> &[usize] {
+        &self.prog.tensors[t].shape
+    }
+
+    fn temp_name(&self, what: &str) -> String {
+        format!("{}/{what}", self.layer)
+    }
+
+    /// An instance of `block` on `inputs`, writing a new activation tensor.
+    pub fn emit(
+        &mut self,
+        block: Block,
+        inputs: Vec<TensorId>,
+        shape: Vec<usize>,
+        scale: u32,
+        what: &str,
+    ) -> TensorId {
+        let output = self.tensor(self.temp_name(what), shape, scale, TensorKind::Activation);
+        self.prog.instances.push(Instance {
+            layer: self.layer.clone(),
+            block,
+            inputs,
+            output,
+        });
+        output
+    }
+
+    /// A committed constant.
+    pub fn weight(
+        &mut self,
+        what: &str,
+        values: Vec<i64>,
+        shape: Vec<usize>,
+        scale: u32,
+    ) -> TensorId {
+        self.tensor(
+            self.temp_name(what),
+            shape,
+            scale,
+            TensorKind::Weight { values },
+        )
+    }
+
+    /// A constant quantized at `scale` bits and broadcast to `shape`, as a committed weight.
+    pub fn const_weight(
+        &mut self,
+        what: &str,
+        c: &ConstTensor,
+        shape: &[usize],
+        scale: u32,
+    ) -> LResult<TensorId> {
+        let Some(v) = super::fold::broadcast_f32(c, shape) else {
+            return np(format!(
+                "constant of shape {:?} does not broadcast to {shape:?}",
+                c.shape
+            ));
+        };
+        let q = quant::quantize_all(&v, scale, &format!("{} {what}", self.layer))?;
+        Ok(self.weight(what, q, shape.to_vec(), scale))
+    }
+
+    /// `x` rescaled down by 2^k (round half up); `x` itself when k = 0.
+    pub fn rescale(&mut self, x: TensorId, k: u32) -> TensorId {
+        if k == 0 {
+            return x;
+        }
+        let (offset, divisor) = quant::rescale_params(k);
+        let shape = self.shape(x).to_vec();
+        let scale = self.scale(x) - k;
+        self.emit(
+            Block::DivConst {
+                divisor,
+                offset,
+                range: None,
+            },
+            vec![x],
+            shape,
+            scale,
+            "rescale",
+        )
+    }
+
+    /// `x` brought to the activation scale (rescaled down, or multiplied up exactly).
+    pub fn rescale_to_activation(&mut self, x: TensorId) -> TensorId {
+        let s = self.scale(x);
+        let a = self.act_bits();
+        if s > a {
+            self.rescale(x, s - a)
+        } else {
+            self.align(x, a)
+        }
+    }
+
+    /// `x` at a scale `to ≥ scale(x)` by the exact factor 2^(to − scale(x)).
+    pub fn align(&mut self, x: TensorId, to: u32) -> TensorId {
+        let s = self.scale(x);
+        if s >= to {
+            return x;
+        }
+        let shape = self.shape(x).to_vec();
+        self.emit(
+            Block::ScaleConst {
+                k: quant::pow2(to - s),
+            },
+            vec![x],
+            shape,
+            to,
+            "align",
+        )
+    }
+
+    /// Floor division `⌊(x + offset)/d⌋` keeping x's scale (means).
+    pub fn div_const(&mut self, x: TensorId, divisor: i64, offset: i64, what: &str) -> TensorId {
+        let shape = self.shape(x).to_vec();
+        let scale = self.scale(x);
+        self.emit(
+            Block::DivConst {
+                divisor,
+                offset,
+                range: None,
+            },
+            vec![x],
+            shape,
+            scale,
+            what,
+        )
+    }
+
+    /// A copy with this wiring; no block at all when it is the identity on one input.
+    pub fn copy(
+        &mut self,
+        inputs: Vec<TensorId>,
+        wiring: Wiring,
+        shape: Vec<usize>,
+        what: &str,
+    ) -> TensorId {
+        if inputs.len() == 1 && wiring::is_identity(&wiring) {
+            return inputs[0];
+        }
+        let scale = self.scale(inputs[0]);
+        self.emit(Block::Copy { wiring }, inputs, shape, scale, what)
+    }
+
+    /// `x` broadcast to `shape` (a Copy, or `x` itself when the shapes' sizes agree).
+    pub fn broadcast(&mut self, x: TensorId, from: &[usize], to: &[usize]) -> LResult<TensorId> {
+        if from.iter().product::<usize>() == to.iter().product::<usize>() {
+            return Ok(x);
+        }
+        let Some(w) = wiring::broadcast(from, to) else {
+            return np(format!("shape {from:?} does not broadcast to {to:?}"));
+        };
+        Ok(self.copy(vec![x], w, to.to_vec(), "broadcast"))
+    }
+
+    /// The table for `func` from `in_bits` to `out_bits` (one table per function and scales,
+    /// shared by every layer that uses it).
+    pub fn table(
+        &mut self,
+        func: TableFn,
+        in_bits: u32,
+        out_bits: u32,
+        fixed: Option<(i64, i64)>,
+    ) -> usize {
+        let found = self.prog.tables.iter().position(|t| {
+            t.func == func
+                && t.in_bits == in_bits
+                && t.out_bits == out_bits
+                && t.fixed == fixed.is_some()
+                && (fixed.is_none() || t.range == fixed)
+        });
+        if let Some(i) = found {
+            return i;
+        }
+        self.prog.tables.push(TableSpec {
+            func,
+            in_bits,
+            out_bits,
+            range: fixed,
+            fixed: fixed.is_some(),
+        });
+        self.prog.tables.len() - 1
+    }
+
+    /// `y = f(x)` by a lookup.
+    pub fn lookup(
+        &mut self,
+        x: TensorId,
+        func: TableFn,
+        out_bits: u32,
+        fixed: Option<(i64, i64)>,
+        what: &str,
+    ) -> TensorId {
+        let table = self.table(func, self.scale(x), out_bits, fixed);
+        let shape = self.shape(x).to_vec();
+        self.emit(Block::Lookup { table }, vec![x], shape, out_bits, what)
+    }
+
+    /// The value of an ONNX name.
+    pub fn value(&self, name: &str) -> LResult<&Value> {
+        match self.env.get(name) {
+            Some(v) => Ok(v),
+            None => np(format!(
+                "tensor {name:?} is not available (written by a layer that is not provable)"
+            )),
+        }
+    }
+
+    /// The constant behind an input of `l`, if it is one.
+    pub fn const_input(&self, l: &Layer, i: usize) -> Option<&ConstTensor> {
+        match self.env.get(l.inputs.get(i)?) {
+            Some(Value::Const(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// An input of `l` as a program tensor (constants become weights at the activation scale).
+    pub fn act_input(&mut self, l: &Layer, i: usize) -> LResult<(TensorId, Vec<usize>)> {
+        let Some(name) = l.inputs.get(i).filter(|n| !n.is_empty()) else {
+            return np(format!("input {i} is missing"));
+        };
+        match self.value(name)?.clone() {
+            Value::Tensor { id, shape } => Ok((id, shape)),
+            Value::Const(c) => {
+                let scale = self.act_bits();
+                let id = self.const_weight(&format!("const{i}"), &c, &c.shape.clone(), scale)?;
+                Ok((id, c.shape))
+            }
+        }
+    }
+
+    /// The static shape of output `i` of `l`.
+    pub fn out_shape(&self, l: &Layer, i: usize) -> LResult<Vec<usize>> {
+        match l.outputs.get(i).and_then(|o| self.g.value_shapes.get(o)) {
+            Some(s) => Ok(s.clone()),
+            None => np(format!("the shape of output {i} is unknown")),
+        }
+    }
+
+    /// Bind an ONNX name to a tensor seen with `shape`.
+    pub fn bind(&mut self, name: &str, id: TensorId, shape: Vec<usize>) {
+        if self.prog.tensors[id]
+            .name
+            .starts_with(&format!("{}/", self.layer))
+        {
+            self.prog.tensors[id].name = name.to_string();
+        }
+        self.prog.names.insert(
+            name.to_string(),
+            NamedTensor {
+                tensor: id,
+                shape: shape.clone(),
+            },
+        );
+        self.env
+            .insert(name.to_string(), Value::Tensor { id, shape });
+    }
+}

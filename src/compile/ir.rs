@@ -1,0 +1,377 @@
+//! The block program: plain data (no cryptography) describing the model as tensors and block
+//! instances, ready for the witness generator and, later, the provers.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::blocks::copy::Wiring;
+use crate::pcs::domain_log;
+use crate::quant::{QuantConfig, TableSpec};
+
+/// Index of a tensor in [`Program::tensors`].
+pub type TensorId = usize;
+/// Index of a table in [`Program::tables`].
+pub type TableId = usize;
+
+/// What a tensor is, for the prover and verifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TensorKind {
+    /// Graph input `index` (public), quantized from the user's floats.
+    Input {
+        /// Position among the graph inputs.
+        index: usize,
+    },
+    /// A committed constant (weights, biases, broadcast constants): its values are private, its
+    /// commitment is in the verifying key.
+    Weight {
+        /// The quantized values, row-major.
+        values: Vec<i64>,
+    },
+    /// An intermediate value, committed per proof.
+    Activation,
+    /// A graph output (public).
+    Output,
+}
+
+/// One tensor of the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tensor {
+    /// Its index.
+    pub id: TensorId,
+    /// The ONNX tensor it holds, or `<layer>/<what>` for compiler temporaries.
+    pub name: String,
+    /// Shape (the flat row-major order is what blocks see).
+    pub shape: Vec<usize>,
+    /// Scale bits: entry q stands for q / 2^scale_bits.
+    pub scale_bits: u32,
+    /// Input, weight, activation or output.
+    pub kind: TensorKind,
+}
+
+impl Tensor {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the tensor has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The relation one block instance proves between its input tensors and its output tensor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// `y = a + b` (linear: no proof, the verifier adds commitments).
+    Add,
+    /// `y = a − b` (linear).
+    Sub,
+    /// `y = k·x` for a public integer k (linear).
+    ScaleConst {
+        /// The factor.
+        k: i64,
+    },
+    /// `y = a ∘ b`, entrywise.
+    Hadamard,
+    /// `y = x·W`: x is `rows × inner` row-major, W (a weight tensor) `inner × cols`.
+    MatMulConst {
+        /// Rows of x and y.
+        rows: usize,
+        /// Columns of x, rows of W.
+        inner: usize,
+        /// Columns of W and y.
+        cols: usize,
+    },
+    /// `y = a·b`, both activations (`rows × inner` times `inner × cols`).
+    MatMul {
+        /// Rows of a and y.
+        rows: usize,
+        /// Columns of a, rows of b.
+        inner: usize,
+        /// Columns of b and y.
+        cols: usize,
+    },
+    /// The input viewed as consecutive groups of `len` entries; one sum per group.
+    SumGroups {
+        /// Group length.
+        len: usize,
+    },
+    /// The input viewed as consecutive groups of `len` entries; one maximum per group.
+    MaxGroups {
+        /// Group length.
+        len: usize,
+    },
+    /// `y_i = f(x_i)` for the table's function; every x_i must lie in the table's range.
+    Lookup {
+        /// The table.
+        table: TableId,
+    },
+    /// `y = ⌊(x + offset) / divisor⌋` (the offset is added linearly, the division block proves
+    /// `x + offset = divisor·y + r` with `0 ≤ r < divisor` and y in `range`).
+    DivConst {
+        /// The divisor d > 0.
+        divisor: i64,
+        /// The public offset added before dividing (`d/2` rounds half up).
+        offset: i64,
+        /// The quotient range the division block's range lookup allows (set by calibration).
+        range: Option<(i64, i64)>,
+    },
+    /// Data movement: every output entry copies an input entry or is a public constant.
+    Copy {
+        /// The wiring.
+        wiring: Wiring,
+    },
+}
+
+/// Block classes (families of relations), for summaries and folding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BlockClass {
+    /// Add, Sub, ScaleConst.
+    Linear,
+    /// Hadamard product.
+    Hadamard,
+    /// Product with a committed constant matrix.
+    MatMulConst,
+    /// Product of two activations.
+    MatMul,
+    /// Grouped sums.
+    SumGroups,
+    /// Grouped maxima.
+    MaxGroups,
+    /// Table lookups.
+    Lookup,
+    /// Division by a constant.
+    DivConst,
+    /// Copy / permutation.
+    Copy,
+}
+
+impl BlockClass {
+    /// Every class, in report order.
+    pub const ALL: [BlockClass; 9] = [
+        BlockClass::Linear,
+        BlockClass::Hadamard,
+        BlockClass::MatMulConst,
+        BlockClass::MatMul,
+        BlockClass::SumGroups,
+        BlockClass::MaxGroups,
+        BlockClass::Lookup,
+        BlockClass::DivConst,
+        BlockClass::Copy,
+    ];
+
+    /// The class name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockClass::Linear => "Linear",
+            BlockClass::Hadamard => "Hadamard",
+            BlockClass::MatMulConst => "MatMulConst",
+            BlockClass::MatMul => "MatMul",
+            BlockClass::SumGroups => "SumGroups",
+            BlockClass::MaxGroups => "MaxGroups",
+            BlockClass::Lookup => "Lookup",
+            BlockClass::DivConst => "DivConst",
+            BlockClass::Copy => "Copy",
+        }
+    }
+
+    /// Whether src/blocks/ already has this class's prover (the others are planned).
+    pub fn has_prover(self) -> bool {
+        matches!(
+            self,
+            BlockClass::Linear
+                | BlockClass::Hadamard
+                | BlockClass::Lookup
+                | BlockClass::DivConst
+                | BlockClass::Copy
+        )
+    }
+
+    /// Whether the class's protocol needs a domain twice the tensor size (quotient room).
+    pub fn needs_double_domain(self) -> bool {
+        matches!(
+            self,
+            BlockClass::Copy | BlockClass::Lookup | BlockClass::MatMulConst | BlockClass::DivConst
+        )
+    }
+}
+
+impl Block {
+    /// The block's class.
+    pub fn class(&self) -> BlockClass {
+        match self {
+            Block::Add | Block::Sub | Block::ScaleConst { .. } => BlockClass::Linear,
+            Block::Hadamard => BlockClass::Hadamard,
+            Block::MatMulConst { .. } => BlockClass::MatMulConst,
+            Block::MatMul { .. } => BlockClass::MatMul,
+            Block::SumGroups { .. } => BlockClass::SumGroups,
+            Block::MaxGroups { .. } => BlockClass::MaxGroups,
+            Block::Lookup { .. } => BlockClass::Lookup,
+            Block::DivConst { .. } => BlockClass::DivConst,
+            Block::Copy { .. } => BlockClass::Copy,
+        }
+    }
+
+    /// A short description: `MatMulConst 1×784×128`, `DivConst ⌊(x+128)/256⌋`, ...
+    pub fn describe(&self) -> String {
+        match self {
+            Block::Add => "Add".into(),
+            Block::Sub => "Sub".into(),
+            Block::ScaleConst { k } => format!("ScaleConst {k}"),
+            Block::Hadamard => "Hadamard".into(),
+            Block::MatMulConst { rows, inner, cols } => {
+                format!("MatMulConst {rows}×{inner}×{cols}")
+            }
+            Block::MatMul { rows, inner, cols } => format!("MatMul {rows}×{inner}×{cols}"),
+            Block::SumGroups { len } => format!("SumGroups {len}"),
+            Block::MaxGroups { len } => format!("MaxGroups {len}"),
+            Block::Lookup { table } => format!("Lookup table {table}"),
+            Block::DivConst {
+                divisor, offset, ..
+            } => format!("DivConst ⌊(x+{offset})/{divisor}⌋"),
+            Block::Copy { wiring } => format!("Copy {} entries", wiring.output.len()),
+        }
+    }
+}
+
+/// One use of a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    /// The ONNX layer (node name) this instance implements.
+    pub layer: String,
+    /// The relation.
+    pub block: Block,
+    /// Input tensors, in the block's order.
+    pub inputs: Vec<TensorId>,
+    /// The output tensor.
+    pub output: TensorId,
+}
+
+/// What became of one ONNX layer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LayerStatus {
+    /// Lowered into block instances.
+    Lowered,
+    /// A view of its input in the same flat order (Reshape, Flatten, ...): no block.
+    Alias,
+    /// Computed at compile time from constants.
+    ConstantFolded,
+    /// Folded into another layer (BatchNormalization into the preceding Conv/Gemm).
+    FusedInto(String),
+    /// Not provable yet, with the reason; its outputs are opaque to the rest of the program.
+    NotProvable(String),
+}
+
+/// One ONNX layer in the program's layer table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayerInfo {
+    /// Node name.
+    pub name: String,
+    /// ONNX op type.
+    pub op: String,
+    /// Shapes of its inputs (constants included), positional; `[]` for an omitted input.
+    pub input_shapes: Vec<Vec<usize>>,
+    /// Its first output's name and shape.
+    pub output: String,
+    /// Shape of the first output.
+    pub output_shape: Vec<usize>,
+    /// Scale bits of the first output, when it is a program tensor.
+    pub scale_bits: Option<u32>,
+    /// What became of it.
+    pub status: LayerStatus,
+    /// The instances it produced (indices into [`Program::instances`]).
+    pub instances: Range<usize>,
+}
+
+/// A program tensor seen through an ONNX name (possibly reshaped: same flat order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedTensor {
+    /// The tensor.
+    pub tensor: TensorId,
+    /// The ONNX shape of the name.
+    pub shape: Vec<usize>,
+}
+
+/// A compiled model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    /// The fixed-point parameters.
+    pub config: QuantConfig,
+    /// Every tensor.
+    pub tensors: Vec<Tensor>,
+    /// Block instances in execution order.
+    pub instances: Vec<Instance>,
+    /// Lookup tables.
+    pub tables: Vec<TableSpec>,
+    /// The graph inputs' tensors, in graph order.
+    pub inputs: Vec<TensorId>,
+    /// The graph outputs: ONNX name and tensor.
+    pub outputs: Vec<(String, NamedTensor)>,
+    /// Every ONNX tensor (graph inputs and layer outputs) that is a program tensor.
+    pub names: BTreeMap<String, NamedTensor>,
+    /// The layer table, in graph order.
+    pub layers: Vec<LayerInfo>,
+}
+
+impl Program {
+    /// Layers that cannot be proved yet.
+    pub fn not_provable(&self) -> Vec<&LayerInfo> {
+        self.layers
+            .iter()
+            .filter(|l| matches!(l.status, LayerStatus::NotProvable(_)))
+            .collect()
+    }
+
+    /// log2 of the evaluation domain instance `ix` needs: the next power of two of the largest
+    /// tensor (or tensor + table) it touches, plus one for blocks that need 2× quotient room.
+    pub fn domain_log(&self, ix: usize) -> u32 {
+        let inst = &self.instances[ix];
+        let len = |t: TensorId| self.tensors[t].len();
+        let largest = inst
+            .inputs
+            .iter()
+            .map(|&t| len(t))
+            .chain([len(inst.output)])
+            .max()
+            .unwrap_or(1);
+        let rows = match &inst.block {
+            Block::Lookup { table } => len(inst.inputs[0]) + self.tables[*table].rows().max(1),
+            Block::DivConst { divisor, range, .. } => {
+                let q_rows = range.map_or(1, |(lo, hi)| (hi - lo).max(0) as usize + 1);
+                len(inst.inputs[0]) + (*divisor as usize).max(q_rows)
+            }
+            _ => largest,
+        };
+        domain_log(rows) + u32::from(inst.block.class().needs_double_domain())
+    }
+
+    /// The SRS power the whole program needs (the largest instance domain), and which instance.
+    pub fn srs_power(&self) -> (u32, Option<usize>) {
+        (0..self.instances.len())
+            .map(|i| (self.domain_log(i), Some(i)))
+            .max_by_key(|(p, _)| *p)
+            .unwrap_or((0, None))
+    }
+
+    /// Instances per block class, in [`BlockClass::ALL`] order (classes with none left out).
+    pub fn class_counts(&self) -> Vec<(BlockClass, usize)> {
+        BlockClass::ALL
+            .iter()
+            .map(|&c| {
+                let n = self
+                    .instances
+                    .iter()
+                    .filter(|i| i.block.class() == c)
+                    .count();
+                (c, n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// The tensor of a graph output or layer output by ONNX name.
+    pub fn named(&self, name: &str) -> Option<&NamedTensor> {
+        self.names.get(name)
+    }
+}

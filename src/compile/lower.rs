@@ -1,0 +1,532 @@
+//! Lowering of one ONNX layer into blocks: dispatch, and the element-wise, matrix and
+//! data-movement ops (the neural-network ops with windows and groups are in `nn`).
+
+use super::builder::{np, Builder, LResult, Value};
+use super::ir::{Block, TensorId};
+use super::{nn, wiring};
+use crate::onnx::{ConstTensor, Layer};
+use crate::quant::{self, TableFn};
+
+/// The outputs of a lowered layer: a tensor and its ONNX shape per output.
+pub(crate) type Outputs = Vec<(TensorId, Vec<usize>)>;
+
+/// Lower layer `l`, or say why it cannot be proved yet.
+pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    if !l.domain.is_empty() {
+        return np(format!("op {}::{} of a custom domain", l.domain, l.op_type));
+    }
+    match l.op_type.as_str() {
+        "Add" | "Sub" | "Mul" | "Div" => binary(b, l),
+        "Gemm" => gemm(b, l),
+        "MatMul" => matmul(b, l),
+        "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" => unary(b, l),
+        "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Identity" | "Dropout" => alias(b, l),
+        "Transpose" => transpose(b, l),
+        "Concat" => concat(b, l),
+        "Conv" => nn::conv(b, l),
+        "MaxPool" | "AveragePool" => nn::pool(b, l),
+        "GlobalAveragePool" => nn::global_average_pool(b, l),
+        "BatchNormalization" => nn::batchnorm(b, l),
+        "Softmax" => nn::softmax(b, l),
+        "ReduceMean" | "ReduceSum" => nn::reduce(b, l),
+        other => np(format!("no lowering for {other} yet")),
+    }
+}
+
+/// A possibly negative axis of a rank-`rank` tensor, normalised.
+pub(crate) fn axis(a: i64, rank: usize) -> LResult<usize> {
+    let r = rank as i64;
+    let v = if a < 0 { a + r } else { a };
+    if (0..r.max(1)).contains(&v) {
+        Ok(v as usize)
+    } else {
+        np(format!("axis {a} out of range for rank {rank}"))
+    }
+}
+
+fn one(t: TensorId, shape: Vec<usize>) -> LResult<Outputs> {
+    Ok(vec![(t, shape)])
+}
+
+/// A scalar constant's value, if the constant has one element.
+fn scalar(c: &ConstTensor) -> Option<f32> {
+    (c.len() == 1).then(|| c.to_f32_vec()[0])
+}
+
+/// `x·k` for a real constant k: an exact integer factor when k is a small integer, otherwise k
+/// at the weight scale followed by a rescale.
+fn scale_by(b: &mut Builder, x: TensorId, k: f32) -> LResult<TensorId> {
+    let shape = b.shape(x).to_vec();
+    let sx = b.scale(x);
+    if k.fract() == 0.0 && k.abs() < (1 << 20) as f32 {
+        return Ok(b.emit(
+            Block::ScaleConst { k: k as i64 },
+            vec![x],
+            shape,
+            sx,
+            "scale",
+        ));
+    }
+    let sw = b.cfg.weight_bits;
+    let kq = quant::quantize(f64::from(k), sw, &format!("{} factor", b.layer))?;
+    let y = b.emit(
+        Block::ScaleConst { k: kq },
+        vec![x],
+        shape,
+        sx + sw,
+        "scale",
+    );
+    Ok(b.rescale_to_activation(y))
+}
+
+/// Add, Sub, Mul, Div with numpy broadcasting.
+fn binary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let op = l.op_type.as_str();
+    let (va, vb) = (
+        b.value(&l.inputs[0])?.clone(),
+        b.value(&l.inputs[1])?.clone(),
+    );
+    match (va, vb) {
+        (Value::Tensor { id: x, shape: xs }, Value::Tensor { id: y, shape: ys }) => {
+            let x = b.broadcast(x, &xs, &out)?;
+            let y = b.broadcast(y, &ys, &out)?;
+            match op {
+                "Add" | "Sub" => {
+                    let s = b.scale(x).max(b.scale(y));
+                    let (x, y) = (b.align(x, s), b.align(y, s));
+                    let block = if op == "Add" { Block::Add } else { Block::Sub };
+                    one(b.emit(block, vec![x, y], out.clone(), s, "out"), out)
+                }
+                "Mul" => {
+                    let s = b.scale(x) + b.scale(y);
+                    let p = b.emit(Block::Hadamard, vec![x, y], out.clone(), s, "product");
+                    one(b.rescale_to_activation(p), out)
+                }
+                _ => np("division by an activation (needs a reciprocal table)"),
+            }
+        }
+        (Value::Tensor { id: x, shape: xs }, Value::Const(c)) => {
+            let x = b.broadcast(x, &xs, &out)?;
+            tensor_op_const(b, op, x, &c, &out, false)
+        }
+        (Value::Const(c), Value::Tensor { id: y, shape: ys }) => {
+            let y = b.broadcast(y, &ys, &out)?;
+            tensor_op_const(b, op, y, &c, &out, true)
+        }
+        (Value::Const(_), Value::Const(_)) => np("constant operation that could not be folded"),
+    }
+}
+
+/// `x op c` (or `c op x` when `const_first`), x already broadcast to `out`.
+fn tensor_op_const(
+    b: &mut Builder,
+    op: &str,
+    x: TensorId,
+    c: &ConstTensor,
+    out: &[usize],
+    const_first: bool,
+) -> LResult<Outputs> {
+    let sx = b.scale(x);
+    let result = match op {
+        "Add" | "Sub" => {
+            let w = b.const_weight("const", c, out, sx)?;
+            let (block, inputs) = match (op, const_first) {
+                ("Add", _) => (Block::Add, vec![x, w]),
+                ("Sub", false) => (Block::Sub, vec![x, w]),
+                _ => (Block::Sub, vec![w, x]),
+            };
+            b.emit(block, inputs, out.to_vec(), sx, "out")
+        }
+        "Mul" => match scalar(c) {
+            Some(k) => scale_by(b, x, k)?,
+            None => {
+                let sw = b.cfg.weight_bits;
+                let w = b.const_weight("factor", c, out, sw)?;
+                let p = b.emit(
+                    Block::Hadamard,
+                    vec![x, w],
+                    out.to_vec(),
+                    sx + sw,
+                    "product",
+                );
+                b.rescale_to_activation(p)
+            }
+        },
+        "Div" if const_first => return np("division by an activation (needs a reciprocal table)"),
+        _ => match scalar(c) {
+            Some(0.0) => return np("division by the constant 0"),
+            Some(d) if d.fract() == 0.0 && d.abs() < (1u64 << 40) as f32 => {
+                let x = if d < 0.0 { scale_by(b, x, -1.0)? } else { x };
+                let d = d.abs() as i64;
+                b.div_const(x, d, d / 2, "quotient")
+            }
+            Some(d) => scale_by(b, x, 1.0 / d)?,
+            None => {
+                let recip = ConstTensor {
+                    shape: c.shape.clone(),
+                    data: crate::onnx::TensorData::F32(
+                        c.to_f32_vec().iter().map(|v| 1.0 / v).collect(),
+                    ),
+                };
+                if recip.to_f32_vec().iter().any(|v| !v.is_finite()) {
+                    return np("division by a constant with a zero entry");
+                }
+                let sw = b.cfg.weight_bits;
+                let w = b.const_weight("reciprocal", &recip, out, sw)?;
+                let p = b.emit(
+                    Block::Hadamard,
+                    vec![x, w],
+                    out.to_vec(),
+                    sx + sw,
+                    "product",
+                );
+                b.rescale_to_activation(p)
+            }
+        },
+    };
+    one(result, out.to_vec())
+}
+
+/// A constant matrix as `[k, n]` f32 values (transposed if asked), times `alpha`.
+fn const_matrix(c: &ConstTensor, transpose: bool, alpha: f32) -> LResult<(Vec<f32>, usize, usize)> {
+    let dims: Vec<usize> = c.shape.clone();
+    let (r, cols) = match dims.as_slice() {
+        [r, cols] => (*r, *cols),
+        [lead @ .., r, cols] if lead.iter().all(|&d| d == 1) => (*r, *cols),
+        _ => {
+            return np(format!(
+                "constant matrix of shape {dims:?} (batched weights)"
+            ))
+        }
+    };
+    let v = c.to_f32_vec();
+    if transpose {
+        let w = wiring::transpose(&[r, cols], &[1, 0]);
+        let t = w
+            .output
+            .iter()
+            .map(|s| match *s {
+                crate::blocks::copy::Source::Input { index, .. } => v[index] * alpha,
+                crate::blocks::copy::Source::Const(_) => 0.0,
+            })
+            .collect();
+        Ok((t, cols, r))
+    } else {
+        Ok((v.iter().map(|x| x * alpha).collect(), r, cols))
+    }
+}
+
+/// `y = x·W` for a constant W given as `[k, n]` floats: MatMulConst, then the bias (if any,
+/// as a committed constant at the product scale), then the rescale.
+pub(crate) fn matmul_const(
+    b: &mut Builder,
+    x: TensorId,
+    rows: usize,
+    w: (Vec<f32>, usize, usize),
+    bias: Option<(&ConstTensor, f32)>,
+    out: Vec<usize>,
+) -> LResult<TensorId> {
+    let (wv, k, n) = w;
+    let sw = b.cfg.weight_bits;
+    let sx = b.scale(x);
+    let wq = quant::quantize_all(&wv, sw, &format!("{} weight", b.layer))?;
+    let wt = b.weight("weight", wq, vec![k, n], sw);
+    let mut y = b.emit(
+        Block::MatMulConst {
+            rows,
+            inner: k,
+            cols: n,
+        },
+        vec![x, wt],
+        vec![rows, n],
+        sx + sw,
+        "product",
+    );
+    if let Some((c, beta)) = bias {
+        let scaled = ConstTensor {
+            shape: c.shape.clone(),
+            data: crate::onnx::TensorData::F32(c.to_f32_vec().iter().map(|v| v * beta).collect()),
+        };
+        let bt = b.const_weight("bias", &scaled, &[rows, n], sx + sw)?;
+        y = b.emit(Block::Add, vec![y, bt], vec![rows, n], sx + sw, "biased");
+    }
+    let y = b.rescale_to_activation(y);
+    b.prog.tensors[y].shape = out;
+    Ok(y)
+}
+
+/// Transpose a `[r, c]` tensor by a Copy.
+pub(crate) fn transpose2(b: &mut Builder, x: TensorId, r: usize, c: usize) -> TensorId {
+    b.copy(
+        vec![x],
+        wiring::transpose(&[r, c], &[1, 0]),
+        vec![c, r],
+        "transpose",
+    )
+}
+
+/// Gemm: `alpha·op(A)·op(B) + beta·C`.
+fn gemm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let alpha = l.float("alpha").unwrap_or(1.0);
+    let beta = l.float("beta").unwrap_or(1.0);
+    let ta = l.int("transA").unwrap_or(0) != 0;
+    let tb = l.int("transB").unwrap_or(0) != 0;
+    let out = b.out_shape(l, 0)?;
+    let (x, xs) = b.act_input(l, 0)?;
+    let [r, c] = xs[..] else {
+        return np(format!("Gemm input of rank {}", xs.len()));
+    };
+    let (x, m) = if ta {
+        (transpose2(b, x, r, c), c)
+    } else {
+        (x, r)
+    };
+    let bias = match l.inputs.get(2).filter(|n| !n.is_empty()) {
+        Some(_) => match b.const_input(l, 2) {
+            Some(c) => Some((c.clone(), beta)),
+            None => return np("Gemm with a non-constant C"),
+        },
+        None => None,
+    };
+    if let Some(w) = b.const_input(l, 1).cloned() {
+        let mat = const_matrix(&w, tb, alpha)?;
+        let y = matmul_const(
+            b,
+            x,
+            m,
+            mat,
+            bias.as_ref().map(|(c, k)| (c, *k)),
+            out.clone(),
+        )?;
+        return one(y, out);
+    }
+    // Both operands are activations.
+    let (y, ys) = b.act_input(l, 1)?;
+    let [yr, yc] = ys[..] else {
+        return np("Gemm B of rank other than 2");
+    };
+    let (y, n) = if tb {
+        (transpose2(b, y, yr, yc), yr)
+    } else {
+        (y, yc)
+    };
+    let k = if ta { r } else { c };
+    let s = b.scale(x) + b.scale(y);
+    let mut p = b.emit(
+        Block::MatMul {
+            rows: m,
+            inner: k,
+            cols: n,
+        },
+        vec![x, y],
+        vec![m, n],
+        s,
+        "product",
+    );
+    if alpha != 1.0 {
+        p = scale_by(b, p, alpha)?;
+    }
+    if let Some((c, beta)) = bias {
+        let sp = b.scale(p);
+        let scaled = ConstTensor {
+            shape: c.shape.clone(),
+            data: crate::onnx::TensorData::F32(c.to_f32_vec().iter().map(|v| v * beta).collect()),
+        };
+        let bt = b.const_weight("bias", &scaled, &[m, n], sp)?;
+        p = b.emit(Block::Add, vec![p, bt], vec![m, n], sp, "biased");
+    }
+    let p = b.rescale_to_activation(p);
+    one(p, out)
+}
+
+/// Rows and inner size of a `[..., m, k]` operand whose leading dims multiply into rows.
+fn rows_inner(shape: &[usize]) -> (usize, usize) {
+    match shape {
+        [] => (1, 1),
+        [k] => (1, *k),
+        [lead @ .., k] => (lead.iter().product(), *k),
+    }
+}
+
+/// MatMul with a constant or activation right-hand side (or a constant left-hand side).
+fn matmul(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let (va, vb) = (
+        b.value(&l.inputs[0])?.clone(),
+        b.value(&l.inputs[1])?.clone(),
+    );
+    match (va, vb) {
+        (Value::Tensor { id: x, shape: xs }, Value::Const(w)) => {
+            let mat = const_matrix(&w, false, 1.0)?;
+            let (rows, k) = rows_inner(&xs);
+            if k != mat.1 {
+                return np(format!("MatMul of {xs:?} by {:?}", w.shape));
+            }
+            let y = matmul_const(b, x, rows, mat, None, out.clone())?;
+            one(y, out)
+        }
+        (Value::Const(a), Value::Tensor { id: y, shape: ys }) => {
+            // y = A·X  ⇔  yᵀ = Xᵀ·Aᵀ.
+            let [k, n] = ys[..] else {
+                return np("MatMul of a constant by an activation of rank other than 2");
+            };
+            let (av, ka, m) = const_matrix(&a, true, 1.0)?; // Aᵀ: [k, m]
+            if ka != k {
+                return np(format!("MatMul of {:?} by {ys:?}", a.shape));
+            }
+            let xt = transpose2(b, y, k, n);
+            let yt = matmul_const(b, xt, n, (av, k, m), None, vec![n, m])?;
+            let yv = transpose2(b, yt, n, m);
+            one(yv, out)
+        }
+        (Value::Tensor { id: x, shape: xs }, Value::Tensor { id: y, shape: ys }) => {
+            let lead = |s: &[usize]| s.iter().rev().skip(2).product::<usize>();
+            if lead(&xs) != 1 || lead(&ys) != 1 {
+                return np("batched MatMul of two activations");
+            }
+            let (m, k) = rows_inner(&xs);
+            let (k2, n) = match ys.as_slice() {
+                [k2] => (*k2, 1),
+                [.., k2, n] => (*k2, *n),
+                [] => (1, 1),
+            };
+            if k != k2 {
+                return np(format!("MatMul of {xs:?} by {ys:?}"));
+            }
+            let s = b.scale(x) + b.scale(y);
+            let p = b.emit(
+                Block::MatMul {
+                    rows: m,
+                    inner: k,
+                    cols: n,
+                },
+                vec![x, y],
+                vec![m, n],
+                s,
+                "product",
+            );
+            let p = b.rescale_to_activation(p);
+            one(p, out)
+        }
+        (Value::Const(_), Value::Const(_)) => np("constant MatMul that could not be folded"),
+    }
+}
+
+/// Element-wise non-linearities, each one table lookup.
+fn unary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let sx = b.scale(x);
+    let act = b.act_bits();
+    let (func, out_bits) = match l.op_type.as_str() {
+        "Relu" => (TableFn::Relu, sx),
+        "LeakyRelu" => (
+            TableFn::LeakyRelu {
+                alpha: l.float("alpha").unwrap_or(0.01),
+            },
+            sx,
+        ),
+        "Sigmoid" => (TableFn::Sigmoid, act),
+        "Tanh" => (TableFn::Tanh, act),
+        _ => {
+            // Clip: bounds from inputs (opset ≥ 11) or attributes.
+            let bound = |i: usize, attr: &str, default: f32| -> LResult<f32> {
+                if b.g.opset() >= 11 {
+                    match l.inputs.get(i).filter(|n| !n.is_empty()) {
+                        None => Ok(default),
+                        Some(_) => match b.const_input(l, i).and_then(scalar) {
+                            Some(v) => Ok(v),
+                            None => np("Clip with non-constant bounds"),
+                        },
+                    }
+                } else {
+                    Ok(l.float(attr).unwrap_or(default))
+                }
+            };
+            let lo = bound(1, "min", f32::NEG_INFINITY)?;
+            let hi = bound(2, "max", f32::INFINITY)?;
+            let q = |v: f32, what: &str| -> LResult<i64> {
+                if v.is_infinite() {
+                    Ok(if v > 0.0 { i64::MAX } else { i64::MIN })
+                } else {
+                    Ok(quant::quantize(
+                        f64::from(v),
+                        sx,
+                        &format!("{} {what}", l.name),
+                    )?)
+                }
+            };
+            let (lo, hi) = (q(lo, "min")?, q(hi, "max")?);
+            if lo > hi {
+                return np("Clip with min > max");
+            }
+            (TableFn::Clip { lo, hi }, sx)
+        }
+    };
+    let y = b.lookup(x, func, out_bits, None, "out");
+    one(y, xs)
+}
+
+/// Ops that keep the flat order: a new name and shape for the same tensor, no block. Dropout
+/// in inference mode is the identity, and its mask (if asked for) the constant "all kept".
+fn alias(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    if l.op_type == "Dropout" {
+        if b.const_input(l, 2)
+            .is_some_and(|t| t.to_f32_vec().iter().any(|&v| v != 0.0))
+            || (l.inputs.get(2).is_some_and(|s| !s.is_empty()) && b.const_input(l, 2).is_none())
+        {
+            return np("Dropout in training mode");
+        }
+        if let Some(mask) = l.outputs.get(1).filter(|m| !m.is_empty()) {
+            let n = xs.iter().product();
+            b.env.insert(
+                mask.clone(),
+                Value::Const(ConstTensor {
+                    shape: xs.clone(),
+                    data: crate::onnx::TensorData::I64(vec![1; n]),
+                }),
+            );
+        }
+    }
+    one(x, out)
+}
+
+/// Transpose by a Copy.
+fn transpose(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let perm: Vec<usize> = match l.ints("perm") {
+        Some(p) => p
+            .iter()
+            .map(|&v| axis(v, xs.len()))
+            .collect::<LResult<_>>()?,
+        None => (0..xs.len()).rev().collect(),
+    };
+    let out: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+    let y = b.copy(vec![x], wiring::transpose(&xs, &perm), out.clone(), "out");
+    one(y, out)
+}
+
+/// Concat by a Copy over every input (constants become committed weights).
+fn concat(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let ax = axis(l.int("axis").unwrap_or(0), out.len())?;
+    let mut ids = Vec::new();
+    let mut shapes = Vec::new();
+    for i in 0..l.inputs.len() {
+        if l.inputs[i].is_empty() {
+            continue;
+        }
+        let (t, s) = b.act_input(l, i)?;
+        ids.push(t);
+        shapes.push(s);
+    }
+    let s = ids.iter().map(|&t| b.scale(t)).max().unwrap_or(0);
+    let ids: Vec<TensorId> = ids.into_iter().map(|t| b.align(t, s)).collect();
+    if shapes.iter().any(|sh| sh.len() != out.len()) {
+        return np("Concat of tensors of different ranks");
+    }
+    let y = b.copy(ids, wiring::concat(&shapes, ax), out.clone(), "out");
+    one(y, out)
+}

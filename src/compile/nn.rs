@@ -1,0 +1,417 @@
+//! Lowering of the neural-network ops with windows, channels and groups: Conv (im2col Copy +
+//! one MatMulConst), pooling (window Copy + MaxGroups / SumGroups + DivConst), BatchNorm on its
+//! own (per-channel affine), Softmax (max, exp table, sum, reciprocal table, product) and
+//! ReduceMean / ReduceSum.
+
+use super::builder::{np, Builder, LResult};
+use super::ir::Block;
+use super::lower::{axis, matmul_const, transpose2, Outputs};
+use super::wiring::{self, Window2d};
+use crate::onnx::{ConstTensor, Layer, TensorData};
+use crate::quant::{self, TableFn};
+
+/// Kernel, strides, dilations and padding of a 2-D window op over input `[n, c, h, w]` with
+/// output spatial size `(oh, ow)`; pads are (top, left, bottom, right).
+fn window(
+    l: &Layer,
+    xs: &[usize],
+    oh: usize,
+    ow: usize,
+    kernel: (usize, usize),
+) -> LResult<(Window2d, (usize, usize))> {
+    let pair = |name: &str, default: usize| -> LResult<(usize, usize)> {
+        match l.ints(name) {
+            None => Ok((default, default)),
+            Some([a, b]) if *a >= 0 && *b >= 0 => Ok((*a as usize, *b as usize)),
+            Some(v) => np(format!("{name} {v:?} (only 2-D windows)")),
+        }
+    };
+    let stride = pair("strides", 1)?;
+    let dilation = pair("dilations", 1)?;
+    let (h, w) = (xs[2], xs[3]);
+    let (kh, kw) = kernel;
+    let auto = l.string("auto_pad").unwrap_or("NOTSET");
+    let (top, left, bottom, right) = match auto {
+        "SAME_UPPER" | "SAME_LOWER" => {
+            let total = |o: usize, s: usize, k: usize, d: usize, i: usize| {
+                ((o.saturating_sub(1)) * s + (k - 1) * d + 1).saturating_sub(i)
+            };
+            let th = total(oh, stride.0, kh, dilation.0, h);
+            let tw = total(ow, stride.1, kw, dilation.1, w);
+            if auto == "SAME_UPPER" {
+                (th / 2, tw / 2, th - th / 2, tw - tw / 2)
+            } else {
+                (th - th / 2, tw - tw / 2, th / 2, tw / 2)
+            }
+        }
+        "VALID" => (0, 0, 0, 0),
+        _ => match l.ints("pads") {
+            None => (0, 0, 0, 0),
+            Some([a, b, c, d]) if [a, b, c, d].iter().all(|v| **v >= 0) => {
+                (*a as usize, *b as usize, *c as usize, *d as usize)
+            }
+            Some(v) => return np(format!("pads {v:?}")),
+        },
+    };
+    Ok((
+        Window2d {
+            n: xs[0],
+            c: xs[1],
+            h,
+            w,
+            kh,
+            kw,
+            oh,
+            ow,
+            stride,
+            dilation,
+            pad: (top, left),
+        },
+        (bottom, right),
+    ))
+}
+
+fn dims4(s: &[usize], what: &str) -> LResult<[usize; 4]> {
+    match s {
+        [a, b, c, d] => Ok([*a, *b, *c, *d]),
+        _ => np(format!("{what} of rank {} (only 2-D, NCHW)", s.len())),
+    }
+}
+
+/// Conv: im2col Copy, one MatMulConst (rows = output pixels), bias, rescale, and a Copy to
+/// NCHW. Groups (depthwise included) use a block-diagonal weight.
+pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    let [n, c, _, _] = dims4(&xs, "Conv input")?;
+    let [_, oc, oh, ow] = dims4(&out, "Conv output")?;
+    let group = l.int("group").unwrap_or(1).max(1) as usize;
+    let Some(wc) = b.const_input(l, 1).cloned() else {
+        return conv_activation_weight(b, l, x, &xs, &out, group);
+    };
+    let [woc, cg, kh, kw] = dims4(&wc.shape, "Conv weight")?;
+    if woc != oc || cg * group != c || oc % group != 0 {
+        return np(format!(
+            "Conv weight {:?} does not fit input {xs:?} with {group} groups",
+            wc.shape
+        ));
+    }
+    let (win, _) = window(l, &xs, oh, ow, (kh, kw))?;
+    let rows = n * oh * ow;
+    let inner = c * kh * kw;
+    let cols = b.copy(vec![x], win.im2col(), vec![rows, inner], "im2col");
+    // Block-diagonal [c·kh·kw, oc] weight.
+    let wv = wc.to_f32_vec();
+    let per_group = oc / group;
+    let mut full = vec![0f32; inner * oc];
+    for o in 0..oc {
+        let g = o / per_group;
+        for ci in 0..cg {
+            let ch = g * cg + ci;
+            for ki in 0..kh {
+                for kj in 0..kw {
+                    full[((ch * kh + ki) * kw + kj) * oc + o] =
+                        wv[((o * cg + ci) * kh + ki) * kw + kj];
+                }
+            }
+        }
+    }
+    let bias = b.const_input(l, 2).cloned();
+    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
+        return np("Conv with a non-constant bias");
+    }
+    let y = matmul_const(
+        b,
+        cols,
+        rows,
+        (full, inner, oc),
+        bias.as_ref().map(|c| (c, 1.0)),
+        vec![rows, oc],
+    )?;
+    let y = b.copy(
+        vec![y],
+        wiring::pixels_to_channels(n, oh * ow, oc),
+        out.clone(),
+        "to_nchw",
+    );
+    Ok(vec![(y, out)])
+}
+
+/// Conv whose weight is an activation (ONNX test models feed W as an input): im2col, a Copy
+/// transposing W, one MatMul of activations.
+fn conv_activation_weight(
+    b: &mut Builder,
+    l: &Layer,
+    x: usize,
+    xs: &[usize],
+    out: &[usize],
+    group: usize,
+) -> LResult<Outputs> {
+    if group != 1 {
+        return np("grouped Conv with a non-constant weight");
+    }
+    let (w, ws) = b.act_input(l, 1)?;
+    let [oc, c, kh, kw] = dims4(&ws, "Conv weight")?;
+    let [n, ..] = dims4(xs, "Conv input")?;
+    let (oh, ow) = (out[2], out[3]);
+    if c != xs[1] {
+        return np("Conv weight does not fit its input");
+    }
+    let (win, _) = window(l, xs, oh, ow, (kh, kw))?;
+    let rows = n * oh * ow;
+    let inner = c * kh * kw;
+    let cols = b.copy(vec![x], win.im2col(), vec![rows, inner], "im2col");
+    let wt = transpose2(b, w, oc, inner);
+    let s = b.scale(cols) + b.scale(wt);
+    let mut y = b.emit(
+        Block::MatMul {
+            rows,
+            inner,
+            cols: oc,
+        },
+        vec![cols, wt],
+        vec![rows, oc],
+        s,
+        "product",
+    );
+    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) {
+        let Some(bias) = b.const_input(l, 2).cloned() else {
+            return np("Conv with a non-constant bias");
+        };
+        let bt = b.const_weight("bias", &bias, &[rows, oc], s)?;
+        y = b.emit(Block::Add, vec![y, bt], vec![rows, oc], s, "biased");
+    }
+    let y = b.rescale_to_activation(y);
+    let y = b.copy(
+        vec![y],
+        wiring::pixels_to_channels(n, oh * ow, oc),
+        out.to_vec(),
+        "to_nchw",
+    );
+    Ok(vec![(y, out.to_vec())])
+}
+
+/// MaxPool (window Copy + MaxGroups) and AveragePool (window Copy + SumGroups + DivConst).
+pub(crate) fn pool(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    if l.outputs.get(1).is_some_and(|o| !o.is_empty()) {
+        return np("MaxPool with an indices output");
+    }
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    dims4(&xs, "pooling input")?;
+    let [_, _, oh, ow] = dims4(&out, "pooling output")?;
+    let kernel = match l.ints("kernel_shape") {
+        Some([a, b]) if *a > 0 && *b > 0 => (*a as usize, *b as usize),
+        other => return np(format!("kernel_shape {other:?} (only 2-D)")),
+    };
+    let (win, pad_end) = window(l, &xs, oh, ow, kernel)?;
+    let k = kernel.0 * kernel.1;
+    let windows = out.iter().product::<usize>();
+    if l.op_type == "MaxPool" {
+        let Some(w) = win.pool_windows(None) else {
+            return np("a pooling window lies entirely in the padding");
+        };
+        let t = b.copy(vec![x], w, vec![windows, k], "windows");
+        let s = b.scale(t);
+        let y = b.emit(Block::MaxGroups { len: k }, vec![t], out.clone(), s, "out");
+        return Ok(vec![(y, out)]);
+    }
+    let include_pad = l.int("count_include_pad").unwrap_or(0) != 0;
+    let counts: Vec<usize> = if include_pad {
+        (0..oh)
+            .flat_map(|y| (0..ow).map(move |x| (y, x)))
+            .map(|(y, x)| {
+                (0..kernel.0)
+                    .flat_map(|ki| (0..kernel.1).map(move |kj| (ki, kj)))
+                    .filter(|&(ki, kj)| win.in_padded(y, x, ki, kj, pad_end))
+                    .count()
+            })
+            .collect()
+    } else {
+        win.valid_counts()
+    };
+    let count = counts[0];
+    if count == 0 || counts.iter().any(|&c| c != count) {
+        return np("AveragePool windows of different sizes (padding not counted)");
+    }
+    let Some(w) = win.pool_windows(Some(0)) else {
+        return np("a pooling window lies entirely in the padding");
+    };
+    let t = b.copy(vec![x], w, vec![windows, k], "windows");
+    let s = b.scale(t);
+    let sum = b.emit(Block::SumGroups { len: k }, vec![t], out.clone(), s, "sum");
+    let y = b.div_const(sum, count as i64, count as i64 / 2, "mean");
+    Ok(vec![(y, out)])
+}
+
+/// GlobalAveragePool: the spatial entries of each channel are consecutive, so one SumGroups
+/// and one DivConst, no Copy.
+pub(crate) fn global_average_pool(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    if xs.len() < 3 {
+        return np("GlobalAveragePool of rank < 3");
+    }
+    let len: usize = xs[2..].iter().product();
+    let s = b.scale(x);
+    let sum = b.emit(Block::SumGroups { len }, vec![x], out.clone(), s, "sum");
+    let y = b.div_const(sum, len as i64, len as i64 / 2, "mean");
+    Ok(vec![(y, out)])
+}
+
+/// A BatchNormalization nothing could absorb: `y = a_c·x + b_c` per channel (Hadamard with the
+/// broadcast scale, bias at the product scale, rescale).
+pub(crate) fn batchnorm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    if l.outputs.iter().skip(1).any(|o| !o.is_empty()) {
+        return np("BatchNormalization in training mode");
+    }
+    let (x, xs) = b.act_input(l, 0)?;
+    if xs.len() < 2 {
+        return np("BatchNormalization of rank < 2");
+    }
+    let consts: std::collections::BTreeMap<String, ConstTensor> = (1..5)
+        .filter_map(|i| Some((l.inputs.get(i)?.clone(), b.const_input(l, i)?.clone())))
+        .collect();
+    let Some((a, bias)) = super::fold::batchnorm_affine(l, &consts) else {
+        return np("BatchNormalization with non-constant statistics");
+    };
+    let mut cshape = vec![xs[1]];
+    cshape.extend(std::iter::repeat_n(1, xs.len() - 2));
+    let ct = |v: Vec<f32>| ConstTensor {
+        shape: cshape.clone(),
+        data: TensorData::F32(v),
+    };
+    let sw = b.cfg.weight_bits;
+    let sx = b.scale(x);
+    let at = b.const_weight("scale", &ct(a), &xs, sw)?;
+    let p = b.emit(Block::Hadamard, vec![x, at], xs.clone(), sx + sw, "product");
+    let bt = b.const_weight("bias", &ct(bias), &xs, sx + sw)?;
+    let y = b.emit(Block::Add, vec![p, bt], xs.clone(), sx + sw, "biased");
+    let y = b.rescale_to_activation(y);
+    Ok(vec![(y, xs)])
+}
+
+/// ⌈log2 n⌉.
+fn ceil_log2(n: usize) -> u32 {
+    n.max(1).next_power_of_two().trailing_zeros()
+}
+
+/// Softmax over consecutive groups of `len` entries of x (flat).
+fn softmax_groups(b: &mut Builder, x: usize, len: usize) -> LResult<usize> {
+    let total = b.shape(x).iter().product::<usize>();
+    let groups = total / len.max(1);
+    let sx = b.scale(x);
+    let act = b.act_bits();
+    let m = b.emit(
+        Block::MaxGroups { len },
+        vec![x],
+        vec![groups, 1],
+        sx,
+        "max",
+    );
+    let mb = b.broadcast(m, &[groups, 1], &[groups, len])?;
+    let d = b.emit(Block::Sub, vec![x, mb], vec![groups, len], sx, "shifted");
+    let e = b.lookup(d, TableFn::Exp, act, None, "exp");
+    let s = b.emit(
+        Block::SumGroups { len },
+        vec![e],
+        vec![groups, 1],
+        act,
+        "sum",
+    );
+    // Sums lie in [2^act, len·2^act]: the max entry contributes exactly e^0 = 2^act.
+    let sr = ceil_log2(len) + 10;
+    let one = quant::pow2(act);
+    let r = b.lookup(
+        s,
+        TableFn::Reciprocal,
+        sr,
+        Some((one, len as i64 * one)),
+        "reciprocal",
+    );
+    let rb = b.broadcast(r, &[groups, 1], &[groups, len])?;
+    let p = b.emit(
+        Block::Hadamard,
+        vec![e, rb],
+        vec![groups, len],
+        act + sr,
+        "product",
+    );
+    Ok(b.rescale_to_activation(p))
+}
+
+/// Softmax: subtract the group max, exp table, sum, reciprocal table, product, rescale. The
+/// axis is moved last by Copies when it is not (opset ≥ 13).
+pub(crate) fn softmax(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let r = xs.len();
+    let opset = b.g.opset();
+    let ax = axis(l.int("axis").unwrap_or(if opset < 13 { 1 } else { -1 }), r)?;
+    if opset < 13 || ax + 1 >= r {
+        let len = xs[ax.min(r.saturating_sub(1))..].iter().product::<usize>();
+        let y = softmax_groups(b, x, len)?;
+        b.prog.tensors[y].shape = xs.clone();
+        return Ok(vec![(y, xs)]);
+    }
+    let mut perm: Vec<usize> = (0..r).filter(|&i| i != ax).collect();
+    perm.push(ax);
+    let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+    let t = b.copy(
+        vec![x],
+        wiring::transpose(&xs, &perm),
+        moved.clone(),
+        "axis_last",
+    );
+    let y = softmax_groups(b, t, xs[ax])?;
+    let mut inverse = vec![0; r];
+    for (i, &p) in perm.iter().enumerate() {
+        inverse[p] = i;
+    }
+    let y = b.copy(
+        vec![y],
+        wiring::transpose(&moved, &inverse),
+        xs.clone(),
+        "axis_back",
+    );
+    Ok(vec![(y, xs)])
+}
+
+/// ReduceSum / ReduceMean: the reduced axes moved last by a Copy (if needed), SumGroups, and
+/// for the mean a DivConst rounding half up.
+pub(crate) fn reduce(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    let r = xs.len();
+    let axes: Vec<i64> = match l.ints("axes") {
+        Some(a) => a.to_vec(),
+        None => match l.inputs.get(1).filter(|s| !s.is_empty()) {
+            Some(_) => match b.const_input(l, 1).and_then(|c| c.as_i64()) {
+                Some(v) => v.to_vec(),
+                None => return np("reduction axes that are not constant"),
+            },
+            None => Vec::new(),
+        },
+    };
+    let mut axes: Vec<usize> = axes.iter().map(|&a| axis(a, r)).collect::<LResult<_>>()?;
+    if axes.is_empty() {
+        if l.int("noop_with_empty_axes").unwrap_or(0) != 0 {
+            return Ok(vec![(x, out)]);
+        }
+        axes = (0..r).collect();
+    }
+    axes.sort_unstable();
+    axes.dedup();
+    let mut perm: Vec<usize> = (0..r).filter(|i| !axes.contains(i)).collect();
+    perm.extend(&axes);
+    let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+    let t = b.copy(vec![x], wiring::transpose(&xs, &perm), moved, "axes_last");
+    let len: usize = axes.iter().map(|&a| xs[a]).product();
+    let s = b.scale(t);
+    let sum = b.emit(Block::SumGroups { len }, vec![t], out.clone(), s, "sum");
+    let y = if l.op_type == "ReduceMean" {
+        b.div_const(sum, len as i64, len as i64 / 2, "mean")
+    } else {
+        sum
+    };
+    Ok(vec![(y, out)])
+}

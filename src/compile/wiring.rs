@@ -1,0 +1,313 @@
+//! Copy wirings for data movement: transpose, broadcast, concat, im2col, pooling windows.
+//!
+//! Every function returns a [`Wiring`] whose output is the moved tensor in row-major order.
+
+use crate::blocks::copy::{Source, Wiring};
+
+/// Row-major strides of a shape.
+pub fn strides(shape: &[usize]) -> Vec<usize> {
+    let mut s = vec![1; shape.len()];
+    for i in (0..shape.len().saturating_sub(1)).rev() {
+        s[i] = s[i + 1] * shape[i + 1];
+    }
+    s
+}
+
+/// The multi-index of flat position `flat` in `shape`.
+fn unravel(mut flat: usize, shape: &[usize], out: &mut [usize]) {
+    for i in (0..shape.len()).rev() {
+        let d = shape[i].max(1);
+        out[i] = flat % d;
+        flat /= d;
+    }
+}
+
+fn input(index: usize) -> Source {
+    Source::Input { input: 0, index }
+}
+
+/// Whether the wiring copies its only input unchanged (then no block is needed).
+pub fn is_identity(w: &Wiring) -> bool {
+    w.input_lens.len() == 1
+        && w.input_lens[0] == w.output.len()
+        && w.output.iter().enumerate().all(|(j, s)| *s == input(j))
+}
+
+/// ONNX Transpose: output axis k is input axis `perm[k]`.
+pub fn transpose(shape: &[usize], perm: &[usize]) -> Wiring {
+    let in_strides = strides(shape);
+    let out_shape: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+    let n: usize = shape.iter().product();
+    let mut idx = vec![0; shape.len()];
+    let output = (0..n)
+        .map(|j| {
+            unravel(j, &out_shape, &mut idx);
+            input(
+                perm.iter()
+                    .zip(&idx)
+                    .map(|(&p, &i)| i * in_strides[p])
+                    .sum(),
+            )
+        })
+        .collect();
+    Wiring {
+        input_lens: vec![n],
+        output,
+    }
+}
+
+/// Numpy broadcasting of `from` to `to`, or `None` if the shapes are incompatible.
+pub fn broadcast(from: &[usize], to: &[usize]) -> Option<Wiring> {
+    if from.len() > to.len() {
+        return None;
+    }
+    let pad = to.len() - from.len();
+    let mut padded = vec![1; pad];
+    padded.extend_from_slice(from);
+    for (f, t) in padded.iter().zip(to) {
+        if *f != 1 && f != t {
+            return None;
+        }
+    }
+    let in_strides = strides(&padded);
+    let n: usize = to.iter().product();
+    let mut idx = vec![0; to.len()];
+    let output = (0..n)
+        .map(|j| {
+            unravel(j, to, &mut idx);
+            input(
+                idx.iter()
+                    .zip(&padded)
+                    .zip(&in_strides)
+                    .map(|((&i, &d), &s)| if d == 1 { 0 } else { i * s })
+                    .sum(),
+            )
+        })
+        .collect();
+    Some(Wiring {
+        input_lens: vec![from.iter().product()],
+        output,
+    })
+}
+
+/// ONNX Concat of tensors with these shapes along `axis` (shapes agree elsewhere).
+pub fn concat(shapes: &[Vec<usize>], axis: usize) -> Wiring {
+    let outer: usize = shapes[0][..axis].iter().product();
+    let inner: usize = shapes[0][axis + 1..].iter().product();
+    let mut output = Vec::new();
+    for o in 0..outer {
+        for (k, s) in shapes.iter().enumerate() {
+            let block = s[axis] * inner;
+            for e in 0..block {
+                output.push(Source::Input {
+                    input: k,
+                    index: o * block + e,
+                });
+            }
+        }
+    }
+    Wiring {
+        input_lens: shapes.iter().map(|s| s.iter().product()).collect(),
+        output,
+    }
+}
+
+/// A 2-D sliding window over an `[n, c, h, w]` tensor (Conv and pooling).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window2d {
+    /// Batch.
+    pub n: usize,
+    /// Channels.
+    pub c: usize,
+    /// Input height and width.
+    pub h: usize,
+    /// Input width.
+    pub w: usize,
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Output height.
+    pub oh: usize,
+    /// Output width.
+    pub ow: usize,
+    /// Strides (height, width).
+    pub stride: (usize, usize),
+    /// Dilations (height, width).
+    pub dilation: (usize, usize),
+    /// Padding before (top, left).
+    pub pad: (usize, usize),
+}
+
+impl Window2d {
+    /// The input position (flat index) read by kernel tap (ki, kj) of output pixel (y, x) of
+    /// channel `ch` in batch `b`, or `None` in the padding.
+    fn tap(&self, b: usize, ch: usize, y: usize, x: usize, ki: usize, kj: usize) -> Option<usize> {
+        let iy = (y * self.stride.0 + ki * self.dilation.0).checked_sub(self.pad.0)?;
+        let ix = (x * self.stride.1 + kj * self.dilation.1).checked_sub(self.pad.1)?;
+        (iy < self.h && ix < self.w).then(|| ((b * self.c + ch) * self.h + iy) * self.w + ix)
+    }
+
+    /// Whether tap (ki, kj) of output pixel (y, x) lies inside the padded input
+    /// (`pad_end` = padding after: bottom, right).
+    pub fn in_padded(
+        &self,
+        y: usize,
+        x: usize,
+        ki: usize,
+        kj: usize,
+        pad_end: (usize, usize),
+    ) -> bool {
+        let iy = y * self.stride.0 + ki * self.dilation.0;
+        let ix = x * self.stride.1 + kj * self.dilation.1;
+        iy < self.h + self.pad.0 + pad_end.0 && ix < self.w + self.pad.1 + pad_end.1
+    }
+
+    /// im2col: a `[n·oh·ow, c·kh·kw]` matrix whose row for output pixel (b, y, x) holds the
+    /// window over every channel (column order c, ki, kj, as the flattened Conv weight);
+    /// padding reads the constant 0.
+    pub fn im2col(&self) -> Wiring {
+        let mut output =
+            Vec::with_capacity(self.n * self.oh * self.ow * self.c * self.kh * self.kw);
+        for b in 0..self.n {
+            for y in 0..self.oh {
+                for x in 0..self.ow {
+                    for ch in 0..self.c {
+                        for ki in 0..self.kh {
+                            for kj in 0..self.kw {
+                                output.push(match self.tap(b, ch, y, x, ki, kj) {
+                                    Some(i) => input(i),
+                                    None => Source::Const(0),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Wiring {
+            input_lens: vec![self.n * self.c * self.h * self.w],
+            output,
+        }
+    }
+
+    /// Pooling windows: a `[n·c·oh·ow, kh·kw]` matrix, one row per output entry in NCHW order.
+    /// Taps in the padding read `pad` when given (average pooling), otherwise a copy of the
+    /// window's first valid entry, which leaves its maximum unchanged (max pooling). `None` if
+    /// some window has no valid entry.
+    pub fn pool_windows(&self, pad: Option<i64>) -> Option<Wiring> {
+        let mut output =
+            Vec::with_capacity(self.n * self.c * self.oh * self.ow * self.kh * self.kw);
+        for b in 0..self.n {
+            for ch in 0..self.c {
+                for y in 0..self.oh {
+                    for x in 0..self.ow {
+                        let taps: Vec<Option<usize>> = (0..self.kh)
+                            .flat_map(|ki| (0..self.kw).map(move |kj| (ki, kj)))
+                            .map(|(ki, kj)| self.tap(b, ch, y, x, ki, kj))
+                            .collect();
+                        let first = taps.iter().flatten().next().copied();
+                        for t in taps {
+                            output.push(match (t, pad) {
+                                (Some(i), _) => input(i),
+                                (None, Some(v)) => Source::Const(v),
+                                (None, None) => input(first?),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Some(Wiring {
+            input_lens: vec![self.n * self.c * self.h * self.w],
+            output,
+        })
+    }
+
+    /// Number of valid (non-padding) taps of every window, NCHW-independent (per pixel).
+    pub fn valid_counts(&self) -> Vec<usize> {
+        let mut counts = Vec::with_capacity(self.oh * self.ow);
+        for y in 0..self.oh {
+            for x in 0..self.ow {
+                let mut k = 0;
+                for ki in 0..self.kh {
+                    for kj in 0..self.kw {
+                        k += usize::from(self.tap(0, 0, y, x, ki, kj).is_some());
+                    }
+                }
+                counts.push(k);
+            }
+        }
+        counts
+    }
+}
+
+/// The product of im2col and the weight, `[n·p, oc]` (rows = output pixels), moved to
+/// ONNX's `[n, oc, p]` layout.
+pub fn pixels_to_channels(n: usize, pixels: usize, oc: usize) -> Wiring {
+    let mut output = Vec::with_capacity(n * pixels * oc);
+    for b in 0..n {
+        for o in 0..oc {
+            for p in 0..pixels {
+                output.push(input((b * pixels + p) * oc + o));
+            }
+        }
+    }
+    Wiring {
+        input_lens: vec![n * pixels * oc],
+        output,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apply(w: &Wiring, x: &[i64]) -> Vec<i64> {
+        w.apply(&[x]).unwrap()
+    }
+
+    #[test]
+    fn transpose_broadcast_concat() {
+        let x: Vec<i64> = (0..6).collect();
+        assert_eq!(
+            apply(&transpose(&[2, 3], &[1, 0]), &x),
+            vec![0, 3, 1, 4, 2, 5]
+        );
+        let b = broadcast(&[3], &[2, 3]).unwrap();
+        assert_eq!(apply(&b, &[7, 8, 9]), vec![7, 8, 9, 7, 8, 9]);
+        let b = broadcast(&[2, 1], &[2, 3]).unwrap();
+        assert_eq!(apply(&b, &[1, 2]), vec![1, 1, 1, 2, 2, 2]);
+        assert!(broadcast(&[2], &[3]).is_none());
+        let c = concat(&[vec![2, 1], vec![2, 2]], 1);
+        assert_eq!(
+            c.apply(&[&[1, 2], &[3, 4, 5, 6]]).unwrap(),
+            vec![1, 3, 4, 2, 5, 6]
+        );
+        assert!(is_identity(&transpose(&[2, 3], &[0, 1])));
+    }
+
+    #[test]
+    fn im2col_with_padding() {
+        // 1×1×2×2 input, 2×2 kernel, pad 1 → 3×3 output; the centre window is the whole input.
+        let g = Window2d {
+            n: 1,
+            c: 1,
+            h: 2,
+            w: 2,
+            kh: 2,
+            kw: 2,
+            oh: 3,
+            ow: 3,
+            stride: (1, 1),
+            dilation: (1, 1),
+            pad: (1, 1),
+        };
+        let m = apply(&g.im2col(), &[1, 2, 3, 4]);
+        assert_eq!(&m[..4], &[0, 0, 0, 1]);
+        assert_eq!(&m[16..20], &[1, 2, 3, 4]);
+        let p = apply(&g.pool_windows(None).unwrap(), &[1, 2, 3, 4]);
+        assert_eq!(&p[..4], &[1, 1, 1, 1]);
+        assert_eq!(g.valid_counts(), vec![1, 2, 1, 2, 4, 2, 1, 2, 1]);
+    }
+}
