@@ -11,8 +11,8 @@ use rand_chacha::ChaCha20Rng;
 use zktorch::blocks::copy::{self, CopyKey, Wiring};
 use zktorch::blocks::lookup::{self, LookupKey, Table};
 use zktorch::blocks::matmul::{self, Dims, MatMulKey};
-use zktorch::blocks::max::{self, Groups, MaxKey};
 use zktorch::blocks::matprod::{self, MatProdKey};
+use zktorch::blocks::max::{self, Groups, MaxKey};
 use zktorch::blocks::{hadamard, sum, Committed};
 use zktorch::pcs::PairingBatch;
 use zktorch::srs::Srs;
@@ -201,9 +201,7 @@ fn lookups_and_products(c: &mut Criterion) {
             "max-groups-of-4",
             n,
             |t, rng| max::prove(&srs, &key, &f, &m, t, rng).unwrap(),
-            |p, t, batch| {
-                max::verify(&vk, &mk, f.commitment, m.commitment, p, t, batch).unwrap()
-            },
+            |p, t, batch| max::verify(&vk, &mk, f.commitment, m.commitment, p, t, batch).unwrap(),
         );
     }
     // Matrix-vector products with square weights, and a convolution-shaped product

@@ -176,23 +176,23 @@ impl BlockClass {
         }
     }
 
-    /// Whether src/blocks/ already has this class's prover (the others are planned).
+    /// Whether src/blocks/ has this class's prover (every class does since the blocks issue:
+    /// SumGroups is the matrix-product block with a 0/1 matrix, MaxGroups the max block).
     pub fn has_prover(self) -> bool {
-        matches!(
-            self,
-            BlockClass::Linear
-                | BlockClass::Hadamard
-                | BlockClass::Lookup
-                | BlockClass::DivConst
-                | BlockClass::Copy
-        )
+        true
     }
 
     /// Whether the class's protocol needs a domain twice the tensor size (quotient room).
     pub fn needs_double_domain(self) -> bool {
         matches!(
             self,
-            BlockClass::Copy | BlockClass::Lookup | BlockClass::MatMulConst | BlockClass::DivConst
+            BlockClass::Copy
+                | BlockClass::Lookup
+                | BlockClass::MatMulConst
+                | BlockClass::MatMul
+                | BlockClass::SumGroups
+                | BlockClass::MaxGroups
+                | BlockClass::DivConst
         )
     }
 }
@@ -340,6 +340,11 @@ impl Program {
             Block::DivConst { divisor, range, .. } => {
                 let q_rows = range.map_or(1, |(lo, hi)| (hi - lo).max(0) as usize + 1);
                 len(inst.inputs[0]) + (*divisor as usize).max(q_rows)
+            }
+            // The weights live in the setup's column commitments, not on the domain.
+            Block::MatMulConst { rows, inner, cols } => (rows * inner).max(rows * cols),
+            Block::MatMul { rows, inner, cols } => {
+                (rows * inner).max(inner * cols).max(rows * cols)
             }
             _ => largest,
         };
