@@ -20,6 +20,7 @@ pub mod blocks;
 pub mod codec;
 pub mod compile;
 pub mod error;
+pub mod model;
 pub mod onnx;
 pub mod pcs;
 pub mod proof;

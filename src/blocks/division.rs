@@ -58,13 +58,32 @@ pub struct DivisionProof {
 impl DivisionKey {
     /// Keys for dividing `n` entries by `divisor`, quotients in `[q_min, q_max]`.
     pub fn new(srs: &Srs, n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<Self> {
-        if divisor <= 0 || q_min > q_max {
+        let log_m = Self::domain_log(n, divisor, q_min, q_max)?;
+        Self::on_domain(srs, n, divisor, q_min, q_max, log_m)
+    }
+
+    /// log2 of the smallest domain holding n entries and both tables.
+    pub fn domain_log(n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<u32> {
+        let width = q_max.checked_sub(q_min);
+        if divisor <= 0 || divisor > 1 << 24 || !width.is_some_and(|w| (0..1 << 24).contains(&w)) {
             return Err(Error::InvalidArgument(format!(
                 "division by {divisor} with quotient range [{q_min}, {q_max}]"
             )));
         }
         let (d_rows, q_rows) = (divisor as usize, (q_max - q_min + 1) as usize);
-        let log_m = crate::pcs::domain_log(n + d_rows.max(q_rows));
+        Ok(crate::pcs::domain_log(n + d_rows.max(q_rows)))
+    }
+
+    /// As [`DivisionKey::new`] on a domain of size `2^log_m` (at least the smallest one).
+    pub fn on_domain(
+        srs: &Srs,
+        n: usize,
+        divisor: i64,
+        q_min: i64,
+        q_max: i64,
+        log_m: u32,
+    ) -> Result<Self> {
+        Self::domain_log(n, divisor, q_min, q_max)?;
         Ok(DivisionKey {
             divisor,
             remainder: LookupKey::on_domain(srs, n, Table::single((0..divisor).collect()), log_m)?,

@@ -53,7 +53,7 @@ use super::identity::{self, Constraints, IdentityProof, Rot, Row};
 use super::Committed;
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
-use crate::srs::Srs;
+use crate::srs::{Srs, MAX_POWER};
 use crate::transcript::Transcript;
 use ark_bn254::{Fr, G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
@@ -82,7 +82,7 @@ impl Dims {
         let x = self.rows.checked_mul(self.inner);
         let y = self.rows.checked_mul(self.cols);
         match (x, y) {
-            (Some(x), Some(y)) if x.max(y) <= 1 << crate::srs::MAX_POWER => {
+            (Some(x), Some(y)) if x.max(y) <= 1 << MAX_POWER => {
                 Ok(pcs::domain_log(x.max(y)))
             }
             _ => Err(Error::InvalidArgument(format!(
@@ -192,7 +192,24 @@ impl MatMulKey {
         weights: Vec<i64>,
         rng: &mut R,
     ) -> Result<Self> {
+        Self::on_domain(srs, dims, weights, dims.log_n()?, rng)
+    }
+
+    /// As [`MatMulKey::new`] on a larger domain of size `2^log_n` (a model-level prover puts
+    /// every block on one domain).
+    pub fn on_domain<R: RngCore + CryptoRng>(
+        srs: &Srs,
+        dims: Dims,
+        weights: Vec<i64>,
+        log_n: u32,
+        rng: &mut R,
+    ) -> Result<Self> {
         dims.check()?;
+        if log_n < dims.log_n()? {
+            return Err(Error::InvalidArgument(format!(
+                "matrix product {dims:?} does not fit a domain of 2^{log_n}"
+            )));
+        }
         if weights.len() != dims.inner * dims.cols {
             return Err(Error::InvalidArgument(format!(
                 "{} weights for a {}×{} matrix",
@@ -201,7 +218,6 @@ impl MatMulKey {
                 dims.cols
             )));
         }
-        let log_n = dims.log_n()?;
         let n = 1usize << log_n;
         let g2 = srs.g2_powers();
         if g2.len() <= n {
@@ -487,7 +503,8 @@ pub fn verify(
     key.dims
         .check()
         .map_err(|e| Error::Verification(e.to_string()))?;
-    if key.columns.len() != key.dims.cols || key.dims.log_n().ok() != Some(key.log_n) {
+    let fits = key.dims.log_n().is_ok_and(|l| l <= key.log_n && key.log_n <= MAX_POWER);
+    if key.columns.len() != key.dims.cols || !fits {
         return Err(Error::Verification(
             "matrix-product key does not match its dimensions".into(),
         ));

@@ -100,7 +100,16 @@ pub struct MatProdVerifierKey {
 impl MatProdKey {
     /// Setup for one shape.
     pub fn new(srs: &Srs, dims: Dims) -> Result<Self> {
-        let log_n = domain_log(dims)?;
+        Self::on_domain(srs, dims, domain_log(dims)?)
+    }
+
+    /// As [`MatProdKey::new`] on a larger domain of size `2^log_n`.
+    pub fn on_domain(srs: &Srs, dims: Dims, log_n: u32) -> Result<Self> {
+        if log_n < domain_log(dims)? || log_n > crate::srs::MAX_POWER {
+            return Err(Error::InvalidArgument(format!(
+                "product {dims:?} does not fit a domain of 2^{log_n}"
+            )));
+        }
         let n = 1usize << log_n;
         let ends = |rows: usize, len: usize| {
             let mut e = vec![0i64; n];
@@ -422,7 +431,8 @@ pub fn verify(
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
 ) -> Result<()> {
-    if key.commitments.len() != 2 || domain_log(key.dims).ok() != Some(key.log_n) {
+    let fits = domain_log(key.dims).is_ok_and(|l| l <= key.log_n && key.log_n <= crate::srs::MAX_POWER);
+    if key.commitments.len() != 2 || !fits {
         return Err(Error::Verification(
             "matrix-product key does not match its dimensions".into(),
         ));

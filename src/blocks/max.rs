@@ -137,7 +137,16 @@ pub struct MaxVerifierKey {
 impl MaxKey {
     /// Setup for one shape.
     pub fn new(srs: &Srs, groups: Groups) -> Result<Self> {
-        let log_n = groups.log_n()?;
+        Self::on_domain(srs, groups, groups.log_n()?)
+    }
+
+    /// As [`MaxKey::new`] on a larger domain of size `2^log_n`.
+    pub fn on_domain(srs: &Srs, groups: Groups, log_n: u32) -> Result<Self> {
+        if log_n < groups.log_n()? || log_n > crate::srs::MAX_POWER {
+            return Err(Error::InvalidArgument(format!(
+                "max over {groups:?} does not fit a domain of 2^{log_n}"
+            )));
+        }
         let n = 1usize << log_n;
         let total = groups.count * groups.len;
         let mut output: Vec<Source> = (0..total)
@@ -323,7 +332,10 @@ pub fn verify(
     batch: &mut PairingBatch,
 ) -> Result<()> {
     if key.commitments.len() != 3
-        || key.groups.log_n().ok() != Some(key.log_n)
+        || !key
+            .groups
+            .log_n()
+            .is_ok_and(|l| l <= key.log_n && key.log_n <= crate::srs::MAX_POWER)
         || key.broadcast.log_n != key.log_n
         || key.range.log_m != key.log_n
     {

@@ -1,0 +1,30 @@
+//! The model-level prover and verifier: a compiled block program proved end to end.
+//!
+//! **Shape of a proof** (first cut, issue #5):
+//!
+//! 1. Every tensor lives on **one domain** H of size N, the largest any instance needs, so a
+//!    tensor shared by several blocks is committed once and every block reads the same
+//!    commitment. Public tensors (graph inputs and outputs) are committed without a mask;
+//!    weights are committed by setup (hiding, in the verifying key, or inside a matrix-product
+//!    key); activations are committed by the prover with a fresh mask large enough for every
+//!    opening any block makes of them; outputs of linear instances are derived by both sides.
+//! 2. The transcript absorbs the verifying key's digest first, then the public values, then every
+//!    commitment; then a challenge z binds the public commitments to the public values: the
+//!    prover opens them at z (one GWC batch opening) and the verifier evaluates the public values'
+//!    interpolants at z itself.
+//! 3. The instances are proved in program order on the same transcript; every pairing equation of
+//!    every block goes into one [`PairingBatch`] (one multi-pairing for the whole model).
+//!
+//! Soundness is the blocks' own, composed: each block proves its relation between the
+//! commitments it is given, and the commitments are the same objects throughout the program.
+
+mod keys;
+mod prove;
+mod verify;
+
+pub use keys::{
+    plan, public_committed, roles, setup, InstanceKey, InstanceVerifierKey, ModelKey, ModelVerifierKey,
+    Plan, Role,
+};
+pub use prove::{prove, InstanceProof, ModelProof};
+pub use verify::verify;

@@ -1,0 +1,135 @@
+//! End to end on the bundled models: setup, prove, verify; and a proof with anything changed —
+//! an output, an input, a commitment, a proof element — is rejected.
+
+use ark_bn254::G1Affine;
+use ark_ec::{AffineRepr, CurveGroup};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::path::PathBuf;
+use zktorch::compile::{self, Program};
+use zktorch::model::{self, InstanceProof, ModelKey, ModelProof};
+use zktorch::pcs::Commitment;
+use zktorch::quant::{self, QuantConfig};
+use zktorch::srs::Srs;
+use zktorch::{onnx, witness};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Setup {
+    key: ModelKey,
+    inputs: Vec<Vec<f32>>,
+}
+
+fn setup(name: &str) -> Setup {
+    let path = root().join(format!("models/{name}.onnx"));
+    let graph = onnx::load(&path).unwrap();
+    let inputs =
+        onnx::read_input_json(&root().join(format!("models/{name}.input.json")), &graph.inputs)
+            .unwrap();
+    let mut program: Program = compile::compile(&graph, QuantConfig::default()).unwrap();
+    quant::calibrate(&mut program, std::slice::from_ref(&inputs)).unwrap();
+    let w = witness::run(&program, &inputs).unwrap();
+    let plan = model::plan(&program, &w).unwrap();
+    let srs = Srs::insecure_for_tests(plan.srs_power, 7);
+    let key = model::setup(&srs, &program, &plan, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    Setup { key, inputs }
+}
+
+fn public_values(key: &ModelKey, w: &witness::Witness) -> Vec<Vec<i64>> {
+    let p = &key.program;
+    p.inputs
+        .iter()
+        .copied()
+        .chain(p.outputs.iter().map(|(_, n)| n.tensor))
+        .map(|t| w.values[t].clone())
+        .collect()
+}
+
+fn accepts(key: &ModelKey, public: &[Vec<i64>], proof: &ModelProof) -> bool {
+    model::verify(&key.vk, public, proof).is_ok()
+}
+
+fn tweak(c: Commitment) -> Commitment {
+    Commitment((c.0 + G1Affine::generator()).into_affine())
+}
+
+#[test]
+fn mlp_proves_verifies_and_rejects_tampering() {
+    let s = setup("mlp");
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    let (w, proof) = model::prove(&s.key, &s.inputs, &mut rng).unwrap();
+    let public = public_values(&s.key, &w);
+    assert!(accepts(&s.key, &public, &proof));
+    let (g1, fr) = proof.size();
+    eprintln!("mlp proof: {g1} G1 + {fr} F_r = {} bytes", 32 * (g1 + fr));
+
+    // Another output value.
+    let mut bad = public.clone();
+    let last = bad.len() - 1;
+    bad[last][3] += 1;
+    assert!(!accepts(&s.key, &bad, &proof));
+    // Another input value.
+    let mut bad = public.clone();
+    bad[0][100] += 1;
+    assert!(!accepts(&s.key, &bad, &proof));
+    // Every commitment of the first round.
+    for i in 0..proof.public.len() {
+        let mut p = proof.clone();
+        p.public[i] = tweak(p.public[i]);
+        assert!(!accepts(&s.key, &public, &p), "public commitment {i}");
+    }
+    for i in 0..proof.activations.len() {
+        let mut p = proof.clone();
+        p.activations[i] = tweak(p.activations[i]);
+        assert!(!accepts(&s.key, &public, &p), "activation {i}");
+    }
+    let mut p = proof.clone();
+    p.public_opening[0] = (p.public_opening[0] + G1Affine::generator()).into_affine();
+    assert!(!accepts(&s.key, &public, &p));
+    // One element of every instance proof.
+    for i in 0..proof.instances.len() {
+        let mut p = proof.clone();
+        let changed = match &mut p.instances[i] {
+            InstanceProof::Linear => false,
+            InstanceProof::Hadamard(q) => {
+                q.quotient = tweak(q.quotient);
+                true
+            }
+            InstanceProof::MatMul(q) => {
+                q.a = tweak(q.a);
+                true
+            }
+            InstanceProof::MatProd(q) => {
+                q.vectors[0] = tweak(q.vectors[0]);
+                true
+            }
+            InstanceProof::Max(q) => {
+                q.product = tweak(q.product);
+                true
+            }
+            InstanceProof::Lookup(q) => {
+                q.running_sum = tweak(q.running_sum);
+                true
+            }
+            InstanceProof::Division(q) => {
+                q.quotient.multiplicities = tweak(q.quotient.multiplicities);
+                true
+            }
+            InstanceProof::Copy(q) => {
+                q.grand_product = tweak(q.grand_product);
+                true
+            }
+        };
+        if changed {
+            assert!(!accepts(&s.key, &public, &p), "instance {i}");
+        }
+    }
+    // A proof for another input does not verify this input's statement.
+    let mut other = s.inputs.clone();
+    other[0][300] += 0.25;
+    let (w2, proof2) = model::prove(&s.key, &other, &mut rng).unwrap();
+    assert!(accepts(&s.key, &public_values(&s.key, &w2), &proof2));
+    assert!(!accepts(&s.key, &public, &proof2));
+}
