@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use zktorch::compile::{self, Program};
 use zktorch::model::{self, InstanceProof, ModelKey, ModelProof};
 use zktorch::pcs::Commitment;
+use zktorch::proof::VerifyingKey;
 use zktorch::quant::{self, QuantConfig};
 use zktorch::srs::Srs;
 use zktorch::{onnx, witness};
@@ -25,9 +26,11 @@ struct Setup {
 fn setup(name: &str) -> Setup {
     let path = root().join(format!("models/{name}.onnx"));
     let graph = onnx::load(&path).unwrap();
-    let inputs =
-        onnx::read_input_json(&root().join(format!("models/{name}.input.json")), &graph.inputs)
-            .unwrap();
+    let inputs = onnx::read_input_json(
+        &root().join(format!("models/{name}.input.json")),
+        &graph.inputs,
+    )
+    .unwrap();
     let mut program: Program = compile::compile(&graph, QuantConfig::default()).unwrap();
     quant::calibrate(&mut program, std::slice::from_ref(&inputs)).unwrap();
     let w = witness::run(&program, &inputs).unwrap();
@@ -64,6 +67,20 @@ fn mlp_proves_verifies_and_rejects_tampering() {
     assert!(accepts(&s.key, &public, &proof));
     let (g1, fr) = proof.size();
     eprintln!("mlp proof: {g1} G1 + {fr} F_r = {} bytes", 32 * (g1 + fr));
+
+    // Through the file formats: the key and the proof read back are the same and still verify.
+    let vk_bytes = s.key.vk_file.to_bytes();
+    let vk_read = model::vk_from_file(&VerifyingKey::from_bytes(&vk_bytes).unwrap()).unwrap();
+    assert_eq!(vk_read.digest, s.key.vk.digest);
+    assert_eq!(vk_read.keys, s.key.vk.keys);
+    assert_eq!(vk_read.program, s.key.vk.program);
+    let (g1, fr) = model::proof_parts(&proof);
+    let read = model::proof_from_parts(&vk_read, &g1, &fr).unwrap();
+    assert_eq!(read, proof);
+    assert!(model::verify(&vk_read, &public, &read).is_ok());
+    assert!(model::proof_from_parts(&vk_read, &g1[1..], &fr).is_err());
+    assert!(model::proof_from_parts(&vk_read, &g1, &fr[..fr.len() - 1]).is_err());
+    eprintln!("mlp verifying key: {} bytes", vk_bytes.len());
 
     // Another output value.
     let mut bad = public.clone();

@@ -42,7 +42,7 @@ use rand::{CryptoRng, RngCore};
 const GRAND_PRODUCT_MASK: usize = 3;
 
 /// Where one output entry comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
     /// Entry `index` of input tensor `input`.
     Input {
@@ -56,7 +56,7 @@ pub enum Source {
 }
 
 /// A public wiring: the lengths of the inputs and, for every output entry, its source.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Wiring {
     /// Number of entries of each input tensor.
     pub input_lens: Vec<usize>,

@@ -82,9 +82,7 @@ impl Dims {
         let x = self.rows.checked_mul(self.inner);
         let y = self.rows.checked_mul(self.cols);
         match (x, y) {
-            (Some(x), Some(y)) if x.max(y) <= 1 << MAX_POWER => {
-                Ok(pcs::domain_log(x.max(y)))
-            }
+            (Some(x), Some(y)) if x.max(y) <= 1 << MAX_POWER => Ok(pcs::domain_log(x.max(y))),
             _ => Err(Error::InvalidArgument(format!(
                 "matrix product of invalid dimensions {self:?}"
             ))),
@@ -503,7 +501,10 @@ pub fn verify(
     key.dims
         .check()
         .map_err(|e| Error::Verification(e.to_string()))?;
-    let fits = key.dims.log_n().is_ok_and(|l| l <= key.log_n && key.log_n <= MAX_POWER);
+    let fits = key
+        .dims
+        .log_n()
+        .is_ok_and(|l| l <= key.log_n && key.log_n <= MAX_POWER);
     if key.columns.len() != key.dims.cols || !fits {
         return Err(Error::Verification(
             "matrix-product key does not match its dimensions".into(),

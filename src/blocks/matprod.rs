@@ -431,7 +431,8 @@ pub fn verify(
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
 ) -> Result<()> {
-    let fits = domain_log(key.dims).is_ok_and(|l| l <= key.log_n && key.log_n <= crate::srs::MAX_POWER);
+    let fits =
+        domain_log(key.dims).is_ok_and(|l| l <= key.log_n && key.log_n <= crate::srs::MAX_POWER);
     if key.commitments.len() != 2 || !fits {
         return Err(Error::Verification(
             "matrix-product key does not match its dimensions".into(),

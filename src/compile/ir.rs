@@ -14,7 +14,7 @@ pub type TensorId = usize;
 pub type TableId = usize;
 
 /// What a tensor is, for the prover and verifier.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum TensorKind {
     /// Graph input `index` (public), quantized from the user's floats.
     Input {
@@ -34,7 +34,7 @@ pub enum TensorKind {
 }
 
 /// One tensor of the program.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tensor {
     /// Its index.
     pub id: TensorId,
@@ -61,7 +61,7 @@ impl Tensor {
 }
 
 /// The relation one block instance proves between its input tensors and its output tensor.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Block {
     /// `y = a + b` (linear: no proof, the verifier adds commitments).
     Add,
@@ -125,7 +125,9 @@ pub enum Block {
 }
 
 /// Block classes (families of relations), for summaries and folding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum BlockClass {
     /// Add, Sub, ScaleConst.
     Linear,
@@ -236,7 +238,7 @@ impl Block {
 }
 
 /// One use of a block.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Instance {
     /// The ONNX layer (node name) this instance implements.
     pub layer: String,
@@ -249,7 +251,7 @@ pub struct Instance {
 }
 
 /// What became of one ONNX layer.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LayerStatus {
     /// Lowered into block instances.
     Lowered,
@@ -264,7 +266,7 @@ pub enum LayerStatus {
 }
 
 /// One ONNX layer in the program's layer table.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LayerInfo {
     /// Node name.
     pub name: String,
@@ -285,7 +287,7 @@ pub struct LayerInfo {
 }
 
 /// A program tensor seen through an ONNX name (possibly reshaped: same flat order).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NamedTensor {
     /// The tensor.
     pub tensor: TensorId,
@@ -294,7 +296,7 @@ pub struct NamedTensor {
 }
 
 /// A compiled model.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Program {
     /// The fixed-point parameters.
     pub config: QuantConfig,

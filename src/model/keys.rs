@@ -10,9 +10,10 @@ use crate::blocks::Committed;
 use crate::compile::{Block, BlockClass, Program, TensorId, TensorKind};
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, VerifierKey};
+use crate::proof::VerifyingKey;
 use crate::srs::{Srs, MAX_POWER};
 use crate::witness::Witness;
-use blake2::{Blake2b512, Digest};
+use ark_ec::{AffineRepr, CurveGroup};
 use rand::{CryptoRng, RngCore};
 use std::collections::BTreeMap;
 
@@ -131,9 +132,7 @@ pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
                 len(inst.inputs[0]) + (1usize << b)
             }
             Block::Lookup { table } => len(inst.inputs[0]) + program.tables[*table].rows(),
-            Block::DivConst {
-                divisor, range, ..
-            } => {
+            Block::DivConst { divisor, range, .. } => {
                 let (lo, hi) = range.ok_or_else(|| {
                     Error::InvalidArgument(format!(
                         "layer {:?}: division without a calibrated quotient range",
@@ -227,7 +226,8 @@ pub struct ModelVerifierKey {
     pub weights: BTreeMap<TensorId, Commitment>,
     /// Commitments of the all-ones vectors of each length divisions add offsets with.
     pub ones: BTreeMap<usize, Commitment>,
-    /// Digest binding all of the above (absorbed first by every proof's transcript).
+    /// The digest of the key's file encoding (the model digest; absorbed first by every proof's
+    /// transcript).
     pub digest: [u8; 32],
 }
 
@@ -252,6 +252,8 @@ pub struct ModelKey {
     pub roles: Vec<Role>,
     /// The verifier's key.
     pub vk: ModelVerifierKey,
+    /// Its file encoding (`model.vk`); its digest is the model digest.
+    pub vk_file: VerifyingKey,
 }
 
 /// An unmasked commitment to public values on the domain `2^log_n`.
@@ -330,9 +332,7 @@ pub fn setup<R: RngCore + CryptoRng>(
                 let t = program.tables[*table].to_table()?;
                 InstanceKey::Lookup(LookupKey::on_domain(&srs, len(inst.inputs[0]), t, log_n)?)
             }
-            Block::DivConst {
-                divisor, range, ..
-            } => {
+            Block::DivConst { divisor, range, .. } => {
                 let (lo, hi) = range.ok_or_else(|| {
                     Error::InvalidArgument(format!("layer {:?}: no quotient range", inst.layer))
                 })?;
@@ -371,8 +371,13 @@ pub fn setup<R: RngCore + CryptoRng>(
             e.insert(Committed::new(&srs, &v, masks[t].max(2), rng)?);
         }
     }
-    let vk = verifier_key(program, log_n, &srs, &keys, &weights, &ones);
+    let mut vk = verifier_key(program, log_n, &srs, &keys, &weights, &ones);
+    let g2 = srs.g2_powers();
+    let vanishing = (g2[n].into_group() - g2[0].into_group()).into_affine();
+    let vk_file = super::codec::vk_file(&vk, srs.digest(), vanishing)?;
+    vk.digest = vk_file.digest();
     Ok(ModelKey {
+        vk_file,
         program: program.clone(),
         plan: plan.clone(),
         srs,
@@ -393,12 +398,7 @@ fn verifier_key(
     weights: &BTreeMap<TensorId, Committed>,
     ones: &BTreeMap<usize, Committed>,
 ) -> ModelVerifierKey {
-    let mut stripped = program.clone();
-    for t in &mut stripped.tensors {
-        if let TensorKind::Weight { values } = &mut t.kind {
-            values.clear();
-        }
-    }
+    let stripped = super::codec::strip_weights(program);
     let keys: Vec<InstanceVerifierKey> = keys
         .iter()
         .map(|k| match k {
@@ -416,14 +416,6 @@ fn verifier_key(
         weights.iter().map(|(t, c)| (*t, c.commitment)).collect();
     let ones: BTreeMap<usize, Commitment> = ones.iter().map(|(l, c)| (*l, c.commitment)).collect();
     let pcs = srs.verifier_key();
-    // A digest of everything the verifier uses. (A canonical byte encoding of this key for
-    // model.vk files is the next step; until then the digest hashes the in-memory description.)
-    let mut h = Blake2b512::new();
-    h.update(b"zktorch/model-vk/v0");
-    h.update(srs.digest());
-    h.update(format!("{stripped:?}|{log_n}|{keys:?}|{weights:?}|{ones:?}|{pcs:?}").as_bytes());
-    let mut digest = [0u8; 32];
-    digest.copy_from_slice(&h.finalize()[..32]);
     ModelVerifierKey {
         program: stripped,
         log_n,
@@ -431,6 +423,7 @@ fn verifier_key(
         keys,
         weights,
         ones,
-        digest,
+        // Set by `setup` to the digest of the key's file encoding.
+        digest: [0u8; 32],
     }
 }

@@ -18,13 +18,17 @@
 //! Soundness is the blocks' own, composed: each block proves its relation between the
 //! commitments it is given, and the commitments are the same objects throughout the program.
 
+mod codec;
 mod keys;
 mod prove;
 mod verify;
 
+pub use codec::{
+    proof_from_parts, proof_parts, strip_weights, vk_file, vk_from_file, Architecture,
+};
 pub use keys::{
-    plan, public_committed, roles, setup, InstanceKey, InstanceVerifierKey, ModelKey, ModelVerifierKey,
-    Plan, Role,
+    plan, public_committed, roles, setup, InstanceKey, InstanceVerifierKey, ModelKey,
+    ModelVerifierKey, Plan, Role,
 };
 pub use prove::{prove, InstanceProof, ModelProof};
 pub use verify::verify;

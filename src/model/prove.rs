@@ -138,7 +138,11 @@ fn commit_tensors<R: RngCore + CryptoRng>(
     let mut tensors: Vec<Option<Committed>> = vec![None; program.tensors.len()];
     for (t, role) in key.roles.iter().enumerate() {
         tensors[t] = match role {
-            Role::Public => Some(super::keys::public_committed(&key.srs, &w.values[t], log_n)?),
+            Role::Public => Some(super::keys::public_committed(
+                &key.srs,
+                &w.values[t],
+                log_n,
+            )?),
             Role::Weight => key.weights.get(&t).cloned(),
             Role::Activation => {
                 let mut v = w.values[t].clone();
@@ -203,7 +207,9 @@ pub fn prove<R: RngCore + CryptoRng>(
         .iter()
         .map(|&p| get(p).map(|c| &c.poly))
         .collect::<Result<_>>()?;
-    let queries: Vec<Query> = (0..polys.len()).map(|poly| Query { poly, point: z }).collect();
+    let queries: Vec<Query> = (0..polys.len())
+        .map(|poly| Query { poly, point: z })
+        .collect();
     let opening = pcs::batch_open(srs, &polys, &public, &queries, &mut t)?;
 
     let mut instances = Vec::with_capacity(program.instances.len());
@@ -237,9 +243,7 @@ pub fn prove<R: RngCore + CryptoRng>(
                 InstanceProof::Division(division::prove(srs, k, &a, y, &mut t, rng)?)
             }
             (InstanceKey::Copy(k), _) => {
-                let ins: Vec<&Committed> = (0..inst.inputs.len())
-                    .map(x)
-                    .collect::<Result<_>>()?;
+                let ins: Vec<&Committed> = (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
                 InstanceProof::Copy(copy::prove(srs, k, &ins, y, &mut t, rng)?)
             }
             (InstanceKey::Division(_), _) => {

@@ -2,7 +2,9 @@
 //! instance, and checks all pairing equations with one multi-pairing. Never panics.
 
 use super::keys::{InstanceVerifierKey, ModelVerifierKey, Role};
-use super::prove::{absorb_commitments, public_tensors, start_transcript, InstanceProof, ModelProof};
+use super::prove::{
+    absorb_commitments, public_tensors, start_transcript, InstanceProof, ModelProof,
+};
 use crate::blocks::{copy, division, hadamard, linear, lookup, matmul, matprod, max};
 use crate::compile::{Block, TensorId};
 use crate::error::{Error, Result};
@@ -122,21 +124,25 @@ pub fn verify(vk: &ModelVerifierKey, public_values: &[Vec<i64>], proof: &ModelPr
         .iter()
         .map(|v| evaluate_values(v, log_n, z))
         .collect::<Result<_>>()?;
-    let queries: Vec<Query> = (0..values.len()).map(|poly| Query { poly, point: z }).collect();
+    let queries: Vec<Query> = (0..values.len())
+        .map(|poly| Query { poly, point: z })
+        .collect();
     let opening = BatchOpening {
         values,
         witnesses: proof.public_opening.clone(),
     };
     let mut batch = PairingBatch::new();
-    pcs::batch_verify(&vk.pcs, &proof.public, &queries, &opening, &mut t, &mut batch)?;
+    pcs::batch_verify(
+        &vk.pcs,
+        &proof.public,
+        &queries,
+        &opening,
+        &mut t,
+        &mut batch,
+    )?;
 
     // Every instance, in program order.
-    for ((inst, ikey), iproof) in program
-        .instances
-        .iter()
-        .zip(&vk.keys)
-        .zip(&proof.instances)
-    {
+    for ((inst, ikey), iproof) in program.instances.iter().zip(&vk.keys).zip(&proof.instances) {
         let x = |i: usize| -> Result<Commitment> {
             inst.inputs
                 .get(i)
@@ -177,9 +183,7 @@ pub fn verify(vk: &ModelVerifierKey, public_values: &[Vec<i64>], proof: &ModelPr
                 division::verify(pcs, k, a, y, p, &mut t, &mut batch)?
             }
             (InstanceVerifierKey::Copy(k), InstanceProof::Copy(p), _) => {
-                let ins: Vec<Commitment> = (0..inst.inputs.len())
-                    .map(x)
-                    .collect::<Result<_>>()?;
+                let ins: Vec<Commitment> = (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
                 copy::verify(pcs, k, &ins, y, p, &mut t, &mut batch)?
             }
             _ => {

@@ -31,7 +31,7 @@ use crate::{Error, Result};
 pub const MAX_QUANTIZED: i64 = 1 << 40;
 
 /// The fixed-point parameters of a compilation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuantConfig {
     /// Scale bits of graph inputs and of every activation the compiler exposes (value = q/2^s).
     pub activation_bits: u32,

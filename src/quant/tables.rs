@@ -11,7 +11,7 @@ use crate::{Error, Result};
 use super::pow2;
 
 /// The function a table tabulates.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TableFn {
     /// `max(x, 0)` (same scale in and out).
     Relu,
@@ -53,7 +53,7 @@ impl TableFn {
 }
 
 /// One table of the program: its function, scales and input range.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TableSpec {
     /// The function.
     pub func: TableFn,
