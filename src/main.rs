@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 use zktorch::srs::{ptau, store::SrsStore, Srs, SrsSource};
 
+mod cli_e2e;
+
 /// Zero-knowledge proofs that a committed ONNX model produced a given output.
 ///
 /// A model owner commits to a model once (`setup`), then proves each inference (`prove`);
@@ -48,6 +50,10 @@ enum Command {
         /// Where to write the verifying key.
         #[arg(short, long, default_value = "model.vk")]
         output: PathBuf,
+        /// Calibration input (the input.json format) fixing table ranges; may be repeated
+        /// [default: MODEL.input.json beside the model, if it exists].
+        #[arg(long, value_name = "FILE")]
+        calibration: Vec<PathBuf>,
         #[command(flatten)]
         srs: SrsDir,
     },
@@ -61,6 +67,12 @@ enum Command {
         /// Where to write the proof.
         #[arg(short, long, default_value = "proof.bin")]
         output: PathBuf,
+        /// Write a machine-readable summary (stage times, proof size, peak memory) to FILE.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Do not embed the verifying key (verifiers then need --vk).
+        #[arg(long)]
+        no_embed_vk: bool,
         #[command(flatten)]
         srs: SrsDir,
     },
@@ -145,23 +157,30 @@ fn main() -> ExitCode {
     }
 }
 
-fn not_yet(what: &'static str) -> anyhow::Result<ExitCode> {
-    Err(zktorch::Error::NotImplemented(what).into())
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Setup { .. } => not_yet(
-            "`setup` (model commitment and verifying key) lands with the end-to-end milestone; \
-             nothing was written",
+        Command::Setup {
+            model,
+            output,
+            calibration,
+            srs,
+        } => cli_e2e::setup(&model, &output, &calibration, &srs.store()),
+        Command::Prove {
+            model,
+            input,
+            output,
+            json,
+            no_embed_vk,
+            srs,
+        } => cli_e2e::prove(
+            &model,
+            &input,
+            &output,
+            !no_embed_vk,
+            json.as_deref(),
+            &srs.store(),
         ),
-        Command::Prove { .. } => not_yet(
-            "`prove` lands with the end-to-end milestone (ONNX frontend, basic blocks, \
-             accumulation); no proof was written",
-        ),
-        Command::Verify { .. } => {
-            not_yet("`verify` lands with the end-to-end milestone; no verdict was computed")
-        }
+        Command::Verify { proof, vk } => cli_e2e::verify(&proof, vk.as_deref()),
         Command::Inspect {
             model,
             input,

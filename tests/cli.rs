@@ -51,15 +51,18 @@ fn every_subcommand_has_real_help() {
 }
 
 #[test]
-fn unimplemented_commands_say_so_and_exit_2() {
-    for args in [
-        vec!["setup", "m.onnx"],
-        vec!["prove", "m.onnx", "in.json"],
-        vec!["verify", "proof.bin"],
+fn missing_files_are_named_and_exit_2() {
+    for (args, path) in [
+        (vec!["setup", "/nonexistent/m.onnx"], "/nonexistent/m.onnx"),
+        (
+            vec!["prove", "/nonexistent/m.onnx", "/nonexistent/in.json"],
+            "/nonexistent/m.onnx",
+        ),
+        (vec!["verify", "/nonexistent/proof.bin"], "/nonexistent/proof.bin"),
     ] {
         let o = zktorch(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert!(text(&o).contains("not implemented yet"), "{args:?}");
+        assert!(text(&o).contains(path), "{args:?}: {}", text(&o));
     }
 }
 

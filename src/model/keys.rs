@@ -85,7 +85,7 @@ fn mask_counts(program: &Program) -> Vec<usize> {
 }
 
 /// The domain and SRS an instance set needs, fixed at setup.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     /// log2 of the one domain every tensor lives on.
     pub log_n: u32,

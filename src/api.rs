@@ -1,0 +1,210 @@
+//! The library calls behind `zktorch setup`, `prove` and `verify`: from files to files.
+//!
+//! - [`compile_model`]: load an ONNX file, compile it to a block program, calibrate its tables on
+//!   the given inputs;
+//! - [`setup_model`]: the model key from a calibrated program, an SRS and the owner's secret
+//!   setup seed (the key is a deterministic function of the three, so the prover can rebuild it
+//!   from a small cache instead of storing every key);
+//! - [`prove_model`]: the proof file for one input;
+//! - [`verify_proof`]: the verdict on a proof file, with an optionally pinned verifying key.
+
+use crate::compile::{self, Block, Program};
+use crate::error::{Error, Result};
+use crate::model::{self, ModelKey};
+use crate::proof::{ProofFile, Tensor, VerifyingKey};
+use crate::quant::{self, dequantize, QuantConfig};
+use crate::srs::Srs;
+use crate::{onnx, witness};
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use std::path::Path;
+
+/// Loads and compiles `model` and calibrates its tables and quotient ranges on `samples` (each a
+/// list of flat inputs, one per graph input; none: left uncalibrated).
+pub fn compile_model(
+    model: &Path,
+    samples: &[Vec<Vec<f32>>],
+) -> Result<(onnx::LayerGraph, Program)> {
+    let graph = onnx::load(model)?;
+    onnx::check_supported(&graph)?;
+    let mut program = compile::compile(&graph, QuantConfig::default())?;
+    if !samples.is_empty() {
+        quant::calibrate(&mut program, samples)?;
+    }
+    Ok((graph, program))
+}
+
+/// Copies the calibrated ranges (tables, quotients) of `from` into `to`, which must be the same
+/// program (same model, same compiler): the prover's way to reuse the ranges fixed at setup.
+pub fn apply_ranges(to: &mut Program, from: &Program) -> Result<()> {
+    let same = to.tables.len() == from.tables.len()
+        && to.instances.len() == from.instances.len()
+        && to
+            .instances
+            .iter()
+            .zip(&from.instances)
+            .all(|(a, b)| a.block.class() == b.block.class() && a.inputs == b.inputs);
+    if !same {
+        return Err(Error::InvalidArgument(
+            "the model does not match the one the cached setup was made for".into(),
+        ));
+    }
+    for (a, b) in to.tables.iter_mut().zip(&from.tables) {
+        a.range = b.range;
+    }
+    for (a, b) in to.instances.iter_mut().zip(&from.instances) {
+        if let (Block::DivConst { range, .. }, Block::DivConst { range: r, .. }) =
+            (&mut a.block, &b.block)
+        {
+            *range = *r;
+        }
+    }
+    Ok(())
+}
+
+/// The SRS power the program needs on `calibration`'s witness (and the plan behind it).
+pub fn plan_model(program: &Program, calibration: &[Vec<f32>]) -> Result<model::Plan> {
+    let w = witness::run(program, calibration)?;
+    model::plan(program, &w)
+}
+
+/// Setup: the model key, deterministic in (program, plan, SRS, seed). The seed is the model
+/// owner's secret: it determines the masks that hide the weights in the verifying key.
+pub fn setup_model(
+    srs: &Srs,
+    program: &Program,
+    plan: &model::Plan,
+    seed: [u8; 32],
+) -> Result<ModelKey> {
+    model::setup(srs, program, plan, &mut ChaCha20Rng::from_seed(seed))
+}
+
+/// What a proof says: the model digest and the public outputs (name, shape, dequantized values).
+#[derive(Clone, Debug)]
+pub struct Statement {
+    /// The verifying key's digest.
+    pub model_digest: [u8; 32],
+    /// Graph outputs: ONNX name, shape, values.
+    pub outputs: Vec<(String, Vec<usize>, Vec<f64>)>,
+}
+
+fn statement(program: &Program, digest: [u8; 32], outputs: &[Vec<i64>]) -> Statement {
+    Statement {
+        model_digest: digest,
+        outputs: program
+            .outputs
+            .iter()
+            .zip(outputs)
+            .map(|((name, n), v)| {
+                let bits = program.tensors[n.tensor].scale_bits;
+                (
+                    name.clone(),
+                    n.shape.clone(),
+                    v.iter().map(|&q| dequantize(q, bits)).collect(),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn to_u64s(shape: &[usize]) -> Vec<u64> {
+    shape.iter().map(|&d| d as u64).collect()
+}
+
+/// Proves the model on `inputs`: the proof file (with the verifying key embedded when
+/// `embed_vk`) and what it states.
+pub fn prove_model(
+    key: &ModelKey,
+    inputs: &[Vec<f32>],
+    embed_vk: bool,
+) -> Result<(ProofFile, Statement)> {
+    let mut rng = ChaCha20Rng::from_entropy();
+    let (w, proof) = model::prove(key, inputs, &mut rng)?;
+    let program = &key.program;
+    let tensor = |t: usize, shape: &[usize]| Tensor::new(to_u64s(shape), w.values[t].clone());
+    let inputs: Vec<Tensor> = program
+        .inputs
+        .iter()
+        .map(|&t| tensor(t, &program.tensors[t].shape))
+        .collect::<Result<_>>()?;
+    let outputs: Vec<Tensor> = program
+        .outputs
+        .iter()
+        .map(|(_, n)| tensor(n.tensor, &n.shape))
+        .collect::<Result<_>>()?;
+    let (g1, scalars) = model::proof_parts(&proof);
+    let out_values: Vec<Vec<i64>> = outputs.iter().map(|t| t.data.clone()).collect();
+    let file = ProofFile {
+        vk_digest: key.vk.digest,
+        vk: embed_vk.then(|| key.vk_file.clone()),
+        inputs,
+        outputs,
+        g1,
+        g2: Vec::new(),
+        scalars,
+    };
+    Ok((file, statement(program, key.vk.digest, &out_values)))
+}
+
+/// Verifies a proof file. With `pinned`, the proof must be for that key (its digest is compared
+/// before anything else); otherwise the embedded key is used. `Ok` carries what the proof
+/// states; `Error::Verification` means invalid; other errors mean the files are unusable.
+pub fn verify_proof(file: &ProofFile, pinned: Option<&VerifyingKey>) -> Result<Statement> {
+    let vk_file = match (pinned, &file.vk) {
+        (Some(vk), _) => {
+            if vk.digest() != file.vk_digest {
+                return Err(Error::Verification(format!(
+                    "the proof is for model {}, not for the pinned key {}",
+                    hex::encode(file.vk_digest),
+                    hex::encode(vk.digest())
+                )));
+            }
+            vk
+        }
+        (None, Some(vk)) => vk,
+        (None, None) => {
+            return Err(Error::InvalidArgument(
+                "the proof carries no verifying key: pass the model's key with --vk".into(),
+            ))
+        }
+    };
+    let vk = model::vk_from_file(vk_file)?;
+    let program = &vk.program;
+    let shapes_match = |tensors: &[Tensor], expected: Vec<Vec<usize>>| {
+        tensors.len() == expected.len()
+            && tensors
+                .iter()
+                .zip(&expected)
+                .all(|(t, s)| t.shape == to_u64s(s))
+    };
+    let input_shapes = program
+        .inputs
+        .iter()
+        .map(|&t| program.tensors[t].shape.clone())
+        .collect();
+    let output_shapes = program
+        .outputs
+        .iter()
+        .map(|(_, n)| n.shape.clone())
+        .collect();
+    if !shapes_match(&file.inputs, input_shapes) || !shapes_match(&file.outputs, output_shapes) {
+        return Err(Error::Verification(
+            "the proof's public tensors do not have the model's shapes".into(),
+        ));
+    }
+    if !file.g2.is_empty() {
+        return Err(Error::Verification(
+            "unexpected G2 elements in the proof".into(),
+        ));
+    }
+    let proof = model::proof_from_parts(&vk, &file.g1, &file.scalars)?;
+    let public: Vec<Vec<i64>> = file
+        .inputs
+        .iter()
+        .chain(&file.outputs)
+        .map(|t| t.data.clone())
+        .collect();
+    model::verify(&vk, &public, &proof)?;
+    let outputs: Vec<Vec<i64>> = file.outputs.iter().map(|t| t.data.clone()).collect();
+    Ok(statement(program, vk.digest, &outputs))
+}
