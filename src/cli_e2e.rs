@@ -231,7 +231,12 @@ pub fn prove(
         Some(k) => k,
         None => {
             eprintln!("no cached setup for this model: running setup (calibrated on this input)");
-            fresh_setup(model_path, std::slice::from_ref(&inputs), store, &mut stages)?
+            fresh_setup(
+                model_path,
+                std::slice::from_ref(&inputs),
+                store,
+                &mut stages,
+            )?
         }
     };
     let (file, statement) = stages.time("prove", || api::prove_model(&key, &inputs, embed_vk))?;

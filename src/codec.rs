@@ -68,6 +68,20 @@ impl Writer {
     }
 
     /// Little-endian i64.
+    pub fn var_i64(&mut self, v: i64) {
+        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        loop {
+            let b = (z & 0x7f) as u8;
+            z >>= 7;
+            if z == 0 {
+                self.bytes(&[b]);
+                return;
+            }
+            self.bytes(&[b | 0x80]);
+        }
+    }
+
+    /// Little-endian i64.
     pub fn i64(&mut self, v: i64) {
         self.bytes(&v.to_le_bytes());
     }
@@ -187,6 +201,26 @@ impl<'a> Reader<'a> {
     /// Little-endian u64.
     pub fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    /// A zigzag LEB128 varint (what [`Writer::var_i64`] writes), refusing overlong encodings so
+    /// every value has exactly one encoding.
+    pub fn var_i64(&mut self) -> Result<i64> {
+        let mut z: u64 = 0;
+        for i in 0..10 {
+            let b = self.take(1)?[0];
+            if i == 9 && b > 1 {
+                return Err(self.error("varint overflows 64 bits"));
+            }
+            z |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                if b == 0 && i > 0 {
+                    return Err(self.error("overlong varint (not canonical)"));
+                }
+                return Ok(((z >> 1) as i64) ^ -((z & 1) as i64));
+            }
+        }
+        Err(self.error("varint longer than 10 bytes"))
     }
 
     /// Little-endian i64.

@@ -1,4 +1,4 @@
-//! Verifying-key and proof file formats (format version 1).
+//! Verifying-key and proof file formats (format version 2: varint tensor data).
 //!
 //! `zktorch setup` writes a [`VerifyingKey`] (`model.vk`) and `zktorch prove` writes a
 //! [`ProofFile`] (`proof.bin`). Both are plain data: this module only encodes and decodes them;
@@ -48,7 +48,8 @@
 //! | scalars     | vec\<Fr\>                       | proof field elements                                 |
 //!
 //! A **tensor** is: rank (u64, at most [`MAX_TENSOR_RANK`]), `rank` dimensions (u64 each), then
-//! `vec<i64>` of the data in row-major order, whose length must equal the product of the
+//! a u64 count and that many zigzag-LEB128 varints (1–10 bytes each, no overlong encodings) of
+//! the data in row-major order, whose length must equal the product of the
 //! dimensions (the empty product, rank 0, is 1).
 
 use crate::codec::{Reader, Writer};
@@ -63,7 +64,7 @@ pub const VK_MAGIC: [u8; 8] = *b"ZKTRCHVK";
 /// First bytes of a proof file.
 pub const PROOF_MAGIC: [u8; 8] = *b"ZKTRCHPF";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Largest rank a public tensor may have.
 pub const MAX_TENSOR_RANK: usize = 8;
 
@@ -223,7 +224,7 @@ impl Tensor {
         }
         w.u64(self.data.len() as u64);
         for &v in &self.data {
-            w.i64(v);
+            w.var_i64(v);
         }
     }
 
@@ -240,13 +241,13 @@ impl Tensor {
                 "tensor shape {shape:?} has more elements than fit in 64 bits"
             )));
         };
-        let n = r.count(8)?;
+        let n = r.count(1)?;
         if n as u64 != expected {
             return Err(r.error(format!(
                 "tensor shape {shape:?} needs {expected} values but the data has {n}"
             )));
         }
-        let data = (0..n).map(|_| r.i64()).collect::<Result<Vec<i64>>>()?;
+        let data = (0..n).map(|_| r.var_i64()).collect::<Result<Vec<i64>>>()?;
         Ok(Tensor { shape, data })
     }
 }

@@ -58,7 +58,10 @@ fn missing_files_are_named_and_exit_2() {
             vec!["prove", "/nonexistent/m.onnx", "/nonexistent/in.json"],
             "/nonexistent/m.onnx",
         ),
-        (vec!["verify", "/nonexistent/proof.bin"], "/nonexistent/proof.bin"),
+        (
+            vec!["verify", "/nonexistent/proof.bin"],
+            "/nonexistent/proof.bin",
+        ),
     ] {
         let o = zktorch(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");

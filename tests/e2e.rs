@@ -209,7 +209,12 @@ fn truncated_and_random_files_exit_2_without_panicking() {
         .args(["verify", good.to_str().unwrap()])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
     let mut bad = f.file.clone();
     bad.outputs[0].data[0] += 1;
     std::fs::write(&good, bad.to_bytes()).unwrap();

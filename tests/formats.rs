@@ -296,10 +296,12 @@ fn wrong_magic_is_refused() {
 #[test]
 fn future_version_is_refused_naming_both_versions() {
     let mut b = sample_proof(false).to_bytes();
-    b[8..10].copy_from_slice(&2u16.to_le_bytes());
+    let next = FORMAT_VERSION + 1;
+    b[8..10].copy_from_slice(&next.to_le_bytes());
     let err = proof_err(&b);
     assert!(
-        err.contains("format version 2 is not supported") && err.contains("reads version 1"),
+        err.contains(&format!("format version {next} is not supported"))
+            && err.contains(&format!("reads version {FORMAT_VERSION}")),
         "{err}"
     );
     let mut b = sample_vk().to_bytes();
@@ -355,9 +357,34 @@ fn raw_tensor(shape: &[u64], data: &[i64]) -> Vec<u8> {
     }
     t.extend_from_slice(&(data.len() as u64).to_le_bytes());
     for v in data {
-        t.extend_from_slice(&v.to_le_bytes());
+        // zigzag LEB128
+        let mut z = ((v << 1) ^ (v >> 63)) as u64;
+        loop {
+            let b = (z & 0x7f) as u8;
+            z >>= 7;
+            if z == 0 {
+                t.push(b);
+                break;
+            }
+            t.push(b | 0x80);
+        }
     }
     t
+}
+
+#[test]
+fn tensor_values_have_one_encoding() {
+    // Overlong varints (a zero continuation) are refused; extremes round-trip.
+    let mut overlong = raw_tensor(&[1], &[]);
+    let n = overlong.len();
+    overlong[n - 8..].copy_from_slice(&1u64.to_le_bytes());
+    overlong.extend_from_slice(&[0x80, 0x00]);
+    let err = proof_err(&proof_with_raw_input(&overlong));
+    assert!(err.contains("overlong"), "{err}");
+    for v in [0, 1, -1, 63, -64, 64, i64::MAX, i64::MIN] {
+        let b = proof_with_raw_input(&raw_tensor(&[1], &[v]));
+        assert_eq!(ProofFile::from_bytes(&b).unwrap().inputs[0].data, vec![v]);
+    }
 }
 
 #[test]
