@@ -31,4 +31,4 @@ pub use keys::{
     ModelVerifierKey, Plan, Role,
 };
 pub use prove::{prove, InstanceProof, ModelProof};
-pub use verify::verify;
+pub use verify::{evaluate_values, verify, verify_with, Decider};

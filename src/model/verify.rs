@@ -44,9 +44,29 @@ pub fn evaluate_values(values: &[i64], log_n: u32, z: Fr) -> Result<Fr> {
     Ok(zh * n_inv * sum)
 }
 
+/// How the pairing equations of a proof are decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decider {
+    /// Fold each class's relaxed equations as a parallel tree, then one multi-pairing over the
+    /// class deciders ([`crate::accumulate`]).
+    Accumulate,
+    /// One random linear combination of all equations, one multi-pairing ([`PairingBatch`]).
+    Batch,
+}
+
 /// Verifies `proof` against the key and the public values (quantized graph inputs, then graph
 /// outputs, in program order). `Ok(())` means valid; an `Error::Verification` means invalid.
 pub fn verify(vk: &ModelVerifierKey, public_values: &[Vec<i64>], proof: &ModelProof) -> Result<()> {
+    verify_with(vk, public_values, proof, Decider::Accumulate)
+}
+
+/// [`verify`] with a chosen decider (both are sound; the benchmarks compare them).
+pub fn verify_with(
+    vk: &ModelVerifierKey,
+    public_values: &[Vec<i64>],
+    proof: &ModelProof,
+    decider: Decider,
+) -> Result<()> {
     let program = &vk.program;
     let log_n = vk.log_n;
     let roles = super::keys::roles(program)?;
@@ -131,7 +151,10 @@ pub fn verify(vk: &ModelVerifierKey, public_values: &[Vec<i64>], proof: &ModelPr
         values,
         witnesses: proof.public_opening.clone(),
     };
-    let mut batch = PairingBatch::new();
+    let mut batch = match decider {
+        Decider::Accumulate => PairingBatch::recording(),
+        Decider::Batch => PairingBatch::new(),
+    };
     pcs::batch_verify(
         &vk.pcs,
         &proof.public,
@@ -195,7 +218,11 @@ pub fn verify(vk: &ModelVerifierKey, public_values: &[Vec<i64>], proof: &ModelPr
             }
         }
     }
-    if !batch.verify() {
+    let holds = match decider {
+        Decider::Accumulate => crate::accumulate::accumulate_and_decide(batch.relaxed()),
+        Decider::Batch => batch.verify(),
+    };
+    if !holds {
         return Err(reject("the pairing check fails"));
     }
     Ok(())
