@@ -21,16 +21,16 @@ now() { date +%s.%N; }
 printf "%-14s %9s %9s %9s %12s %12s %10s\n" model setup_s prove_s verify_ms proof_bytes with_vk peak_MB
 for m in "${models[@]}"; do
   rm -rf "$ZKTORCH_CACHE_DIR"
-  t0=$(now); $bin setup "models/$m.onnx" -o "$out/$m.vk" >/dev/null; t1=$(now)
-  setup_s=$(echo "$t1 - $t0" | bc -l)
+  s0=$(now); $bin setup "models/$m.onnx" -o "$out/$m.vk" >/dev/null; s1=$(now)
   $bin prove "models/$m.onnx" "models/$m.input.json" -o "$out/$m.proof" --no-embed-vk \
     --json "$out/$m.prove.json" >/dev/null
   $bin prove "models/$m.onnx" "models/$m.input.json" -o "$out/$m.vk.proof" >/dev/null
-  t0=$(now); $bin verify "$out/$m.proof" --vk "$out/$m.vk" >/dev/null; t1=$(now)
-  verify_ms=$(echo "($t1 - $t0) * 1000" | bc -l)
-  python3 - "$m" "$setup_s" "$verify_ms" "$out" <<'PY'
+  v0=$(now); $bin verify "$out/$m.proof" --vk "$out/$m.vk" >/dev/null; v1=$(now)
+  python3 - "$m" "$s0" "$s1" "$v0" "$v1" "$out" <<'PY'
 import json, os, sys
-m, setup_s, verify_ms, out = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+m, s0, s1, v0, v1, out = sys.argv[1:7]
+setup_s = float(s1) - float(s0)
+verify_ms = (float(v1) - float(v0)) * 1000
 p = json.load(open(f"{out}/{m}.prove.json"))
 r = {
     "model": m,

@@ -181,8 +181,16 @@ pub fn prove<R: RngCore + CryptoRng>(
 ) -> Result<(Witness, ModelProof)> {
     let program = &key.program;
     let srs = &key.srs;
+    let started = std::time::Instant::now();
     let w = witness::run(program, inputs)?;
     let tensors = commit_tensors(key, &w, rng)?;
+    if std::env::var_os("ZKTORCH_PROFILE").is_some() {
+        eprintln!(
+            "profile: {:>9.1} ms  witness and tensor commitments (domain 2^{})",
+            started.elapsed().as_secs_f64() * 1e3,
+            key.plan.log_n
+        );
+    }
     let get = |t: TensorId| -> Result<&Committed> {
         tensors[t].as_ref().ok_or_else(|| {
             Error::InvalidArgument(format!("tensor {t} has no commitment (unused weight?)"))
@@ -212,8 +220,10 @@ pub fn prove<R: RngCore + CryptoRng>(
         .collect();
     let opening = pcs::batch_open(srs, &polys, &public, &queries, &mut t)?;
 
+    let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
     let mut instances = Vec::with_capacity(program.instances.len());
     for (inst, ikey) in program.instances.iter().zip(&key.keys) {
+        let started = std::time::Instant::now();
         let x = |i: usize| get(inst.inputs[i]);
         let y = get(inst.output)?;
         let proof = match (ikey, &inst.block) {
@@ -252,6 +262,14 @@ pub fn prove<R: RngCore + CryptoRng>(
                 ))
             }
         };
+        if profile {
+            eprintln!(
+                "profile: {:>9.1} ms  {} ({})",
+                started.elapsed().as_secs_f64() * 1e3,
+                inst.block.describe(),
+                inst.layer
+            );
+        }
         instances.push(proof);
     }
     Ok((
