@@ -913,3 +913,89 @@ fn division_completeness_and_soundness() {
     assert!(!division_accepts(&key, a.commitment, q.commitment, &bad));
     assert!(DivisionKey::new(srs(), n, 0, 0, 1).is_err());
 }
+
+// ---- Shared identity proof (the model prover's mode) ------------------------------------------
+
+#[test]
+fn deferred_identities_prove_and_verify_together() {
+    use zktorch::blocks::identity::{Check, Mode};
+    let mut r = rng(50);
+    let n = 64;
+    let mut cases = Vec::new();
+    for _ in 0..3 {
+        let (av, bv) = (values(n, 100, &mut r), values(n, 100, &mut r));
+        let cv = hadamard::hadamard_values(&av, &bv).unwrap();
+        cases.push((
+            commit(&av, &mut r),
+            commit(&bv, &mut r),
+            commit(&cv, &mut r),
+        ));
+    }
+    // The running-sum block too (a part that reads the next row).
+    let f = commit_twice_opened(&values(n, 100, &mut r), &mut r);
+    let total: i64 = f.values.iter().sum();
+    let prove_all = |cases: &[(Committed, Committed, Committed)]| {
+        let mut t = Transcript::new(b"blocks-test");
+        let mut parts = Vec::new();
+        let mut rr = rng(51);
+        for (a, b, c) in cases {
+            hadamard::prove_in(srs(), a, b, c, &mut t, Mode::Defer(&mut parts))?;
+        }
+        let s = sum::prove_in(srs(), &f, total, &mut t, &mut rr, Mode::Defer(&mut parts))?;
+        let shared = identity::prove_shared(srs(), &parts, &mut t)?;
+        Ok::<_, zktorch::Error>((s, shared))
+    };
+    let verify_all = |cases: &[(Commitment, Commitment, Commitment)],
+                      s: &sum::SumProof,
+                      shared: &IdentityProof| {
+        accepts(|t, batch| {
+            let vk = srs().verifier_key();
+            let mut parts = Vec::new();
+            let placeholder = IdentityProof::deferred();
+            for (a, b, c) in cases {
+                hadamard::verify_in(
+                    &vk,
+                    6,
+                    [*a, *b, *c],
+                    &placeholder,
+                    t,
+                    batch,
+                    Check::Defer(&mut parts),
+                )?;
+            }
+            sum::verify_in(
+                &vk,
+                6,
+                f.commitment,
+                total,
+                s,
+                t,
+                batch,
+                Check::Defer(&mut parts),
+            )?;
+            identity::verify_shared(&vk, &parts, shared, t, batch)
+        })
+    };
+    let (s, shared) = prove_all(&cases).unwrap();
+    let coms: Vec<_> = cases
+        .iter()
+        .map(|(a, b, c)| (a.commitment, b.commitment, c.commitment))
+        .collect();
+    assert!(verify_all(&coms, &s, &shared));
+    // All parts share one quotient and one opening at ζ and ωζ.
+    assert_eq!(shared.opening.witnesses.len(), 2);
+    for bad in tampered_identity_proofs(&shared) {
+        assert!(!verify_all(&coms, &s, &bad));
+    }
+    // One false part among true ones: the honest prover refuses.
+    let mut wrong = cases;
+    let mut cv = wrong[1].2.values.clone();
+    cv[5] += 1;
+    wrong[1].2 = commit(&cv, &mut r);
+    let err = prove_all(&wrong).unwrap_err().to_string();
+    assert!(err.contains("does not hold"), "{err}");
+    // Statements swapped between parts: rejected.
+    let mut swapped = coms.clone();
+    swapped.swap(0, 1);
+    assert!(!verify_all(&swapped, &s, &shared));
+}

@@ -219,6 +219,7 @@ fn public_column(srs: &Srs, values: &[Fr]) -> Result<(Commitment, CommittedPoly)
 }
 
 /// Constraints over columns (w_0..w_m, σ_0..σ_m, q, κ, z), m + 1 wires.
+#[derive(Clone)]
 struct Copy {
     wires: usize,
     beta: Fr,
@@ -307,6 +308,27 @@ pub fn prove<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<CopyProof> {
+    prove_in(
+        srs,
+        key,
+        inputs,
+        output,
+        transcript,
+        rng,
+        identity::Mode::Now,
+    )
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+pub fn prove_in<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &CopyKey,
+    inputs: &[&Committed],
+    output: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+    mode: identity::Mode<'_>,
+) -> Result<CopyProof> {
     let input_values: Vec<&[i64]> = inputs
         .iter()
         .zip(&key.wiring.input_lens)
@@ -380,7 +402,7 @@ pub fn prove<R: RngCore + CryptoRng>(
     let mut all = commitments.clone();
     all.extend_from_slice(&key.commitments);
     all.push(z_commitment);
-    let identity = identity::prove(srs, &constraints, &columns, &all, transcript)?;
+    let identity = identity::prove_in(srs, &constraints, &columns, &all, transcript, mode)?;
     Ok(CopyProof {
         grand_product: z_commitment,
         identity,
@@ -417,6 +439,30 @@ pub fn verify(
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
 ) -> Result<()> {
+    verify_in(
+        vk,
+        key,
+        inputs,
+        output,
+        proof,
+        transcript,
+        batch,
+        identity::Check::Now,
+    )
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn verify_in(
+    vk: &VerifierKey,
+    key: &CopyVerifierKey,
+    inputs: &[Commitment],
+    output: Commitment,
+    proof: &CopyProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mode: identity::Check<'_>,
+) -> Result<()> {
     let (key_commitments, log_n) = (&key.commitments, key.log_n);
     let wires = inputs.len() + 1;
     if key_commitments.len() != wires + 2 {
@@ -434,7 +480,7 @@ pub fn verify(
     let mut all = commitments;
     all.extend_from_slice(key_commitments);
     all.push(proof.grand_product);
-    identity::verify(
+    identity::verify_in(
         vk,
         &constraints,
         log_n,
@@ -442,5 +488,6 @@ pub fn verify(
         &proof.identity,
         transcript,
         batch,
+        mode,
     )
 }

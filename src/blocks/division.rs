@@ -13,6 +13,7 @@
 //! `a − d·q ∈ [0, d)` is the integer floor quotient, as long as `d·(q_max − q_min + 1) + d < r`).
 //! ZK: q is opened by both lookups (two points) and carries a mask of 3; r inherits it.
 
+use super::identity;
 use super::lookup::{self, LookupKey, LookupProof, LookupVerifierKey, Table};
 use super::{linear, Committed};
 use crate::error::{Error, Result};
@@ -120,11 +121,40 @@ pub fn prove<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<DivisionProof> {
+    prove_in(srs, key, a, q, transcript, rng, identity::Mode::Now)
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+pub fn prove_in<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &DivisionKey,
+    a: &Committed,
+    q: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+    mut mode: identity::Mode<'_>,
+) -> Result<DivisionProof> {
     transcript.append_bytes(b"block", b"division");
     transcript.append_u64(b"division/divisor", key.divisor as u64);
     let r = linear::sub(a, &linear::scale(q, key.divisor)?)?;
-    let remainder = lookup::prove(srs, &key.remainder, &r, None, transcript, rng)?;
-    let quotient = lookup::prove(srs, &key.quotient, q, None, transcript, rng)?;
+    let remainder = lookup::prove_in(
+        srs,
+        &key.remainder,
+        &r,
+        None,
+        transcript,
+        rng,
+        mode.reborrow(),
+    )?;
+    let quotient = lookup::prove_in(
+        srs,
+        &key.quotient,
+        q,
+        None,
+        transcript,
+        rng,
+        mode.reborrow(),
+    )?;
     Ok(DivisionProof {
         remainder,
         quotient,
@@ -141,11 +171,35 @@ pub fn verify(
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
 ) -> Result<()> {
+    verify_in(
+        vk,
+        key,
+        a,
+        q,
+        proof,
+        transcript,
+        batch,
+        identity::Check::Now,
+    )
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn verify_in(
+    vk: &VerifierKey,
+    key: &DivisionVerifierKey,
+    a: Commitment,
+    q: Commitment,
+    proof: &DivisionProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mut mode: identity::Check<'_>,
+) -> Result<()> {
     transcript.append_bytes(b"block", b"division");
     transcript.append_u64(b"division/divisor", key.divisor as u64);
     // C_r = C_a − d·C_q
     let r = linear::sub_commitments(a, linear::scale_commitment(q, key.divisor));
-    lookup::verify(
+    lookup::verify_in(
         vk,
         &key.remainder,
         r,
@@ -153,8 +207,9 @@ pub fn verify(
         &proof.remainder,
         transcript,
         batch,
+        mode.reborrow(),
     )?;
-    lookup::verify(
+    lookup::verify_in(
         vk,
         &key.quotient,
         q,
@@ -162,5 +217,6 @@ pub fn verify(
         &proof.quotient,
         transcript,
         batch,
+        mode.reborrow(),
     )
 }

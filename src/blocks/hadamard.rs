@@ -11,6 +11,7 @@ use crate::transcript::Transcript;
 use ark_bn254::Fr;
 
 /// The Hadamard relation's constraints over columns (a, b, c).
+#[derive(Clone)]
 pub struct Hadamard;
 
 impl Constraints for Hadamard {
@@ -52,13 +53,26 @@ pub fn prove(
     c: &Committed,
     transcript: &mut Transcript,
 ) -> Result<IdentityProof> {
+    prove_in(srs, a, b, c, transcript, identity::Mode::Now)
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+pub fn prove_in(
+    srs: &Srs,
+    a: &Committed,
+    b: &Committed,
+    c: &Committed,
+    transcript: &mut Transcript,
+    mode: identity::Mode<'_>,
+) -> Result<IdentityProof> {
     transcript.append_bytes(b"block", b"hadamard");
-    identity::prove(
+    identity::prove_in(
         srs,
         &Hadamard,
         &[&a.poly, &b.poly, &c.poly],
         &[a.commitment, b.commitment, c.commitment],
         transcript,
+        mode,
     )
 }
 
@@ -71,6 +85,27 @@ pub fn verify(
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
 ) -> Result<()> {
+    verify_in(
+        vk,
+        log_n,
+        abc,
+        proof,
+        transcript,
+        batch,
+        identity::Check::Now,
+    )
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+pub fn verify_in(
+    vk: &VerifierKey,
+    log_n: u32,
+    abc: [Commitment; 3],
+    proof: &IdentityProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mode: identity::Check<'_>,
+) -> Result<()> {
     transcript.append_bytes(b"block", b"hadamard");
-    identity::verify(vk, &Hadamard, log_n, &abc, proof, transcript, batch)
+    identity::verify_in(vk, &Hadamard, log_n, &abc, proof, transcript, batch, mode)
 }

@@ -87,6 +87,59 @@ pub trait Constraints: Sync {
     fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr;
 }
 
+/// A block's identity claim kept for a proof shared by several blocks (the model prover): the
+/// constraints, the columns (owned copies) and their commitments.
+pub struct ProverPart {
+    constraints: Box<dyn Constraints + Send>,
+    columns: Vec<CommittedPoly>,
+    commitments: Vec<Commitment>,
+    log_n: u32,
+}
+
+/// The verifier's twin of [`ProverPart`].
+pub struct VerifierPart {
+    constraints: Box<dyn Constraints + Send>,
+    commitments: Vec<Commitment>,
+    log_n: u32,
+}
+
+/// Prover: prove a block's identity now (its own α, quotient, ζ and opening), or defer it to
+/// one proof shared with the other blocks of a model ([`prove_shared`]).
+pub enum Mode<'a> {
+    /// A standalone identity proof.
+    Now,
+    /// Absorb the columns now; prove later together with the other parts.
+    Defer(&'a mut Vec<ProverPart>),
+}
+
+impl Mode<'_> {
+    /// Reborrows (to pass one mode to several sub-blocks in turn).
+    pub fn reborrow(&mut self) -> Mode<'_> {
+        match self {
+            Mode::Now => Mode::Now,
+            Mode::Defer(v) => Mode::Defer(v),
+        }
+    }
+}
+
+/// Verifier: check a block's identity now, or defer it to the shared check ([`verify_shared`]).
+pub enum Check<'a> {
+    /// Check the block's own identity proof.
+    Now,
+    /// Absorb the columns now; check later together with the other parts.
+    Defer(&'a mut Vec<VerifierPart>),
+}
+
+impl Check<'_> {
+    /// Reborrows (to pass one mode to several sub-blocks in turn).
+    pub fn reborrow(&mut self) -> Check<'_> {
+        match self {
+            Check::Now => Check::Now,
+            Check::Defer(v) => Check::Defer(v),
+        }
+    }
+}
+
 /// Proof that a block's constraints hold on H: the quotient commitment and the batch opening of
 /// every column (at ζ, and at ωζ where read) and of the quotient at ζ.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,6 +151,17 @@ pub struct IdentityProof {
 }
 
 impl IdentityProof {
+    /// The placeholder a block proof carries when its identity was deferred to a shared proof.
+    pub fn deferred() -> Self {
+        IdentityProof {
+            quotient: Commitment(ark_bn254::G1Affine::default()),
+            opening: BatchOpening {
+                values: Vec::new(),
+                witnesses: Vec::new(),
+            },
+        }
+    }
+
     /// Group elements and field elements in the proof.
     pub fn size(&self) -> (usize, usize) {
         (1 + self.opening.witnesses.len(), self.opening.values.len())
@@ -277,6 +341,335 @@ pub fn prove<C: Constraints + ?Sized>(
     let qs = queries(constraints, zeta, omega);
     let opening = pcs::batch_open(srs, &polys, &all_commitments, &qs, transcript)?;
     Ok(IdentityProof { quotient, opening })
+}
+
+/// [`prove`], or (in [`Mode::Defer`]) only the first step — absorbing the columns — with the
+/// claim kept for [`prove_shared`]; the block then carries [`IdentityProof::deferred`].
+pub fn prove_in<C: Constraints + Clone + Send + 'static>(
+    srs: &Srs,
+    constraints: &C,
+    columns: &[&CommittedPoly],
+    commitments: &[Commitment],
+    transcript: &mut Transcript,
+    mode: Mode<'_>,
+) -> Result<IdentityProof> {
+    match mode {
+        Mode::Now => prove(srs, constraints, columns, commitments, transcript),
+        Mode::Defer(parts) => {
+            let log_n = columns.iter().map(|c| c.log_n).max().unwrap_or(0);
+            if columns.len() != constraints.columns()
+                || commitments.len() != columns.len()
+                || columns.iter().any(|c| c.log_n != log_n)
+            {
+                return Err(Error::InvalidArgument(
+                    "a deferred identity needs one column per commitment on one domain".into(),
+                ));
+            }
+            absorb_columns(transcript, log_n, commitments);
+            parts.push(ProverPart {
+                constraints: Box::new(constraints.clone()),
+                columns: columns.iter().map(|c| (*c).clone()).collect(),
+                commitments: commitments.to_vec(),
+                log_n,
+            });
+            Ok(IdentityProof::deferred())
+        }
+    }
+}
+
+/// [`verify`], or (in [`Check::Defer`]) only absorbing the columns, the claim kept for
+/// [`verify_shared`].
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn verify_in<C: Constraints + Clone + Send + 'static>(
+    vk: &VerifierKey,
+    constraints: &C,
+    log_n: u32,
+    commitments: &[Commitment],
+    proof: &IdentityProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    check: Check<'_>,
+) -> Result<()> {
+    match check {
+        Check::Now => verify(
+            vk,
+            constraints,
+            log_n,
+            commitments,
+            proof,
+            transcript,
+            batch,
+        ),
+        Check::Defer(parts) => {
+            if commitments.len() != constraints.columns() {
+                return Err(Error::Verification(format!(
+                    "{} column commitments expected, got {}",
+                    constraints.columns(),
+                    commitments.len()
+                )));
+            }
+            absorb_columns(transcript, log_n, commitments);
+            parts.push(VerifierPart {
+                constraints: Box::new(constraints.clone()),
+                commitments: commitments.to_vec(),
+                log_n,
+            });
+            Ok(())
+        }
+    }
+}
+
+/// The distinct commitments of all parts (first appearance order), each part's column → index
+/// map, and which distinct columns some part reads at the next row. Shared by prover and verifier.
+fn shared_columns(
+    parts: &[(&dyn Constraints, &[Commitment])],
+) -> (Vec<Commitment>, Vec<Vec<usize>>, Vec<bool>) {
+    let mut unique: Vec<Commitment> = Vec::new();
+    let mut index: std::collections::HashMap<Commitment, usize> = std::collections::HashMap::new();
+    let mut maps = Vec::with_capacity(parts.len());
+    let mut next: Vec<bool> = Vec::new();
+    for (c, commitments) in parts {
+        let mut map = Vec::with_capacity(commitments.len());
+        for (j, cm) in commitments.iter().enumerate() {
+            let u = *index.entry(*cm).or_insert_with(|| {
+                unique.push(*cm);
+                next.push(false);
+                unique.len() - 1
+            });
+            next[u] |= c.reads_next(j);
+            map.push(u);
+        }
+        maps.push(map);
+    }
+    (unique, maps, next)
+}
+
+/// The queries of a shared opening: every distinct column at ζ, those read at the next row at
+/// ωζ, the quotient (index `unique`) at ζ.
+fn shared_queries(unique: usize, next: &[bool], zeta: Fr, omega: Fr) -> Vec<Query> {
+    let mut q: Vec<Query> = (0..unique)
+        .map(|poly| Query { poly, point: zeta })
+        .collect();
+    q.extend((0..unique).filter(|&j| next[j]).map(|poly| Query {
+        poly,
+        point: omega * zeta,
+    }));
+    q.push(Query {
+        poly: unique,
+        point: zeta,
+    });
+    q
+}
+
+/// Proves every deferred part with one α, one η (combining the parts), one quotient, one ζ and
+/// one GWC opening of every distinct column. All parts must live on one domain.
+///
+/// `t(X) = Σ_p η^p·C_p(X) / Z_H(X)` where `C_p = Σ_k α^k C_(p,k)`: if some part's constraints do
+/// not vanish on H, neither does the η-combination except for < P values of η; the rest of the
+/// argument is the single-block one (module docs).
+pub fn prove_shared(
+    srs: &Srs,
+    parts: &[ProverPart],
+    transcript: &mut Transcript,
+) -> Result<IdentityProof> {
+    let log_n = parts.first().map(|p| p.log_n).unwrap_or(1);
+    if parts.iter().any(|p| p.log_n != log_n) {
+        return Err(Error::InvalidArgument(
+            "shared identity parts must live on one domain".into(),
+        ));
+    }
+    let n = 1usize << log_n;
+    let h = domain(n)?;
+    let omega = h.group_gen();
+    let views: Vec<(&dyn Constraints, &[Commitment])> = parts
+        .iter()
+        .map(|p| {
+            (
+                p.constraints.as_ref() as &dyn Constraints,
+                p.commitments.as_slice(),
+            )
+        })
+        .collect();
+    let (unique, maps, next) = shared_columns(&views);
+    transcript.append_u64(b"identity/shared-parts", parts.len() as u64);
+    let alpha = transcript.challenge_scalar(b"identity/alpha");
+    let eta = transcript.challenge_scalar(b"identity/eta");
+    let max_len = parts
+        .iter()
+        .flat_map(|p| p.columns.iter().map(|c| c.poly.coeffs.len()))
+        .max()
+        .unwrap_or(1);
+    let degree = parts
+        .iter()
+        .map(|p| p.constraints.degree())
+        .max()
+        .unwrap_or(1);
+    let big = (degree * max_len + 2).next_power_of_two().max(2 * n);
+    let coset = domain(big)?
+        .get_coset(Fr::GENERATOR)
+        .ok_or_else(|| Error::InvalidArgument("no coset domain".into()))?;
+    let step = big / n;
+    let points: Vec<Fr> = coset.elements().collect();
+    let publics = PublicOnCoset::new(&points, n, omega, step);
+    // Σ_p η^p C_p on the coset, one part at a time (only its columns' evaluations in memory).
+    let mut combined = vec![Fr::zero(); big];
+    let mut eta_p = Fr::one();
+    for part in parts {
+        let m = part.constraints.columns();
+        let evals: Vec<Vec<Fr>> = part
+            .columns
+            .iter()
+            .map(|c| coset.fft(&c.poly.coeffs))
+            .collect();
+        let mut cur = vec![Fr::zero(); m];
+        let mut nxt = vec![Fr::zero(); m];
+        for (i, x) in points.iter().enumerate() {
+            for j in 0..m {
+                cur[j] = evals[j][i];
+                nxt[j] = evals[j][(i + step) % big];
+            }
+            let row = Row {
+                x: *x,
+                cur: &cur,
+                next: &nxt,
+                l_first: publics.l_first[i],
+                l_last: publics.l_last[i],
+                not_last: publics.not_last[i],
+            };
+            combined[i] += eta_p * part.constraints.combine(&row, alpha);
+        }
+        eta_p *= eta;
+    }
+    for (i, c) in combined.iter_mut().enumerate() {
+        *c *= publics.zh_inv[i % step];
+    }
+    let mut t = coset.ifft(&combined);
+    while t.last().is_some_and(|c| c.is_zero()) {
+        t.pop();
+    }
+    if t.len() > big - n {
+        return Err(Error::InvalidArgument(
+            "a block's relation does not hold: a constraint is nonzero on the domain".into(),
+        ));
+    }
+    let t = CommittedPoly {
+        poly: DensePolynomial::from_coefficients_vec(t),
+        log_n,
+        hiding: 0,
+    };
+    let quotient = pcs::commit_poly(srs, &t.poly)?;
+    transcript.append_g1(b"identity/quotient", &quotient.0);
+    let zeta = transcript.challenge_scalar(b"identity/zeta");
+    // The distinct columns' polynomials: the first part column with each commitment.
+    let mut polys: Vec<Option<&CommittedPoly>> = vec![None; unique.len()];
+    for (part, map) in parts.iter().zip(&maps) {
+        for (col, &u) in part.columns.iter().zip(map) {
+            polys[u].get_or_insert(col);
+        }
+    }
+    let mut polys: Vec<&CommittedPoly> = polys
+        .into_iter()
+        .map(|p| p.ok_or_else(|| Error::InvalidArgument("column without polynomial".into())))
+        .collect::<Result<_>>()?;
+    polys.push(&t);
+    let mut all = unique.clone();
+    all.push(quotient);
+    let qs = shared_queries(unique.len(), &next, zeta, omega);
+    let opening = pcs::batch_open(srs, &polys, &all, &qs, transcript)?;
+    Ok(IdentityProof { quotient, opening })
+}
+
+/// Verifier twin of [`prove_shared`]: `Σ_p η^p Σ_k α^k C_(p,k)(ζ) = t(ζ)·Z_H(ζ)` on the opened
+/// values, and the opening's pairing equations into `batch`.
+pub fn verify_shared(
+    vk: &VerifierKey,
+    parts: &[VerifierPart],
+    proof: &IdentityProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+) -> Result<()> {
+    let log_n = parts.first().map(|p| p.log_n).unwrap_or(1);
+    if parts.iter().any(|p| p.log_n != log_n) || log_n > crate::srs::MAX_POWER {
+        return Err(Error::Verification(
+            "shared identity parts on different domains".into(),
+        ));
+    }
+    let n = 1usize << log_n;
+    let omega = domain(n)?.group_gen();
+    let views: Vec<(&dyn Constraints, &[Commitment])> = parts
+        .iter()
+        .map(|p| {
+            (
+                p.constraints.as_ref() as &dyn Constraints,
+                p.commitments.as_slice(),
+            )
+        })
+        .collect();
+    let (unique, maps, next) = shared_columns(&views);
+    transcript.append_u64(b"identity/shared-parts", parts.len() as u64);
+    let alpha = transcript.challenge_scalar(b"identity/alpha");
+    let eta = transcript.challenge_scalar(b"identity/eta");
+    transcript.append_g1(b"identity/quotient", &proof.quotient.0);
+    let zeta = transcript.challenge_scalar(b"identity/zeta");
+    let (l_first, l_last, not_last, zh) = public_at(n, omega, zeta);
+    if zh.is_zero() {
+        return Err(Error::Verification(
+            "ζ fell in the domain; proof rejected".into(),
+        ));
+    }
+    let qs = shared_queries(unique.len(), &next, zeta, omega);
+    let values = &proof.opening.values;
+    if values.len() != qs.len() {
+        return Err(Error::Verification(format!(
+            "{} opened values expected, got {}",
+            qs.len(),
+            values.len()
+        )));
+    }
+    // Where each distinct column's value at ωζ sits.
+    let mut next_at = vec![0usize; unique.len()];
+    let mut k = unique.len();
+    for (u, slot) in next_at.iter_mut().enumerate() {
+        if next[u] {
+            *slot = k;
+            k += 1;
+        }
+    }
+    let t_zeta = values[k];
+    let mut total = Fr::zero();
+    let mut eta_p = Fr::one();
+    for (part, map) in parts.iter().zip(&maps) {
+        let cur: Vec<Fr> = map.iter().map(|&u| values[u]).collect();
+        let nxt: Vec<Fr> = map
+            .iter()
+            .map(|&u| {
+                if next[u] {
+                    values[next_at[u]]
+                } else {
+                    Fr::zero()
+                }
+            })
+            .collect();
+        let row = Row {
+            x: zeta,
+            cur: &cur,
+            next: &nxt,
+            l_first,
+            l_last,
+            not_last,
+        };
+        total += eta_p * part.constraints.combine(&row, alpha);
+        eta_p *= eta;
+    }
+    // Σ_p η^p C_p(ζ) = t(ζ)·Z_H(ζ)
+    if total != t_zeta * zh {
+        return Err(Error::Verification(
+            "shared constraint identity fails at ζ".into(),
+        ));
+    }
+    let mut all = unique;
+    all.push(proof.quotient);
+    pcs::batch_verify(vk, &all, &qs, &proof.opening, transcript, batch)
 }
 
 fn absorb_columns(transcript: &mut Transcript, log_n: u32, commitments: &[Commitment]) {

@@ -177,6 +177,7 @@ const M: usize = 6;
 const H: usize = 7;
 const Z: usize = 8;
 
+#[derive(Clone)]
 struct LogUp {
     theta: Fr,
     beta: Fr,
@@ -251,6 +252,19 @@ pub fn prove<R: RngCore + CryptoRng>(
     b: Option<&Committed>,
     transcript: &mut Transcript,
     rng: &mut R,
+) -> Result<LookupProof> {
+    prove_in(srs, key, a, b, transcript, rng, identity::Mode::Now)
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+pub fn prove_in<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &LookupKey,
+    a: &Committed,
+    b: Option<&Committed>,
+    transcript: &mut Transcript,
+    rng: &mut R,
+    mode: identity::Mode<'_>,
 ) -> Result<LookupProof> {
     let m_size = 1usize << key.log_m;
     let pairs = key.table.outputs.is_some();
@@ -383,12 +397,13 @@ pub fn prove<R: RngCore + CryptoRng>(
         h_c,
         z_c,
     ];
-    let identity = identity::prove(
+    let identity = identity::prove_in(
         srs,
         &LogUp { theta, beta },
         &columns,
         &commitments,
         transcript,
+        mode,
     )?;
     Ok(LookupProof {
         multiplicities: m.commitment,
@@ -408,6 +423,30 @@ pub fn verify(
     proof: &LookupProof,
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
+) -> Result<()> {
+    verify_in(
+        vk,
+        key,
+        a,
+        b,
+        proof,
+        transcript,
+        batch,
+        identity::Check::Now,
+    )
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn verify_in(
+    vk: &VerifierKey,
+    key: &LookupVerifierKey,
+    a: Commitment,
+    b: Option<Commitment>,
+    proof: &LookupProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mode: identity::Check<'_>,
 ) -> Result<()> {
     if key.commitments.len() != 4 || key.pairs != b.is_some() {
         return Err(Error::Verification(
@@ -435,7 +474,7 @@ pub fn verify(
         proof.inverses,
         proof.running_sum,
     ];
-    identity::verify(
+    identity::verify_in(
         vk,
         &LogUp { theta, beta },
         key.log_m,
@@ -443,5 +482,6 @@ pub fn verify(
         &proof.identity,
         transcript,
         batch,
+        mode,
     )
 }

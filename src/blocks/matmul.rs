@@ -264,6 +264,7 @@ impl MatMulKey {
 }
 
 /// Constraints over columns (x, w', s, y, q, a).
+#[derive(Clone)]
 struct MatMul {
     rho: Fr,
     rho_n: Fr,
@@ -403,6 +404,19 @@ pub fn prove<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<MatMulProof> {
+    prove_in(srs, key, x, y, transcript, rng, identity::Mode::Now)
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+pub fn prove_in<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &MatMulKey,
+    x: &Committed,
+    y: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+    mode: identity::Mode<'_>,
+) -> Result<MatMulProof> {
     let Dims { rows, cols, .. } = key.dims;
     let n = 1usize << key.log_n;
     if x.poly.log_n != key.log_n || y.poly.log_n != key.log_n {
@@ -471,7 +485,7 @@ pub fn prove<R: RngCore + CryptoRng>(
         },
     };
     absorb_round_one(transcript, &proof);
-    proof.identity = identity::prove(
+    proof.identity = identity::prove_in(
         srs,
         &constraints,
         &[&x.poly, &w_poly, sel, &y.poly, &q_poly, &a_poly],
@@ -484,6 +498,7 @@ pub fn prove<R: RngCore + CryptoRng>(
             a_commitment,
         ],
         transcript,
+        mode,
     )?;
     Ok(proof)
 }
@@ -497,6 +512,30 @@ pub fn verify(
     proof: &MatMulProof,
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
+) -> Result<()> {
+    verify_in(
+        vk,
+        key,
+        x,
+        y,
+        proof,
+        transcript,
+        batch,
+        identity::Check::Now,
+    )
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn verify_in(
+    vk: &VerifierKey,
+    key: &MatMulVerifierKey,
+    x: Commitment,
+    y: Commitment,
+    proof: &MatMulProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mode: identity::Check<'_>,
 ) -> Result<()> {
     key.dims
         .check()
@@ -519,7 +558,7 @@ pub fn verify(
         (&[(proof.delta.0, Fr::one())], vk.h),
         (&neg_pi, key.vanishing_g2),
     ]);
-    identity::verify(
+    identity::verify_in(
         vk,
         &constraints,
         key.log_n,
@@ -527,6 +566,7 @@ pub fn verify(
         &proof.identity,
         transcript,
         batch,
+        mode,
     )
 }
 

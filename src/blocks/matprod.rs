@@ -162,6 +162,7 @@ const HC: usize = 14;
 const COLUMNS: usize = 15;
 
 /// The challenges and the public scalars derived from them.
+#[derive(Clone)]
 struct MatProd {
     rho: Fr,
     lambda: Fr,
@@ -365,6 +366,21 @@ pub fn prove<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<MatProdProof> {
+    prove_in(srs, key, a, b, c, transcript, rng, identity::Mode::Now)
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn prove_in<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &MatProdKey,
+    a: &Committed,
+    b: &Committed,
+    c: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+    mode: identity::Mode<'_>,
+) -> Result<MatProdProof> {
     let Dims { rows, inner, cols } = key.dims;
     if [a, b, c].iter().any(|t| t.poly.log_n != key.log_n) {
         return Err(Error::InvalidArgument(format!(
@@ -414,7 +430,7 @@ pub fn prove<R: RngCore + CryptoRng>(
     all.extend_from_slice(&vectors);
     all.extend_from_slice(&key.vk.commitments);
     all.extend_from_slice(&commitments);
-    let identity = identity::prove(srs, &constraints, &columns, &all, transcript)?;
+    let identity = identity::prove_in(srs, &constraints, &columns, &all, transcript, mode)?;
     Ok(MatProdProof {
         vectors,
         running: running_commitments,
@@ -430,6 +446,19 @@ pub fn verify(
     proof: &MatProdProof,
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
+) -> Result<()> {
+    verify_in(vk, key, abc, proof, transcript, batch, identity::Check::Now)
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+pub fn verify_in(
+    vk: &VerifierKey,
+    key: &MatProdVerifierKey,
+    abc: [Commitment; 3],
+    proof: &MatProdProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mode: identity::Check<'_>,
 ) -> Result<()> {
     let fits =
         domain_log(key.dims).is_ok_and(|l| l <= key.log_n && key.log_n <= crate::srs::MAX_POWER);
@@ -448,7 +477,7 @@ pub fn verify(
     all.extend_from_slice(&proof.vectors);
     all.extend_from_slice(&key.commitments);
     all.extend_from_slice(&proof.running);
-    identity::verify(
+    identity::verify_in(
         vk,
         &constraints,
         key.log_n,
@@ -456,6 +485,7 @@ pub fn verify(
         &proof.identity,
         transcript,
         batch,
+        mode,
     )
 }
 

@@ -205,6 +205,7 @@ impl MaxKey {
 }
 
 /// Constraints over columns (d, s, ℓ, e, p).
+#[derive(Clone)]
 struct ZeroProduct;
 
 impl Constraints for ZeroProduct {
@@ -274,6 +275,19 @@ pub fn prove<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<MaxProof> {
+    prove_in(srs, key, f, m, transcript, rng, identity::Mode::Now)
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+pub fn prove_in<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    key: &MaxKey,
+    f: &Committed,
+    m: &Committed,
+    transcript: &mut Transcript,
+    rng: &mut R,
+    mut mode: identity::Mode<'_>,
+) -> Result<MaxProof> {
     let Groups { count, len, .. } = key.groups;
     let n = 1usize << key.log_n;
     if f.poly.log_n != key.log_n || m.poly.log_n != key.log_n {
@@ -298,9 +312,17 @@ pub fn prove<R: RngCore + CryptoRng>(
     spread.resize(n, 0);
     let broadcast = Committed::new(srs, &spread, BROADCAST_MASK, rng)?;
     transcript.append_g1(b"max/broadcast", &broadcast.commitment.0);
-    let copy = copy::prove(srs, &key.broadcast, &[m], &broadcast, transcript, rng)?;
+    let copy = copy::prove_in(
+        srs,
+        &key.broadcast,
+        &[m],
+        &broadcast,
+        transcript,
+        rng,
+        mode.reborrow(),
+    )?;
     let d = linear::sub(&broadcast, f)?;
-    let range = lookup::prove(srs, &key.range, &d, None, transcript, rng)?;
+    let range = lookup::prove_in(srs, &key.range, &d, None, transcript, rng, mode.reborrow())?;
 
     let p = prefix_products(key.groups, &d.values, n);
     let (product, p_poly) = pcs::commit_field_values_hiding(srs, &p, PRODUCT_MASK, rng)?;
@@ -311,7 +333,7 @@ pub fn prove<R: RngCore + CryptoRng>(
     let mut commitments = vec![d.commitment];
     commitments.extend_from_slice(&key.commitments);
     commitments.push(product);
-    let identity = identity::prove(srs, &ZeroProduct, &columns, &commitments, transcript)?;
+    let identity = identity::prove_in(srs, &ZeroProduct, &columns, &commitments, transcript, mode)?;
     Ok(MaxProof {
         broadcast: broadcast.commitment,
         copy,
@@ -331,6 +353,30 @@ pub fn verify(
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
 ) -> Result<()> {
+    verify_in(
+        vk,
+        key,
+        f,
+        m,
+        proof,
+        transcript,
+        batch,
+        identity::Check::Now,
+    )
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn verify_in(
+    vk: &VerifierKey,
+    key: &MaxVerifierKey,
+    f: Commitment,
+    m: Commitment,
+    proof: &MaxProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mut mode: identity::Check<'_>,
+) -> Result<()> {
     if key.commitments.len() != 3
         || !key
             .groups
@@ -345,7 +391,7 @@ pub fn verify(
     }
     absorb_statement(transcript, key, f, m);
     transcript.append_g1(b"max/broadcast", &proof.broadcast.0);
-    copy::verify(
+    copy::verify_in(
         vk,
         &key.broadcast,
         &[m],
@@ -353,15 +399,25 @@ pub fn verify(
         &proof.copy,
         transcript,
         batch,
+        mode.reborrow(),
     )?;
     // C_d = C_m̃ − C_f
     let d = linear::sub_commitments(proof.broadcast, f);
-    lookup::verify(vk, &key.range, d, None, &proof.range, transcript, batch)?;
+    lookup::verify_in(
+        vk,
+        &key.range,
+        d,
+        None,
+        &proof.range,
+        transcript,
+        batch,
+        mode.reborrow(),
+    )?;
     transcript.append_g1(b"max/product", &proof.product.0);
     let mut commitments = vec![d];
     commitments.extend_from_slice(&key.commitments);
     commitments.push(proof.product);
-    identity::verify(
+    identity::verify_in(
         vk,
         &ZeroProduct,
         key.log_n,
@@ -369,6 +425,7 @@ pub fn verify(
         &proof.identity,
         transcript,
         batch,
+        mode,
     )
 }
 

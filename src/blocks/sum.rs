@@ -24,6 +24,7 @@ use rand::{CryptoRng, RngCore};
 const RUNNING_SUM_MASK: usize = 3;
 
 /// Constraints over columns (f, z) for the public sum s.
+#[derive(Clone)]
 pub struct Sum {
     /// The claimed sum.
     pub total: Fr,
@@ -71,6 +72,18 @@ pub fn prove<R: RngCore + CryptoRng>(
     transcript: &mut Transcript,
     rng: &mut R,
 ) -> Result<SumProof> {
+    prove_in(srs, f, total, transcript, rng, identity::Mode::Now)
+}
+
+/// As [`prove`], with the identity proved now or deferred to a shared proof.
+pub fn prove_in<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    f: &Committed,
+    total: i64,
+    transcript: &mut Transcript,
+    rng: &mut R,
+    mode: identity::Mode<'_>,
+) -> Result<SumProof> {
     let mut running = Vec::with_capacity(f.values.len());
     let mut acc: i64 = 0;
     for v in &f.values {
@@ -87,7 +100,7 @@ pub fn prove<R: RngCore + CryptoRng>(
     absorb_statement(transcript, total);
     let z = Committed::new(srs, &running, RUNNING_SUM_MASK, rng)?;
     transcript.append_g1(b"sum/running", &z.commitment.0);
-    let identity = identity::prove(
+    let identity = identity::prove_in(
         srs,
         &Sum {
             total: Fr::from(total),
@@ -95,6 +108,7 @@ pub fn prove<R: RngCore + CryptoRng>(
         &[&f.poly, &z.poly],
         &[f.commitment, z.commitment],
         transcript,
+        mode,
     )?;
     Ok(SumProof {
         running_sum: z.commitment,
@@ -112,9 +126,33 @@ pub fn verify(
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
 ) -> Result<()> {
+    verify_in(
+        vk,
+        log_n,
+        f,
+        total,
+        proof,
+        transcript,
+        batch,
+        identity::Check::Now,
+    )
+}
+
+/// As [`verify`], with the identity checked now or deferred to a shared proof.
+#[allow(clippy::too_many_arguments)] // the standalone signature plus the identity mode
+pub fn verify_in(
+    vk: &VerifierKey,
+    log_n: u32,
+    f: Commitment,
+    total: i64,
+    proof: &SumProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+    mode: identity::Check<'_>,
+) -> Result<()> {
     absorb_statement(transcript, total);
     transcript.append_g1(b"sum/running", &proof.running_sum.0);
-    identity::verify(
+    identity::verify_in(
         vk,
         &Sum {
             total: Fr::from(total),
@@ -124,5 +162,6 @@ pub fn verify(
         &proof.identity,
         transcript,
         batch,
+        mode,
     )
 }

@@ -368,50 +368,41 @@ fn put_identity(p: &IdentityProof, g1: &mut Vec<G1Affine>, fr: &mut Vec<Fr>) {
     fr.extend_from_slice(&p.opening.values);
 }
 
-/// `(values, witnesses)` of an identity proof over `columns` columns of which `next` are read at
-/// the next row (two opening points when any is).
-fn take_identity(
-    g: &mut Cursor<'_, G1Affine>,
-    f: &mut Cursor<'_, Fr>,
-    columns: usize,
-    next: usize,
-) -> Result<IdentityProof> {
+/// The shared identity proof: the quotient and the opening witnesses are the last group
+/// elements (one or two), its values all the field elements.
+fn take_identity(g: &mut Cursor<'_, G1Affine>, f: &mut Cursor<'_, Fr>) -> Result<IdentityProof> {
     let quotient = Commitment(g.one()?);
-    let witnesses = g.take(1 + usize::from(next > 0))?.to_vec();
-    let values = f.take(columns + next + 1)?.to_vec();
+    let rest = g.items.len() - g.at;
+    if rest == 0 || rest > 2 {
+        return Err(Error::Verification(format!(
+            "{rest} opening witnesses where one or two are expected"
+        )));
+    }
+    let witnesses = g.take(rest)?.to_vec();
+    let values = f.take(f.items.len() - f.at)?.to_vec();
     Ok(IdentityProof {
         quotient,
         opening: BatchOpening { values, witnesses },
     })
 }
 
-fn put_lookup(p: &LookupProof, g1: &mut Vec<G1Affine>, fr: &mut Vec<Fr>) {
+fn put_lookup(p: &LookupProof, g1: &mut Vec<G1Affine>) {
     g1.extend([p.multiplicities.0, p.inverses.0, p.running_sum.0]);
-    put_identity(&p.identity, g1, fr);
 }
 
-fn take_lookup(g: &mut Cursor<'_, G1Affine>, f: &mut Cursor<'_, Fr>) -> Result<LookupProof> {
+fn take_lookup(g: &mut Cursor<'_, G1Affine>) -> Result<LookupProof> {
     Ok(LookupProof {
         multiplicities: Commitment(g.one()?),
         inverses: Commitment(g.one()?),
         running_sum: Commitment(g.one()?),
-        identity: take_identity(g, f, 9, 2)?,
+        identity: IdentityProof::deferred(),
     })
 }
 
-fn put_copy(p: &CopyProof, g1: &mut Vec<G1Affine>, fr: &mut Vec<Fr>) {
-    g1.push(p.grand_product.0);
-    put_identity(&p.identity, g1, fr);
-}
-
-fn take_copy(
-    g: &mut Cursor<'_, G1Affine>,
-    f: &mut Cursor<'_, Fr>,
-    wires: usize,
-) -> Result<CopyProof> {
+fn take_copy(g: &mut Cursor<'_, G1Affine>) -> Result<CopyProof> {
     Ok(CopyProof {
         grand_product: Commitment(g.one()?),
-        identity: take_identity(g, f, 2 * wires + 3, 1)?,
+        identity: IdentityProof::deferred(),
     })
 }
 
@@ -420,34 +411,27 @@ pub fn proof_parts(p: &ModelProof) -> (Vec<G1Affine>, Vec<Fr>) {
     let mut g1: Vec<G1Affine> = p.public.iter().map(|c| c.0).collect();
     g1.extend_from_slice(&p.public_opening);
     g1.extend(p.activations.iter().map(|c| c.0));
-    let mut fr = Vec::new();
     for ip in &p.instances {
         match ip {
-            InstanceProof::Linear => {}
-            InstanceProof::Hadamard(q) => put_identity(q, &mut g1, &mut fr),
-            InstanceProof::MatMul(q) => {
-                g1.extend([q.delta.0, q.delta_quotient.0, q.q.0, q.a.0]);
-                put_identity(&q.identity, &mut g1, &mut fr);
-            }
-            InstanceProof::MatProd(q) => {
-                g1.extend(q.vectors.iter().chain(&q.running).map(|c| c.0));
-                put_identity(&q.identity, &mut g1, &mut fr);
-            }
+            InstanceProof::Linear | InstanceProof::Hadamard(_) => {}
+            InstanceProof::MatMul(q) => g1.extend([q.delta.0, q.delta_quotient.0, q.q.0, q.a.0]),
+            InstanceProof::MatProd(q) => g1.extend(q.vectors.iter().chain(&q.running).map(|c| c.0)),
             InstanceProof::Max(q) => {
                 g1.push(q.broadcast.0);
-                put_copy(&q.copy, &mut g1, &mut fr);
-                put_lookup(&q.range, &mut g1, &mut fr);
+                g1.push(q.copy.grand_product.0);
+                put_lookup(&q.range, &mut g1);
                 g1.push(q.product.0);
-                put_identity(&q.identity, &mut g1, &mut fr);
             }
-            InstanceProof::Lookup(q) => put_lookup(q, &mut g1, &mut fr),
+            InstanceProof::Lookup(q) => put_lookup(q, &mut g1),
             InstanceProof::Division(q) => {
-                put_lookup(&q.remainder, &mut g1, &mut fr);
-                put_lookup(&q.quotient, &mut g1, &mut fr);
+                put_lookup(&q.remainder, &mut g1);
+                put_lookup(&q.quotient, &mut g1);
             }
-            InstanceProof::Copy(q) => put_copy(q, &mut g1, &mut fr),
+            InstanceProof::Copy(q) => g1.push(q.grand_product.0),
         }
     }
+    let mut fr = Vec::new();
+    put_identity(&p.identity, &mut g1, &mut fr);
     (g1, fr)
 }
 
@@ -469,14 +453,14 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
         let c = |g: &mut Cursor<'_, G1Affine>| g.one().map(Commitment);
         let p = match &inst.block {
             Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceProof::Linear,
-            Block::Hadamard => InstanceProof::Hadamard(take_identity(&mut g, &mut f, 3, 0)?),
+            Block::Hadamard => InstanceProof::Hadamard(IdentityProof::deferred()),
             Block::MatMulConst { .. } | Block::SumGroups { .. } => {
                 InstanceProof::MatMul(MatMulProof {
                     delta: c(&mut g)?,
                     delta_quotient: c(&mut g)?,
                     q: c(&mut g)?,
                     a: c(&mut g)?,
-                    identity: take_identity(&mut g, &mut f, 6, 2)?,
+                    identity: IdentityProof::deferred(),
                 })
             }
             Block::MatMul { .. } => {
@@ -484,27 +468,26 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
                 InstanceProof::MatProd(MatProdProof {
                     vectors: [v[0], v[1]],
                     running: [v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9]],
-                    identity: take_identity(&mut g, &mut f, 15, 8)?,
+                    identity: IdentityProof::deferred(),
                 })
             }
             Block::MaxGroups { .. } => InstanceProof::Max(MaxProof {
                 broadcast: c(&mut g)?,
-                copy: take_copy(&mut g, &mut f, 2)?,
-                range: take_lookup(&mut g, &mut f)?,
+                copy: take_copy(&mut g)?,
+                range: take_lookup(&mut g)?,
                 product: c(&mut g)?,
-                identity: take_identity(&mut g, &mut f, 5, 1)?,
+                identity: IdentityProof::deferred(),
             }),
-            Block::Lookup { .. } => InstanceProof::Lookup(take_lookup(&mut g, &mut f)?),
+            Block::Lookup { .. } => InstanceProof::Lookup(take_lookup(&mut g)?),
             Block::DivConst { .. } => InstanceProof::Division(DivisionProof {
-                remainder: take_lookup(&mut g, &mut f)?,
-                quotient: take_lookup(&mut g, &mut f)?,
+                remainder: take_lookup(&mut g)?,
+                quotient: take_lookup(&mut g)?,
             }),
-            Block::Copy { .. } => {
-                InstanceProof::Copy(take_copy(&mut g, &mut f, inst.inputs.len() + 1)?)
-            }
+            Block::Copy { .. } => InstanceProof::Copy(take_copy(&mut g)?),
         };
         instances.push(p);
     }
+    let identity = take_identity(&mut g, &mut f)?;
     g.done()?;
     f.done()?;
     Ok(ModelProof {
@@ -512,5 +495,6 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
         public_opening,
         activations,
         instances,
+        identity,
     })
 }

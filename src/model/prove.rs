@@ -3,7 +3,7 @@
 use super::keys::{InstanceKey, ModelKey, Role};
 use crate::blocks::copy::{self, CopyProof};
 use crate::blocks::division::{self, DivisionProof};
-use crate::blocks::identity::IdentityProof;
+use crate::blocks::identity::{self, IdentityProof, Mode, ProverPart};
 use crate::blocks::lookup::{self, LookupProof};
 use crate::blocks::matmul::{self, MatMulProof};
 use crate::blocks::matprod::{self, MatProdProof};
@@ -48,50 +48,22 @@ pub struct ModelProof {
     pub public_opening: Vec<G1Affine>,
     /// Commitments of the activation tensors, in tensor order.
     pub activations: Vec<Commitment>,
-    /// Per instance, in program order.
+    /// Per instance, in program order (their own identity proofs are placeholders).
     pub instances: Vec<InstanceProof>,
+    /// The one identity proof of every instance's constraints.
+    pub identity: IdentityProof,
 }
 
 impl ModelProof {
-    /// Group and field elements in the proof.
+    /// Group and field elements in the proof (as written by [`super::proof_parts`]).
     pub fn size(&self) -> (usize, usize) {
-        let mut g1 = self.public.len() + self.public_opening.len() + self.activations.len();
-        let mut fr = 0;
-        let id = |p: &IdentityProof| p.size();
-        for p in &self.instances {
-            let (g, f) = match p {
-                InstanceProof::Linear => (0, 0),
-                InstanceProof::Hadamard(p) => id(p),
-                InstanceProof::MatMul(p) => matmul::proof_size(p),
-                InstanceProof::MatProd(p) => {
-                    let (g, f) = id(&p.identity);
-                    (g + 10, f)
-                }
-                InstanceProof::Max(p) => {
-                    let (g1, f1) = id(&p.identity);
-                    let (g2, f2) = id(&p.copy.identity);
-                    let (g3, f3) = id(&p.range.identity);
-                    (g1 + g2 + g3 + 2 + 1 + 3, f1 + f2 + f3)
-                }
-                InstanceProof::Lookup(p) => {
-                    let (g, f) = id(&p.identity);
-                    (g + 3, f)
-                }
-                InstanceProof::Division(p) => {
-                    let (g1, f1) = id(&p.remainder.identity);
-                    let (g2, f2) = id(&p.quotient.identity);
-                    (g1 + g2 + 6, f1 + f2)
-                }
-                InstanceProof::Copy(p) => {
-                    let (g, f) = id(&p.identity);
-                    (g + 1, f)
-                }
-            };
-            g1 += g;
-            fr += f;
-        }
-        (g1, fr)
+        let (g1, fr) = super::proof_parts(self);
+        (g1.len(), fr.len())
     }
+}
+
+fn defer(parts: &mut Vec<ProverPart>) -> Mode<'_> {
+    Mode::Defer(parts)
 }
 
 /// The public tensors in proof order: graph inputs, then graph outputs.
@@ -221,6 +193,8 @@ pub fn prove<R: RngCore + CryptoRng>(
     let opening = pcs::batch_open(srs, &polys, &public, &queries, &mut t)?;
 
     let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
+    // Every block's identity is deferred to one shared proof (one α, quotient, ζ, opening).
+    let mut parts: Vec<ProverPart> = Vec::new();
     let mut instances = Vec::with_capacity(program.instances.len());
     for (inst, ikey) in program.instances.iter().zip(&key.keys) {
         let started = std::time::Instant::now();
@@ -228,21 +202,51 @@ pub fn prove<R: RngCore + CryptoRng>(
         let y = get(inst.output)?;
         let proof = match (ikey, &inst.block) {
             (InstanceKey::Linear, _) => InstanceProof::Linear,
-            (InstanceKey::Hadamard, _) => {
-                InstanceProof::Hadamard(hadamard::prove(srs, x(0)?, x(1)?, y, &mut t)?)
-            }
-            (InstanceKey::MatMul(k), _) => {
-                InstanceProof::MatMul(matmul::prove(srs, k, x(0)?, y, &mut t, rng)?)
-            }
-            (InstanceKey::MatProd(k), _) => {
-                InstanceProof::MatProd(matprod::prove(srs, k, x(0)?, x(1)?, y, &mut t, rng)?)
-            }
-            (InstanceKey::Max(k), _) => {
-                InstanceProof::Max(max::prove(srs, k, x(0)?, y, &mut t, rng)?)
-            }
-            (InstanceKey::Lookup(k), _) => {
-                InstanceProof::Lookup(lookup::prove(srs, k, x(0)?, Some(y), &mut t, rng)?)
-            }
+            (InstanceKey::Hadamard, _) => InstanceProof::Hadamard(hadamard::prove_in(
+                srs,
+                x(0)?,
+                x(1)?,
+                y,
+                &mut t,
+                defer(&mut parts),
+            )?),
+            (InstanceKey::MatMul(k), _) => InstanceProof::MatMul(matmul::prove_in(
+                srs,
+                k,
+                x(0)?,
+                y,
+                &mut t,
+                rng,
+                defer(&mut parts),
+            )?),
+            (InstanceKey::MatProd(k), _) => InstanceProof::MatProd(matprod::prove_in(
+                srs,
+                k,
+                x(0)?,
+                x(1)?,
+                y,
+                &mut t,
+                rng,
+                defer(&mut parts),
+            )?),
+            (InstanceKey::Max(k), _) => InstanceProof::Max(max::prove_in(
+                srs,
+                k,
+                x(0)?,
+                y,
+                &mut t,
+                rng,
+                defer(&mut parts),
+            )?),
+            (InstanceKey::Lookup(k), _) => InstanceProof::Lookup(lookup::prove_in(
+                srs,
+                k,
+                x(0)?,
+                Some(y),
+                &mut t,
+                rng,
+                defer(&mut parts),
+            )?),
             (InstanceKey::Division(k), Block::DivConst { offset, .. }) => {
                 let len = program.tensors[inst.inputs[0]].len();
                 let ones = key.ones.get(&len).ok_or_else(|| {
@@ -250,11 +254,27 @@ pub fn prove<R: RngCore + CryptoRng>(
                 })?;
                 // a = x + offset·1
                 let a = linear::add(x(0)?, &linear::scale(ones, *offset)?)?;
-                InstanceProof::Division(division::prove(srs, k, &a, y, &mut t, rng)?)
+                InstanceProof::Division(division::prove_in(
+                    srs,
+                    k,
+                    &a,
+                    y,
+                    &mut t,
+                    rng,
+                    defer(&mut parts),
+                )?)
             }
             (InstanceKey::Copy(k), _) => {
                 let ins: Vec<&Committed> = (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
-                InstanceProof::Copy(copy::prove(srs, k, &ins, y, &mut t, rng)?)
+                InstanceProof::Copy(copy::prove_in(
+                    srs,
+                    k,
+                    &ins,
+                    y,
+                    &mut t,
+                    rng,
+                    defer(&mut parts),
+                )?)
             }
             (InstanceKey::Division(_), _) => {
                 return Err(Error::InvalidArgument(
@@ -272,6 +292,15 @@ pub fn prove<R: RngCore + CryptoRng>(
         }
         instances.push(proof);
     }
+    let started = std::time::Instant::now();
+    let identity = identity::prove_shared(srs, &parts, &mut t)?;
+    if profile {
+        eprintln!(
+            "profile: {:>9.1} ms  shared identity proof ({} parts)",
+            started.elapsed().as_secs_f64() * 1e3,
+            parts.len()
+        );
+    }
     Ok((
         w,
         ModelProof {
@@ -279,6 +308,7 @@ pub fn prove<R: RngCore + CryptoRng>(
             public_opening: opening.witnesses,
             activations,
             instances,
+            identity,
         },
     ))
 }

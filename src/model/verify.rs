@@ -5,6 +5,7 @@ use super::keys::{InstanceVerifierKey, ModelVerifierKey, Role};
 use super::prove::{
     absorb_commitments, public_tensors, start_transcript, InstanceProof, ModelProof,
 };
+use crate::blocks::identity::{self, Check, VerifierPart};
 use crate::blocks::{copy, division, hadamard, linear, lookup, matmul, matprod, max};
 use crate::compile::{Block, TensorId};
 use crate::error::{Error, Result};
@@ -164,7 +165,8 @@ pub fn verify_with(
         &mut batch,
     )?;
 
-    // Every instance, in program order.
+    // Every instance, in program order; their identities are checked together at the end.
+    let mut parts: Vec<VerifierPart> = Vec::new();
     for ((inst, ikey), iproof) in program.instances.iter().zip(&vk.keys).zip(&proof.instances) {
         let x = |i: usize| -> Result<Commitment> {
             inst.inputs
@@ -176,21 +178,54 @@ pub fn verify_with(
         let pcs = &vk.pcs;
         match (ikey, iproof, &inst.block) {
             (InstanceVerifierKey::Linear, InstanceProof::Linear, _) => {}
-            (InstanceVerifierKey::Hadamard, InstanceProof::Hadamard(p), _) => {
-                hadamard::verify(pcs, log_n, [x(0)?, x(1)?, y], p, &mut t, &mut batch)?
-            }
-            (InstanceVerifierKey::MatMul(k), InstanceProof::MatMul(p), _) => {
-                matmul::verify(pcs, k, x(0)?, y, p, &mut t, &mut batch)?
-            }
-            (InstanceVerifierKey::MatProd(k), InstanceProof::MatProd(p), _) => {
-                matprod::verify(pcs, k, [x(0)?, x(1)?, y], p, &mut t, &mut batch)?
-            }
-            (InstanceVerifierKey::Max(k), InstanceProof::Max(p), _) => {
-                max::verify(pcs, k, x(0)?, y, p, &mut t, &mut batch)?
-            }
-            (InstanceVerifierKey::Lookup(k), InstanceProof::Lookup(p), _) => {
-                lookup::verify(pcs, k, x(0)?, Some(y), p, &mut t, &mut batch)?
-            }
+            (InstanceVerifierKey::Hadamard, InstanceProof::Hadamard(p), _) => hadamard::verify_in(
+                pcs,
+                log_n,
+                [x(0)?, x(1)?, y],
+                p,
+                &mut t,
+                &mut batch,
+                Check::Defer(&mut parts),
+            )?,
+            (InstanceVerifierKey::MatMul(k), InstanceProof::MatMul(p), _) => matmul::verify_in(
+                pcs,
+                k,
+                x(0)?,
+                y,
+                p,
+                &mut t,
+                &mut batch,
+                Check::Defer(&mut parts),
+            )?,
+            (InstanceVerifierKey::MatProd(k), InstanceProof::MatProd(p), _) => matprod::verify_in(
+                pcs,
+                k,
+                [x(0)?, x(1)?, y],
+                p,
+                &mut t,
+                &mut batch,
+                Check::Defer(&mut parts),
+            )?,
+            (InstanceVerifierKey::Max(k), InstanceProof::Max(p), _) => max::verify_in(
+                pcs,
+                k,
+                x(0)?,
+                y,
+                p,
+                &mut t,
+                &mut batch,
+                Check::Defer(&mut parts),
+            )?,
+            (InstanceVerifierKey::Lookup(k), InstanceProof::Lookup(p), _) => lookup::verify_in(
+                pcs,
+                k,
+                x(0)?,
+                Some(y),
+                p,
+                &mut t,
+                &mut batch,
+                Check::Defer(&mut parts),
+            )?,
             (
                 InstanceVerifierKey::Division(k),
                 InstanceProof::Division(p),
@@ -203,11 +238,29 @@ pub fn verify_with(
                     .ok_or_else(|| reject("no ones vector for a division"))?;
                 // C_a = C_x + offset·C_1
                 let a = linear::add_commitments(x(0)?, linear::scale_commitment(*ones, *offset));
-                division::verify(pcs, k, a, y, p, &mut t, &mut batch)?
+                division::verify_in(
+                    pcs,
+                    k,
+                    a,
+                    y,
+                    p,
+                    &mut t,
+                    &mut batch,
+                    Check::Defer(&mut parts),
+                )?
             }
             (InstanceVerifierKey::Copy(k), InstanceProof::Copy(p), _) => {
                 let ins: Vec<Commitment> = (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
-                copy::verify(pcs, k, &ins, y, p, &mut t, &mut batch)?
+                copy::verify_in(
+                    pcs,
+                    k,
+                    &ins,
+                    y,
+                    p,
+                    &mut t,
+                    &mut batch,
+                    Check::Defer(&mut parts),
+                )?
             }
             _ => {
                 return Err(reject(format!(
@@ -218,6 +271,7 @@ pub fn verify_with(
             }
         }
     }
+    identity::verify_shared(&vk.pcs, &parts, &proof.identity, &mut t, &mut batch)?;
     let holds = match decider {
         Decider::Accumulate => crate::accumulate::accumulate_and_decide(batch.relaxed()),
         Decider::Batch => batch.verify(),

@@ -66,7 +66,7 @@ pub struct VerifierKey {
 }
 
 /// A commitment `[f(τ)]₁`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Commitment(pub G1Affine);
 
 /// A single opening proof `π = [q(τ)]₁`.
