@@ -37,6 +37,7 @@ use ark_bn254::Fr;
 use ark_ff::{batch_inversion, FftField, Field, One, Zero};
 use ark_poly::univariate::DensePolynomial;
 use ark_poly::{DenseUVPolynomial, EvaluationDomain, Radix2EvaluationDomain};
+use rayon::prelude::*;
 
 /// Where a constraint reads a column: at X (this row) or at ωX (the next row, cyclically).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +91,7 @@ pub trait Constraints: Sync {
 /// A block's identity claim kept for a proof shared by several blocks (the model prover): the
 /// constraints, the columns (owned copies) and their commitments.
 pub struct ProverPart {
-    constraints: Box<dyn Constraints + Send>,
+    constraints: Box<dyn Constraints + Send + Sync>,
     columns: Vec<CommittedPoly>,
     commitments: Vec<Commitment>,
     log_n: u32,
@@ -345,7 +346,7 @@ pub fn prove<C: Constraints + ?Sized>(
 
 /// [`prove`], or (in [`Mode::Defer`]) only the first step — absorbing the columns — with the
 /// claim kept for [`prove_shared`]; the block then carries [`IdentityProof::deferred`].
-pub fn prove_in<C: Constraints + Clone + Send + 'static>(
+pub fn prove_in<C: Constraints + Clone + Send + Sync + 'static>(
     srs: &Srs,
     constraints: &C,
     columns: &[&CommittedPoly],
@@ -521,23 +522,31 @@ pub fn prove_shared(
             .iter()
             .map(|c| coset.fft(&c.poly.coeffs))
             .collect();
-        let mut cur = vec![Fr::zero(); m];
-        let mut nxt = vec![Fr::zero(); m];
-        for (i, x) in points.iter().enumerate() {
-            for j in 0..m {
-                cur[j] = evals[j][i];
-                nxt[j] = evals[j][(i + step) % big];
-            }
-            let row = Row {
-                x: *x,
-                cur: &cur,
-                next: &nxt,
-                l_first: publics.l_first[i],
-                l_last: publics.l_last[i],
-                not_last: publics.not_last[i],
-            };
-            combined[i] += eta_p * part.constraints.combine(&row, alpha);
-        }
+        let constraints = part.constraints.as_ref();
+        let chunk = big.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
+        combined
+            .par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(c, out)| {
+                let mut cur = vec![Fr::zero(); m];
+                let mut nxt = vec![Fr::zero(); m];
+                for (k, slot) in out.iter_mut().enumerate() {
+                    let i = c * chunk + k;
+                    for j in 0..m {
+                        cur[j] = evals[j][i];
+                        nxt[j] = evals[j][(i + step) % big];
+                    }
+                    let row = Row {
+                        x: points[i],
+                        cur: &cur,
+                        next: &nxt,
+                        l_first: publics.l_first[i],
+                        l_last: publics.l_last[i],
+                        not_last: publics.not_last[i],
+                    };
+                    *slot += eta_p * constraints.combine(&row, alpha);
+                }
+            });
         eta_p *= eta;
     }
     for (i, c) in combined.iter_mut().enumerate() {
