@@ -5,13 +5,15 @@
 //!
 //! `C_k(X, f_1(X), f_1(ωX), …, f_m(X), f_m(ωX)) = 0` for every X ∈ H.
 //!
-//! The engine proves all of a block's constraints at once (the PLONK recipe (GWC19)):
+//! The engine proves all of a block's constraints at once (the PLONK recipe (GWC19)) — or, in
+//! [`Mode::Defer`], the constraints of every block of a model at once ([`prove_shared`]); a
+//! standalone block proof is the shared proof of one part:
 //!
-//! 1. absorb the columns' commitments; draw α;
-//! 2. prover: `t(X) = Σ_k α^k C_k(X) / Z_H(X)` (a polynomial iff every constraint vanishes on
-//!    H); commit `T = [t(τ)]₁`; absorb T; draw ζ;
-//! 3. prover: evaluations `f_j(ζ)` (and `f_j(ωζ)` where a constraint reads the next row) and
-//!    `t(ζ)`, opened together by one GWC batch opening;
+//! 1. absorb the columns' commitments; draw α (and η, which combines several blocks' parts);
+//! 2. prover: `t(X) = Σ_p η^p Σ_k α^k C_(p,k)(X) / Z_H(X)` (a polynomial iff every constraint
+//!    vanishes on H); commit `T = [t(τ)]₁`; absorb T; draw ζ;
+//! 3. prover: evaluations `f_j(ζ)` (and `f_j(ωζ)` where a constraint reads the next row) of
+//!    every *distinct* column and `t(ζ)`, opened together by one GWC batch opening;
 //! 4. verifier: `Σ_k α^k C_k(ζ, …) = t(ζ)·Z_H(ζ)` with the opened values, and the batch opening's
 //!    pairing equations go to the proof's [`PairingBatch`].
 //!
@@ -174,27 +176,6 @@ fn domain(n: usize) -> Result<Radix2EvaluationDomain<Fr>> {
         .ok_or_else(|| Error::InvalidArgument(format!("no FFT domain of size {n}")))
 }
 
-/// The queries of the opening: every column at ζ, the columns read at the next row at ωζ, and
-/// the quotient (index `columns`) at ζ. Shared by prover and verifier.
-fn queries<C: Constraints + ?Sized>(c: &C, zeta: Fr, omega: Fr) -> Vec<Query> {
-    let m = c.columns();
-    let mut q: Vec<Query> = (0..m)
-        .map(|j| Query {
-            poly: j,
-            point: zeta,
-        })
-        .collect();
-    q.extend((0..m).filter(|&j| c.reads_next(j)).map(|j| Query {
-        poly: j,
-        point: omega * zeta,
-    }));
-    q.push(Query {
-        poly: m,
-        point: zeta,
-    });
-    q
-}
-
 /// Public polynomials of H at x: (L_0(x), L_(n−1)(x), x − ω^(n−1), Z_H(x)).
 fn public_at(n: usize, omega: Fr, x: Fr) -> (Fr, Fr, Fr, Fr) {
     let zh = x.pow([n as u64]) - Fr::one();
@@ -254,13 +235,34 @@ impl PublicOnCoset {
 ///
 /// Returns an error (and no proof) if a constraint does not vanish on H: an honest prover never
 /// proves a false statement.
-pub fn prove<C: Constraints + ?Sized>(
+pub fn prove<C: Constraints>(
     srs: &Srs,
     constraints: &C,
     columns: &[&CommittedPoly],
     commitments: &[Commitment],
     transcript: &mut Transcript,
 ) -> Result<IdentityProof> {
+    let log_n = check_columns(constraints, columns, commitments)?;
+    absorb_columns(transcript, log_n, commitments);
+    prove_views(
+        srs,
+        &[(
+            constraints as &dyn Constraints,
+            columns.to_vec(),
+            commitments,
+        )],
+        log_n,
+        transcript,
+    )
+}
+
+/// The domain of a block's columns, after checking there is one column per commitment and one
+/// domain for all.
+fn check_columns(
+    constraints: &dyn Constraints,
+    columns: &[&CommittedPoly],
+    commitments: &[Commitment],
+) -> Result<u32> {
     let m = constraints.columns();
     if columns.len() != m || commitments.len() != m {
         return Err(Error::InvalidArgument(format!(
@@ -275,73 +277,7 @@ pub fn prove<C: Constraints + ?Sized>(
             "all columns of a block must live on the same domain".into(),
         ));
     }
-    let n = 1usize << log_n;
-    let h = domain(n)?;
-    let omega = h.group_gen();
-    absorb_columns(transcript, log_n, commitments);
-    let alpha = transcript.challenge_scalar(b"identity/alpha");
-
-    // Evaluate everything on a coset of size big enough for deg C = degree · (n + mask).
-    let max_len = columns
-        .iter()
-        .map(|c| c.poly.coeffs.len())
-        .max()
-        .unwrap_or(1);
-    let big = (constraints.degree() * max_len + 2)
-        .next_power_of_two()
-        .max(2 * n);
-    let coset = domain(big)?
-        .get_coset(Fr::GENERATOR)
-        .ok_or_else(|| Error::InvalidArgument("no coset domain".into()))?;
-    let evals: Vec<Vec<Fr>> = columns.iter().map(|c| coset.fft(&c.poly.coeffs)).collect();
-    let step = big / n; // ω = ω_big^step, so f(ω·x_i) = f(x_(i+step))
-    let points: Vec<Fr> = coset.elements().collect();
-    let publics = PublicOnCoset::new(&points, n, omega, step);
-    let mut quotient_evals = Vec::with_capacity(big);
-    let mut cur = vec![Fr::zero(); m];
-    let mut next = vec![Fr::zero(); m];
-    for (i, x) in points.iter().enumerate() {
-        for j in 0..m {
-            cur[j] = evals[j][i];
-            next[j] = evals[j][(i + step) % big];
-        }
-        let row = Row {
-            x: *x,
-            cur: &cur,
-            next: &next,
-            l_first: publics.l_first[i],
-            l_last: publics.l_last[i],
-            not_last: publics.not_last[i],
-        };
-        quotient_evals.push(constraints.combine(&row, alpha) * publics.zh_inv[i % step]);
-    }
-    let mut t = coset.ifft(&quotient_evals);
-    while t.last().is_some_and(|c| c.is_zero()) {
-        t.pop();
-    }
-    // C is divisible by Z_H iff the interpolated quotient has degree < big − n.
-    if t.len() > big - n {
-        return Err(Error::InvalidArgument(
-            "the block's relation does not hold: a constraint is nonzero on the domain".into(),
-        ));
-    }
-    // The quotient is not masked: it is a function of the masked columns (module docs).
-    let t = CommittedPoly {
-        poly: DensePolynomial::from_coefficients_vec(t),
-        log_n,
-        hiding: 0,
-    };
-    let quotient = pcs::commit_poly(srs, &t.poly)?;
-    transcript.append_g1(b"identity/quotient", &quotient.0);
-    let zeta = transcript.challenge_scalar(b"identity/zeta");
-
-    let mut polys: Vec<&CommittedPoly> = columns.to_vec();
-    polys.push(&t);
-    let mut all_commitments = commitments.to_vec();
-    all_commitments.push(quotient);
-    let qs = queries(constraints, zeta, omega);
-    let opening = pcs::batch_open(srs, &polys, &all_commitments, &qs, transcript)?;
-    Ok(IdentityProof { quotient, opening })
+    Ok(log_n)
 }
 
 /// [`prove`], or (in [`Mode::Defer`]) only the first step — absorbing the columns — with the
@@ -357,15 +293,7 @@ pub fn prove_in<C: Constraints + Clone + Send + Sync + 'static>(
     match mode {
         Mode::Now => prove(srs, constraints, columns, commitments, transcript),
         Mode::Defer(parts) => {
-            let log_n = columns.iter().map(|c| c.log_n).max().unwrap_or(0);
-            if columns.len() != constraints.columns()
-                || commitments.len() != columns.len()
-                || columns.iter().any(|c| c.log_n != log_n)
-            {
-                return Err(Error::InvalidArgument(
-                    "a deferred identity needs one column per commitment on one domain".into(),
-                ));
-            }
+            let log_n = check_columns(constraints, columns, commitments)?;
             absorb_columns(transcript, log_n, commitments);
             parts.push(ProverPart {
                 constraints: Box::new(constraints.clone()),
@@ -479,32 +407,48 @@ pub fn prove_shared(
             "shared identity parts must live on one domain".into(),
         ));
     }
-    let n = 1usize << log_n;
-    let h = domain(n)?;
-    let omega = h.group_gen();
-    let views: Vec<(&dyn Constraints, &[Commitment])> = parts
+    let views: Vec<ProverView<'_>> = parts
         .iter()
         .map(|p| {
             (
                 p.constraints.as_ref() as &dyn Constraints,
+                p.columns.iter().collect(),
                 p.commitments.as_slice(),
             )
         })
         .collect();
+    prove_views(srs, &views, log_n, transcript)
+}
+
+/// A part as the prover reads it: constraints, column polynomials, their commitments.
+type ProverView<'a> = (
+    &'a dyn Constraints,
+    Vec<&'a CommittedPoly>,
+    &'a [Commitment],
+);
+
+/// Steps 1–3 of the engine for one or more parts on one domain (the columns already absorbed).
+fn prove_views(
+    srs: &Srs,
+    parts: &[ProverView<'_>],
+    log_n: u32,
+    transcript: &mut Transcript,
+) -> Result<IdentityProof> {
+    let n = 1usize << log_n;
+    let h = domain(n)?;
+    let omega = h.group_gen();
+    let views: Vec<(&dyn Constraints, &[Commitment])> =
+        parts.iter().map(|(c, _, cm)| (*c, *cm)).collect();
     let (unique, maps, next) = shared_columns(&views);
     transcript.append_u64(b"identity/shared-parts", parts.len() as u64);
     let alpha = transcript.challenge_scalar(b"identity/alpha");
     let eta = transcript.challenge_scalar(b"identity/eta");
     let max_len = parts
         .iter()
-        .flat_map(|p| p.columns.iter().map(|c| c.poly.coeffs.len()))
+        .flat_map(|(_, cols, _)| cols.iter().map(|c| c.poly.coeffs.len()))
         .max()
         .unwrap_or(1);
-    let degree = parts
-        .iter()
-        .map(|p| p.constraints.degree())
-        .max()
-        .unwrap_or(1);
+    let degree = parts.iter().map(|(c, _, _)| c.degree()).max().unwrap_or(1);
     let big = (degree * max_len + 2).next_power_of_two().max(2 * n);
     let coset = domain(big)?
         .get_coset(Fr::GENERATOR)
@@ -515,14 +459,10 @@ pub fn prove_shared(
     // Σ_p η^p C_p on the coset, one part at a time (only its columns' evaluations in memory).
     let mut combined = vec![Fr::zero(); big];
     let mut eta_p = Fr::one();
-    for part in parts {
-        let m = part.constraints.columns();
-        let evals: Vec<Vec<Fr>> = part
-            .columns
-            .iter()
-            .map(|c| coset.fft(&c.poly.coeffs))
-            .collect();
-        let constraints = part.constraints.as_ref();
+    for (constraints, columns, _) in parts {
+        let constraints: &dyn Constraints = *constraints;
+        let m = constraints.columns();
+        let evals: Vec<Vec<Fr>> = columns.iter().map(|c| coset.fft(&c.poly.coeffs)).collect();
         let chunk = big.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
         combined
             .par_chunks_mut(chunk)
@@ -571,8 +511,8 @@ pub fn prove_shared(
     let zeta = transcript.challenge_scalar(b"identity/zeta");
     // The distinct columns' polynomials: the first part column with each commitment.
     let mut polys: Vec<Option<&CommittedPoly>> = vec![None; unique.len()];
-    for (part, map) in parts.iter().zip(&maps) {
-        for (col, &u) in part.columns.iter().zip(map) {
+    for ((_, columns, _), map) in parts.iter().zip(&maps) {
+        for (col, &u) in columns.iter().zip(map) {
             polys[u].get_or_insert(col);
         }
     }
@@ -598,13 +538,11 @@ pub fn verify_shared(
     batch: &mut PairingBatch,
 ) -> Result<()> {
     let log_n = parts.first().map(|p| p.log_n).unwrap_or(1);
-    if parts.iter().any(|p| p.log_n != log_n) || log_n > crate::srs::MAX_POWER {
+    if parts.iter().any(|p| p.log_n != log_n) {
         return Err(Error::Verification(
             "shared identity parts on different domains".into(),
         ));
     }
-    let n = 1usize << log_n;
-    let omega = domain(n)?.group_gen();
     let views: Vec<(&dyn Constraints, &[Commitment])> = parts
         .iter()
         .map(|p| {
@@ -614,7 +552,25 @@ pub fn verify_shared(
             )
         })
         .collect();
-    let (unique, maps, next) = shared_columns(&views);
+    verify_views(vk, &views, log_n, proof, transcript, batch)
+}
+
+/// The verifier's steps 1–4 for one or more parts on one domain (the columns already absorbed).
+fn verify_views(
+    vk: &VerifierKey,
+    views: &[(&dyn Constraints, &[Commitment])],
+    log_n: u32,
+    proof: &IdentityProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+) -> Result<()> {
+    if log_n > crate::srs::MAX_POWER {
+        return Err(Error::Verification("domain too large".into()));
+    }
+    let parts = views;
+    let n = 1usize << log_n;
+    let omega = domain(n)?.group_gen();
+    let (unique, maps, next) = shared_columns(views);
     transcript.append_u64(b"identity/shared-parts", parts.len() as u64);
     let alpha = transcript.challenge_scalar(b"identity/alpha");
     let eta = transcript.challenge_scalar(b"identity/eta");
@@ -647,7 +603,7 @@ pub fn verify_shared(
     let t_zeta = values[k];
     let mut total = Fr::zero();
     let mut eta_p = Fr::one();
-    for (part, map) in parts.iter().zip(&maps) {
+    for ((constraints, _), map) in parts.iter().zip(&maps) {
         let cur: Vec<Fr> = map.iter().map(|&u| values[u]).collect();
         let nxt: Vec<Fr> = map
             .iter()
@@ -667,7 +623,7 @@ pub fn verify_shared(
             l_last,
             not_last,
         };
-        total += eta_p * part.constraints.combine(&row, alpha);
+        total += eta_p * constraints.combine(&row, alpha);
         eta_p *= eta;
     }
     // Σ_p η^p C_p(ζ) = t(ζ)·Z_H(ζ)
@@ -690,7 +646,7 @@ fn absorb_columns(transcript: &mut Transcript, log_n: u32, commitments: &[Commit
 /// Verifier twin of [`prove`]: replays the transcript, checks
 /// `Σ_k α^k C_k(ζ) = t(ζ)·Z_H(ζ)` on the opened values, and adds the opening's pairing equations
 /// to `batch`. Never panics; a malformed proof is an `Error::Verification`.
-pub fn verify<C: Constraints + ?Sized>(
+pub fn verify<C: Constraints>(
     vk: &VerifierKey,
     constraints: &C,
     log_n: u32,
@@ -706,52 +662,15 @@ pub fn verify<C: Constraints + ?Sized>(
             commitments.len()
         )));
     }
-    let n = 1usize << log_n;
-    let omega = domain(n)?.group_gen();
     absorb_columns(transcript, log_n, commitments);
-    let alpha = transcript.challenge_scalar(b"identity/alpha");
-    transcript.append_g1(b"identity/quotient", &proof.quotient.0);
-    let zeta = transcript.challenge_scalar(b"identity/zeta");
-    let (l_first, l_last, not_last, zh) = public_at(n, omega, zeta);
-    if zh.is_zero() {
-        return Err(Error::Verification(
-            "ζ fell in the domain (probability n/r); proof rejected".into(),
-        ));
-    }
-    let qs = queries(constraints, zeta, omega);
-    if proof.opening.values.len() != qs.len() {
-        return Err(Error::Verification(format!(
-            "{} opened values expected, got {}",
-            qs.len(),
-            proof.opening.values.len()
-        )));
-    }
-    let values = &proof.opening.values;
-    let cur = &values[..m];
-    let mut next = vec![Fr::zero(); m];
-    let mut k = m;
-    for (j, slot) in next.iter_mut().enumerate() {
-        if constraints.reads_next(j) {
-            *slot = values[k];
-            k += 1;
-        }
-    }
-    let t_zeta = values[k];
-    let row = Row {
-        x: zeta,
-        cur,
-        next: &next,
-        l_first,
-        l_last,
-        not_last,
-    };
-    // Σ α^k C_k(ζ) = t(ζ)·Z_H(ζ)
-    if constraints.combine(&row, alpha) != t_zeta * zh {
-        return Err(Error::Verification("constraint identity fails at ζ".into()));
-    }
-    let mut all_commitments = commitments.to_vec();
-    all_commitments.push(proof.quotient);
-    pcs::batch_verify(vk, &all_commitments, &qs, &proof.opening, transcript, batch)
+    verify_views(
+        vk,
+        &[(constraints as &dyn Constraints, commitments)],
+        log_n,
+        proof,
+        transcript,
+        batch,
+    )
 }
 
 #[cfg(test)]
