@@ -66,24 +66,7 @@ fn tweak(p: G1Affine) -> G1Affine {
 
 /// Every way of changing one element of an identity proof.
 fn tampered_identity_proofs(p: &IdentityProof) -> Vec<IdentityProof> {
-    let mut out = Vec::new();
-    let mut q = p.clone();
-    q.quotient = Commitment(tweak(q.quotient.0));
-    out.push(q);
-    for i in 0..p.opening.values.len() {
-        let mut q = p.clone();
-        q.opening.values[i] += Fr::one();
-        out.push(q);
-    }
-    for i in 0..p.opening.witnesses.len() {
-        let mut q = p.clone();
-        q.opening.witnesses[i] = tweak(q.opening.witnesses[i]);
-        out.push(q);
-    }
-    let mut q = p.clone();
-    q.opening.values.pop();
-    out.push(q);
-    out
+    p.tampered()
 }
 
 /// Constraints that hold for anything: a prover using them gets a "proof" of any statement.

@@ -165,6 +165,31 @@ impl IdentityProof {
         }
     }
 
+    /// Every proof with one element changed (the quotient, one opened value, one witness) or
+    /// one value missing: what soundness tests feed the verifier.
+    pub fn tampered(&self) -> Vec<IdentityProof> {
+        use ark_ec::{AffineRepr, CurveGroup};
+        let g = ark_bn254::G1Affine::generator();
+        let mut out = Vec::new();
+        let mut q = self.clone();
+        q.quotient = Commitment((q.quotient.0 + g).into_affine());
+        out.push(q);
+        for i in 0..self.opening.values.len() {
+            let mut q = self.clone();
+            q.opening.values[i] += Fr::one();
+            out.push(q);
+        }
+        for i in 0..self.opening.witnesses.len() {
+            let mut q = self.clone();
+            q.opening.witnesses[i] = (q.opening.witnesses[i] + g).into_affine();
+            out.push(q);
+        }
+        let mut q = self.clone();
+        q.opening.values.pop();
+        out.push(q);
+        out
+    }
+
     /// Group elements and field elements in the proof.
     pub fn size(&self) -> (usize, usize) {
         (1 + self.opening.witnesses.len(), self.opening.values.len())

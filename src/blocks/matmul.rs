@@ -581,11 +581,9 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;
-    use std::sync::OnceLock;
 
     fn srs() -> &'static Srs {
-        static SRS: OnceLock<Srs> = OnceLock::new();
-        SRS.get_or_init(|| Srs::insecure_for_tests(9, 21))
+        crate::blocks::test_srs()
     }
 
     struct Case {
@@ -669,17 +667,9 @@ mod tests {
             }
             bad.push(q);
         }
-        let mut q = p.clone();
-        q.identity.quotient = tweak(q.identity.quotient);
-        bad.push(q);
-        for i in 0..p.identity.opening.values.len() {
+        for t in p.identity.tampered() {
             let mut q = p.clone();
-            q.identity.opening.values[i] += Fr::one();
-            bad.push(q);
-        }
-        for i in 0..p.identity.opening.witnesses.len() {
-            let mut q = p.clone();
-            q.identity.opening.witnesses[i] = (q.identity.opening.witnesses[i] + g).into_affine();
+            q.identity = t;
             bad.push(q);
         }
         for (i, q) in bad.iter().enumerate() {

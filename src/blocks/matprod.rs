@@ -495,11 +495,9 @@ mod tests {
     use ark_ec::{AffineRepr, CurveGroup};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;
-    use std::sync::OnceLock;
 
     fn srs() -> &'static Srs {
-        static SRS: OnceLock<Srs> = OnceLock::new();
-        SRS.get_or_init(|| Srs::insecure_for_tests(9, 41))
+        crate::blocks::test_srs()
     }
 
     struct Case {
@@ -596,17 +594,9 @@ mod tests {
             q.running[i] = tweak(q.running[i]);
             bad.push(q);
         }
-        let mut q = p.clone();
-        q.identity.quotient = tweak(q.identity.quotient);
-        bad.push(q);
-        for i in 0..p.identity.opening.values.len() {
+        for t in p.identity.tampered() {
             let mut q = p.clone();
-            q.identity.opening.values[i] += Fr::one();
-            bad.push(q);
-        }
-        for i in 0..p.identity.opening.witnesses.len() {
-            let mut q = p.clone();
-            q.identity.opening.witnesses[i] = (q.identity.opening.witnesses[i] + g).into_affine();
+            q.identity = t;
             bad.push(q);
         }
         for (i, q) in bad.iter().enumerate() {

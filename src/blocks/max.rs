@@ -436,11 +436,9 @@ mod tests {
     use ark_ec::{AffineRepr, CurveGroup};
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha20Rng;
-    use std::sync::OnceLock;
 
     fn srs() -> &'static Srs {
-        static SRS: OnceLock<Srs> = OnceLock::new();
-        SRS.get_or_init(|| Srs::insecure_for_tests(9, 31))
+        crate::blocks::test_srs()
     }
 
     struct Case {
@@ -519,12 +517,9 @@ mod tests {
         let mut q = p.clone();
         q.product = tweak(q.product);
         bad.push(q);
-        let mut q = p.clone();
-        q.identity.quotient = tweak(q.identity.quotient);
-        bad.push(q);
-        for i in 0..p.identity.opening.values.len() {
+        for t in p.identity.tampered() {
             let mut q = p.clone();
-            q.identity.opening.values[i] += Fr::one();
+            q.identity = t;
             bad.push(q);
         }
         let mut q = p.clone();

@@ -63,3 +63,10 @@ impl Committed {
         })
     }
 }
+
+/// The SRS the blocks' unit tests share (insecure: τ from a public seed).
+#[cfg(test)]
+pub(crate) fn test_srs() -> &'static crate::srs::Srs {
+    static SRS: std::sync::OnceLock<crate::srs::Srs> = std::sync::OnceLock::new();
+    SRS.get_or_init(|| crate::srs::Srs::insecure_for_tests(9, 21))
+}
