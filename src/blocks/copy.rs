@@ -142,11 +142,6 @@ pub struct CopyKey {
     pub commitments: Vec<Commitment>,
 }
 
-/// The name of cell `row` of column `c`: `k_c·ω^row`.
-fn cell_name(c: usize, row: usize, omega: Fr) -> Fr {
-    Fr::GENERATOR.pow([c as u64]) * omega.pow([row as u64])
-}
-
 impl CopyKey {
     /// Compiles `wiring` (σ from the copy cycles, constant selector and values) and commits its
     /// public columns.
@@ -159,10 +154,22 @@ impl CopyKey {
             .group_gen();
         let m = wiring.input_lens.len();
         let out = m; // column index of y
-                     // σ starts as the identity; each input cell's copies form a cycle through it.
-        let mut sigma: Vec<Vec<Fr>> = (0..=m)
-            .map(|c| (0..n).map(|i| cell_name(c, i, omega)).collect())
+                     // The cells' names k_c·ω^i; σ starts as the identity and each input cell's copies form a
+                     // cycle through it.
+        let names: Vec<Vec<Fr>> = (0..=m)
+            .map(|c| {
+                let k = Fr::GENERATOR.pow([c as u64]);
+                let mut name = k;
+                (0..n)
+                    .map(|_| {
+                        let v = name;
+                        name *= omega;
+                        v
+                    })
+                    .collect()
+            })
             .collect();
+        let mut sigma = names.clone();
         let mut last: std::collections::HashMap<(usize, usize), (usize, usize)> =
             std::collections::HashMap::new();
         let mut selector = vec![0i64; n];
@@ -178,8 +185,8 @@ impl CopyKey {
                 Source::Input { input, index } => {
                     // Insert y_j into the cycle of (input, index): prev → y_j → (input, index).
                     let prev = *last.get(&(input, index)).unwrap_or(&(input, index));
-                    sigma[prev.0][prev.1] = cell_name(out, j, omega);
-                    sigma[out][j] = cell_name(input, index, omega);
+                    sigma[prev.0][prev.1] = names[out][j];
+                    sigma[out][j] = names[input][index];
                     last.insert((input, index), (out, j));
                 }
             }

@@ -227,15 +227,27 @@ impl MatMulKey {
         }
         let vanishing_g2 = (g2[n].into_group() - g2[0].into_group()).into_affine();
         let (b, m, cols) = (dims.rows, dims.inner, dims.cols);
+        // C_Tj = Σ_(p < b·m) T_j[p]·[L_p(τ)]₁ + c_j·([τ^N]₁ − [1]₁): only the b·m entries that
+        // can be nonzero enter the MSM, and no polynomial is formed (the prover rebuilds w' from
+        // the weights and the masks).
+        let basis = srs.lagrange(log_n)?;
+        let g1 = srs.g1_powers();
+        if g1.len() <= n {
+            return Err(Error::SrsTooSmall {
+                what: "the matrix-product block's column masks",
+                needed: n + 1,
+                available: g1.len(),
+            });
+        }
+        let vanishing = g1[n].into_group() - g1[0].into_group();
         let columns_and_masks: Vec<(Commitment, Fr)> = (0..cols)
             .map(|j| {
-                let mut tiled: Vec<i64> = (0..b * m).map(|p| weights[(p % m) * cols + j]).collect();
-                tiled.resize(n, 0);
-                let (c, poly) = pcs::commit_values_hiding(srs, &tiled, 1, rng)?;
-                // The mask is c·(X^N − 1): c is the coefficient of X^N.
-                Ok((c, poly.poly.coeffs[n]))
+                let tiled: Vec<i64> = (0..b * m).map(|p| weights[(p % m) * cols + j]).collect();
+                let c = Fr::rand(rng);
+                let commitment = pcs::msm::msm_small(&basis[..b * m], &tiled) + vanishing * c;
+                (Commitment(commitment.into_affine()), c)
             })
-            .collect::<Result<_>>()?;
+            .collect();
         let (columns, masks): (Vec<_>, Vec<_>) = columns_and_masks.into_iter().unzip();
         let mut sel: Vec<i64> = (0..b * m).map(|p| i64::from(p % m == 0)).collect();
         sel.resize(n, 0);

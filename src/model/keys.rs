@@ -293,7 +293,9 @@ pub fn setup<R: RngCore + CryptoRng>(
     let mut keys = Vec::with_capacity(program.instances.len());
     let mut weight_uses: Vec<TensorId> = Vec::new();
     let mut ones = BTreeMap::new();
+    let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
     for (ix, inst) in program.instances.iter().enumerate() {
+        let started = std::time::Instant::now();
         let key = match &inst.block {
             Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceKey::Linear,
             Block::Hadamard => InstanceKey::Hadamard,
@@ -360,6 +362,14 @@ pub fn setup<R: RngCore + CryptoRng>(
             if roles[t] == Role::Weight && !in_key {
                 weight_uses.push(t);
             }
+        }
+        if profile {
+            eprintln!(
+                "profile: {:>9.1} ms  setup of {} ({})",
+                started.elapsed().as_secs_f64() * 1e3,
+                inst.block.describe(),
+                inst.layer
+            );
         }
         keys.push(key);
     }
