@@ -1,7 +1,8 @@
 //! The model's verifying key and proof as the file formats of [`crate::proof`].
 //!
 //! **Verifying key.** `architecture` is the canonical JSON of [`Architecture`] (the program with
-//! weight values removed, the domain, the max instances' spread bits); `g2_extra` is
+//! weight values and copy wirings removed — see [`strip_weights`] —, the domain, the max
+//! instances' spread bits); `g2_extra` is
 //! `[[Z_H(τ)]₂]`; `constant_commitments` lists, instance by instance in program order, the
 //! commitments of its key (matrix product: the n tiled columns then the selector; committed
 //! product: `e_A, e_B`; max: the broadcast wiring's 4, the range table's 4, then `s, ℓ, e`;
@@ -53,12 +54,20 @@ fn malformed(reason: impl std::fmt::Display) -> Error {
     Error::malformed("verifying key", reason.to_string())
 }
 
-/// The program with weight values removed (what the verifier may know).
+/// The program as the verifying key carries it: weight values removed (private), and copy
+/// wirings reduced to their input lengths — the verifier never expands a wiring, it reads the
+/// σ, q, κ commitments of the copy key, which bind the wiring (and keep the key small: LeNet's
+/// im2col wirings alone were 1.6 MB of JSON).
 pub fn strip_weights(program: &Program) -> Program {
     let mut p = program.clone();
     for t in &mut p.tensors {
         if let TensorKind::Weight { values } = &mut t.kind {
             values.clear();
+        }
+    }
+    for inst in &mut p.instances {
+        if let Block::Copy { wiring } = &mut inst.block {
+            wiring.output.clear();
         }
     }
     p
