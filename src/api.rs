@@ -118,8 +118,18 @@ pub fn prove_model(
     inputs: &[Vec<f32>],
     embed_vk: bool,
 ) -> Result<(ProofFile, Statement)> {
+    prove_model_with_progress(key, inputs, embed_vk, &mut |_, _| {})
+}
+
+/// [`prove_model`] reporting `progress(done, total)` steps.
+pub fn prove_model_with_progress(
+    key: &ModelKey,
+    inputs: &[Vec<f32>],
+    embed_vk: bool,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(ProofFile, Statement)> {
     let mut rng = ChaCha20Rng::from_entropy();
-    let (w, proof) = model::prove(key, inputs, &mut rng)?;
+    let (w, proof) = model::prove_with_progress(key, inputs, &mut rng, progress)?;
     let program = &key.program;
     let tensor = |t: usize, shape: &[usize]| Tensor::new(to_u64s(shape), w.values[t].clone());
     let inputs: Vec<Tensor> = program

@@ -93,6 +93,52 @@ fn read_inputs(path: &Path, graph: &onnx::LayerGraph) -> anyhow::Result<Vec<Vec<
     Ok(onnx::read_input_json(path, &graph.inputs)?)
 }
 
+/// A one-line progress bar on stderr (only when stderr is a terminal and the stage lasts more
+/// than a moment).
+struct Progress {
+    label: &'static str,
+    started: Instant,
+    shown: bool,
+    tty: bool,
+}
+
+impl Progress {
+    fn new(label: &'static str) -> Self {
+        use std::io::IsTerminal;
+        Progress {
+            label,
+            started: Instant::now(),
+            shown: false,
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    fn update(&mut self, done: usize, total: usize) {
+        if !self.tty || self.started.elapsed().as_millis() < 300 {
+            return;
+        }
+        let width = 30;
+        let filled = (done * width)
+            .checked_div(total)
+            .unwrap_or(width)
+            .min(width);
+        eprint!(
+            "\r{} [{}{}] {done}/{total} steps, {:.1} s",
+            self.label,
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            self.started.elapsed().as_secs_f64()
+        );
+        self.shown = true;
+    }
+
+    fn finish(&self) {
+        if self.shown {
+            eprintln!();
+        }
+    }
+}
+
 /// Stage timings for `--json`.
 #[derive(Default)]
 struct Stages(Vec<(&'static str, f64)>);
@@ -239,7 +285,11 @@ pub fn prove(
             )?
         }
     };
-    let (file, statement) = stages.time("prove", || api::prove_model(&key, &inputs, embed_vk))?;
+    let mut bar = Progress::new("proving");
+    let (file, statement) = stages.time("prove", || {
+        api::prove_model_with_progress(&key, &inputs, embed_vk, &mut |d, n| bar.update(d, n))
+    })?;
+    bar.finish();
     file.write_to(output)?;
     let size = file.to_bytes().len();
     for (name, shape, values) in &statement.outputs {

@@ -30,5 +30,5 @@ pub use keys::{
     plan, public_committed, roles, setup, InstanceKey, InstanceVerifierKey, ModelKey,
     ModelVerifierKey, Plan, Role,
 };
-pub use prove::{prove, InstanceProof, ModelProof};
+pub use prove::{prove, prove_with_progress, InstanceProof, ModelProof};
 pub use verify::{evaluate_values, verify, verify_with, Decider};

@@ -151,7 +151,19 @@ pub fn prove<R: RngCore + CryptoRng>(
     inputs: &[Vec<f32>],
     rng: &mut R,
 ) -> Result<(Witness, ModelProof)> {
+    prove_with_progress(key, inputs, rng, &mut |_, _| {})
+}
+
+/// [`prove`], calling `progress(done, total)` after each step (the instances, then the shared
+/// identity proof) so a caller can show progress.
+pub fn prove_with_progress<R: RngCore + CryptoRng>(
+    key: &ModelKey,
+    inputs: &[Vec<f32>],
+    rng: &mut R,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<(Witness, ModelProof)> {
     let program = &key.program;
+    let steps = program.instances.len() + 1;
     let srs = &key.srs;
     let started = std::time::Instant::now();
     let w = witness::run(program, inputs)?;
@@ -291,9 +303,11 @@ pub fn prove<R: RngCore + CryptoRng>(
             );
         }
         instances.push(proof);
+        progress(instances.len(), steps);
     }
     let started = std::time::Instant::now();
     let identity = identity::prove_shared(srs, &parts, &mut t)?;
+    progress(steps, steps);
     if profile {
         eprintln!(
             "profile: {:>9.1} ms  shared identity proof ({} parts)",
