@@ -242,3 +242,39 @@ fn every_byte_flipped_is_rejected() {
         assert!(!ok, "byte {i} flipped still verifies");
     }
 }
+
+/// A verifying key whose architecture says something else (every third digit of its JSON made
+/// a 9: bigger shapes, other ids, other divisors, other domains) is refused or rejects the
+/// proof; nothing panics.
+#[test]
+fn a_mutated_architecture_never_verifies_or_panics() {
+    let f = fixture();
+    let vk = &f.key.vk_file;
+    let digits: Vec<usize> = vk
+        .architecture
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.is_ascii_digit() && **b != b'9')
+        .map(|(i, _)| i)
+        .collect();
+    let read = ProofFile::from_bytes(&f.file.to_bytes()).unwrap();
+    let public: Vec<Vec<i64>> = read
+        .inputs
+        .iter()
+        .chain(&read.outputs)
+        .map(|t| t.data.clone())
+        .collect();
+    for &i in digits.iter().step_by(3) {
+        let mut bad = vk.clone();
+        bad.architecture[i] = b'9';
+        let Ok(model_vk) = zktorch::model::vk_from_file(&bad) else {
+            continue;
+        };
+        let verdict = zktorch::model::proof_from_parts(&model_vk, &read.g1, &read.scalars)
+            .and_then(|p| zktorch::model::verify(&model_vk, &public, &p));
+        assert!(
+            verdict.is_err(),
+            "architecture byte {i} changed still verifies"
+        );
+    }
+}

@@ -198,11 +198,10 @@ impl CopyKey {
             public.push(p);
             commitments.push(c);
         }
+        // Small integers: the small-scalar MSM.
         for col in [&selector, &constants] {
-            let field: Vec<Fr> = col.iter().map(|&v| Fr::from(v)).collect();
-            let (c, p) = public_column(srs, &field)?;
-            public.push(p);
-            commitments.push(c);
+            public.push(pcs::values_poly(col)?);
+            commitments.push(pcs::commit_values(srs, col)?);
         }
         Ok(CopyKey {
             wiring,

@@ -186,6 +186,17 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
         return Err(malformed("unsupported architecture version or domain"));
     }
     let program = arch.program;
+    let fits_domain = |shape: &[usize]| {
+        shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .is_some_and(|n| n <= 1usize << crate::srs::MAX_POWER)
+    };
+    if program.tensors.iter().any(|t| !fits_domain(&t.shape))
+        || program.outputs.iter().any(|(_, n)| !fits_domain(&n.shape))
+    {
+        return Err(malformed("a tensor is larger than any domain"));
+    }
     if program.tensors.iter().enumerate().any(|(i, t)| t.id != i)
         || program.instances.iter().any(|inst| {
             inst.inputs

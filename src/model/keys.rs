@@ -123,7 +123,7 @@ pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
             Block::MaxGroups { len: g } => {
                 let x = &calibration.values[inst.inputs[0]];
                 let spread = x
-                    .chunks(*g)
+                    .chunks((*g).max(1))
                     .map(|c| c.iter().max().unwrap_or(&0) - c.iter().min().unwrap_or(&0))
                     .max()
                     .unwrap_or(0);
@@ -310,7 +310,7 @@ pub fn setup<R: RngCore + CryptoRng>(
             }
             Block::SumGroups { len: g } => {
                 let (mut dims, w) = crate::blocks::matmul::reduce_weights(*g, 1);
-                dims.rows = len(inst.inputs[0]) / g;
+                dims.rows = len(inst.inputs[0]) / (*g).max(1);
                 InstanceKey::MatMul(MatMulKey::on_domain(&srs, dims, w, log_n, rng)?)
             }
             Block::MatMul { rows, inner, cols } => {
@@ -324,7 +324,7 @@ pub fn setup<R: RngCore + CryptoRng>(
             }
             Block::MaxGroups { len: g } => {
                 let groups = Groups {
-                    count: len(inst.inputs[0]) / g,
+                    count: len(inst.inputs[0]) / (*g).max(1),
                     len: *g,
                     spread_bits: plan.spread_bits[ix].unwrap_or(8),
                 };
