@@ -484,10 +484,35 @@ fn prove_views(
     // Σ_p η^p C_p on the coset, one part at a time (only its columns' evaluations in memory).
     let mut combined = vec![Fr::zero(); big];
     let mut eta_p = Fr::one();
-    for (constraints, columns, _) in parts {
+    // A column read by several parts is evaluated on the coset once and kept until its last use.
+    let mut uses = vec![0usize; unique.len()];
+    for map in &maps {
+        for &u in map {
+            uses[u] += 1;
+        }
+    }
+    let mut cache: std::collections::HashMap<usize, std::sync::Arc<Vec<Fr>>> =
+        std::collections::HashMap::new();
+    for ((constraints, columns, _), map) in parts.iter().zip(&maps) {
         let constraints: &dyn Constraints = *constraints;
         let m = constraints.columns();
-        let evals: Vec<Vec<Fr>> = columns.iter().map(|c| coset.fft(&c.poly.coeffs)).collect();
+        let evals: Vec<std::sync::Arc<Vec<Fr>>> = columns
+            .iter()
+            .zip(map)
+            .map(|(c, &u)| {
+                uses[u] -= 1;
+                let e = match cache.get(&u) {
+                    Some(e) => e.clone(),
+                    None => std::sync::Arc::new(coset.fft(&c.poly.coeffs)),
+                };
+                if uses[u] == 0 {
+                    cache.remove(&u);
+                } else {
+                    cache.insert(u, e.clone());
+                }
+                e
+            })
+            .collect();
         let chunk = big.div_ceil(rayon::current_num_threads().max(1) * 4).max(1);
         combined
             .par_chunks_mut(chunk)
