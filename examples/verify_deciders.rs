@@ -8,6 +8,7 @@ use std::time::Instant;
 use zktorch::api;
 use zktorch::model::{self, Decider};
 use zktorch::pcs::PairingBatch;
+use zktorch::srs::anchor::Trust;
 use zktorch::srs::Srs;
 
 fn main() -> zktorch::Result<()> {
@@ -27,11 +28,17 @@ fn main() -> zktorch::Result<()> {
         .chain(&file.outputs)
         .map(|t| t.data.clone())
         .collect();
+    let t = Instant::now();
+    let checked = model::check_key(&key.vk_file, &Trust::for_srs(&srs))?;
+    println!(
+        "key check (once per key): {:.2} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let reps = 20;
     for decider in [Decider::Batch, Decider::Accumulate] {
         let t = Instant::now();
         for _ in 0..reps {
-            model::verify_with(&key.vk, &public, &proof, decider)?;
+            model::verify_with(&checked, &public, &proof, decider)?;
         }
         println!(
             "verify with {decider:?}: {:.2} ms",

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::{self, ModelKey};
 use crate::proof::{ProofFile, Tensor, VerifyingKey};
 use crate::quant::{self, dequantize, QuantConfig};
+use crate::srs::anchor::{SrsAnchor, Trust};
 use crate::srs::Srs;
 use crate::{onnx, witness};
 use rand::SeedableRng;
@@ -79,31 +80,80 @@ pub fn setup_model(
     model::setup(srs, program, plan, &mut ChaCha20Rng::from_seed(seed))
 }
 
-/// What a proof says: the model digest and the public outputs (name, shape, dequantized values).
+/// What a proof says: the model digest, the public inputs (and their digest) and outputs
+/// (name, shape, dequantized values), and for a verified proof the SRS it was accepted by.
 #[derive(Clone, Debug)]
 pub struct Statement {
     /// The verifying key's digest.
     pub model_digest: [u8; 32],
+    /// Digest of the quantized public inputs ([`input_digest`]).
+    pub input_digest: [u8; 32],
+    /// Graph inputs: ONNX name, shape, values.
+    pub inputs: Vec<(String, Vec<usize>, Vec<f64>)>,
     /// Graph outputs: ONNX name, shape, values.
     pub outputs: Vec<(String, Vec<usize>, Vec<f64>)>,
+    /// The trust anchor the key's SRS was accepted by (after verification).
+    pub srs: Option<SrsAnchor>,
 }
 
-fn statement(program: &Program, digest: [u8; 32], outputs: &[Vec<i64>]) -> Statement {
+/// BLAKE2b-512 (first 32 bytes) of `zktorch/input/v1` and the quantized public inputs, each
+/// as its length and little-endian values: what `prove` and `verify` print so a user can tell
+/// which input a proof is about.
+pub fn input_digest(inputs: &[Vec<i64>]) -> [u8; 32] {
+    use blake2::{Blake2b512, Digest};
+    let mut h = Blake2b512::new();
+    h.update(b"zktorch/input/v1");
+    for v in inputs {
+        h.update((v.len() as u64).to_le_bytes());
+        for x in v {
+            h.update(x.to_le_bytes());
+        }
+    }
+    let mut d = [0u8; 32];
+    d.copy_from_slice(&h.finalize()[..32]);
+    d
+}
+
+fn named_values(
+    program: &Program,
+    t: usize,
+    name: &str,
+    shape: &[usize],
+    v: &[i64],
+) -> (String, Vec<usize>, Vec<f64>) {
+    let bits = program.tensors[t].scale_bits;
+    (
+        name.to_string(),
+        shape.to_vec(),
+        v.iter().map(|&q| dequantize(q, bits)).collect(),
+    )
+}
+
+fn statement(
+    program: &Program,
+    digest: [u8; 32],
+    inputs: &[Vec<i64>],
+    outputs: &[Vec<i64>],
+) -> Statement {
     Statement {
         model_digest: digest,
+        input_digest: input_digest(inputs),
+        inputs: program
+            .inputs
+            .iter()
+            .zip(inputs)
+            .map(|(&t, v)| {
+                let tensor = &program.tensors[t];
+                named_values(program, t, &tensor.name, &tensor.shape, v)
+            })
+            .collect(),
         outputs: program
             .outputs
             .iter()
             .zip(outputs)
-            .map(|((name, n), v)| {
-                let bits = program.tensors[n.tensor].scale_bits;
-                (
-                    name.clone(),
-                    n.shape.clone(),
-                    v.iter().map(|&q| dequantize(q, bits)).collect(),
-                )
-            })
+            .map(|((name, n), v)| named_values(program, n.tensor, name, &n.shape, v))
             .collect(),
+        srs: None,
     }
 }
 
@@ -143,6 +193,7 @@ pub fn prove_model_with_progress(
         .map(|(_, n)| tensor(n.tensor, &n.shape))
         .collect::<Result<_>>()?;
     let (g1, scalars) = model::proof_parts(&proof);
+    let in_values: Vec<Vec<i64>> = inputs.iter().map(|t| t.data.clone()).collect();
     let out_values: Vec<Vec<i64>> = outputs.iter().map(|t| t.data.clone()).collect();
     let file = ProofFile {
         vk_digest: key.vk.digest,
@@ -153,13 +204,22 @@ pub fn prove_model_with_progress(
         g2: Vec::new(),
         scalars,
     };
-    Ok((file, statement(program, key.vk.digest, &out_values)))
+    Ok((
+        file,
+        statement(program, key.vk.digest, &in_values, &out_values),
+    ))
 }
 
 /// Verifies a proof file. With `pinned`, the proof must be for that key (its digest is compared
-/// before anything else); otherwise the embedded key is used. `Ok` carries what the proof
-/// states; `Error::Verification` means invalid; other errors mean the files are unusable.
-pub fn verify_proof(file: &ProofFile, pinned: Option<&VerifyingKey>) -> Result<Statement> {
+/// before anything else); otherwise the embedded key is used. Either way the key is checked
+/// first ([`model::check_key`]): its SRS must be one `trust` accepts, and every public column
+/// must be what its architecture says. `Ok` carries what the proof states; `Error::Verification`
+/// means invalid; other errors mean the files are unusable.
+pub fn verify_proof(
+    file: &ProofFile,
+    pinned: Option<&VerifyingKey>,
+    trust: &Trust,
+) -> Result<Statement> {
     let vk_file = match (pinned, &file.vk) {
         (Some(vk), _) => {
             if vk.digest() != file.vk_digest {
@@ -178,7 +238,8 @@ pub fn verify_proof(file: &ProofFile, pinned: Option<&VerifyingKey>) -> Result<S
             ))
         }
     };
-    let vk = model::vk_from_file(vk_file)?;
+    let checked = model::check_key(vk_file, trust)?;
+    let vk = checked.vk();
     let program = &vk.program;
     let shapes_match = |tensors: &[Tensor], expected: Vec<Vec<usize>>| {
         tensors.len() == expected.len()
@@ -207,14 +268,60 @@ pub fn verify_proof(file: &ProofFile, pinned: Option<&VerifyingKey>) -> Result<S
             "unexpected G2 elements in the proof".into(),
         ));
     }
-    let proof = model::proof_from_parts(&vk, &file.g1, &file.scalars)?;
+    let proof = model::proof_from_parts(vk, &file.g1, &file.scalars)?;
     let public: Vec<Vec<i64>> = file
         .inputs
         .iter()
         .chain(&file.outputs)
         .map(|t| t.data.clone())
         .collect();
-    model::verify(&vk, &public, &proof)?;
+    model::verify(&checked, &public, &proof)?;
+    let inputs: Vec<Vec<i64>> = file.inputs.iter().map(|t| t.data.clone()).collect();
     let outputs: Vec<Vec<i64>> = file.outputs.iter().map(|t| t.data.clone()).collect();
-    Ok(statement(program, vk.digest, &outputs))
+    let mut s = statement(program, vk.digest, &inputs, &outputs);
+    s.srs = Some(checked.anchor().clone());
+    Ok(s)
+}
+
+/// Checks that a proof is about `expected` (floats, one flat vector per graph input, as read
+/// from an input file): quantized with the key's own input scales, they must equal the proof's
+/// public inputs exactly. An `Error::Verification` names the first input that differs.
+pub fn check_inputs(file: &ProofFile, vk: &VerifyingKey, expected: &[Vec<f32>]) -> Result<()> {
+    let vk = model::vk_from_file(vk)?;
+    let program = &vk.program;
+    if expected.len() != program.inputs.len() || file.inputs.len() != program.inputs.len() {
+        return Err(Error::Verification(format!(
+            "the model has {} inputs, the input file {}",
+            program.inputs.len(),
+            expected.len()
+        )));
+    }
+    for ((&t, e), stated) in program.inputs.iter().zip(expected).zip(&file.inputs) {
+        let tensor = &program.tensors[t];
+        let q = quant::quantize_all(e, tensor.scale_bits, &format!("input {:?}", tensor.name))?;
+        if q != stated.data {
+            let at = q.iter().zip(&stated.data).position(|(a, b)| a != b);
+            return Err(Error::Verification(format!(
+                "the proof is about another input: {:?} differs{}",
+                tensor.name,
+                at.map(|i| format!(" at index {i}")).unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The graph inputs of a verifying key's architecture (names and shapes), to read an input
+/// file against it.
+pub fn key_inputs(vk: &VerifyingKey) -> Result<Vec<onnx::ValueInfo>> {
+    let vk = model::vk_from_file(vk)?;
+    Ok(vk
+        .program
+        .inputs
+        .iter()
+        .map(|&t| onnx::ValueInfo {
+            name: vk.program.tensors[t].name.clone(),
+            shape: vk.program.tensors[t].shape.clone(),
+        })
+        .collect())
 }

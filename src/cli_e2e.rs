@@ -16,6 +16,7 @@ use zktorch::api;
 use zktorch::compile::Program;
 use zktorch::model::{self, ModelKey, Plan};
 use zktorch::proof::{ProofFile, VerifyingKey};
+use zktorch::srs::anchor::Trust;
 use zktorch::srs::{store::SrsStore, Srs};
 use zktorch::{onnx, Error};
 
@@ -295,6 +296,7 @@ pub fn prove(
     for (name, shape, values) in &statement.outputs {
         println!("output {name} {shape:?}: {}", format_values(values));
     }
+    println!("input digest {}", hex::encode(statement.input_digest));
     println!("model digest {}", hex::encode(statement.model_digest));
     println!(
         "proof written to {} ({size} bytes{})",
@@ -320,17 +322,58 @@ pub fn prove(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The SRS anchors a verifier on this machine accepts: the public ceremonies zktorch knows,
+/// and (unless `ceremony_only`) every SRS in the store.
+pub fn trust(store: &SrsStore, ceremony_only: bool) -> anyhow::Result<Trust> {
+    let t = Trust::with_store(store)
+        .with_context(|| format!("reading the SRS store {}", store.dir().display()))?;
+    Ok(if ceremony_only {
+        t.ceremonies_only()
+    } else {
+        t
+    })
+}
+
 /// `zktorch verify`: exit 0 valid, 1 invalid, 2 unusable.
-pub fn verify(proof: &Path, vk: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn verify(
+    proof: &Path,
+    vk: Option<&Path>,
+    input: Option<&Path>,
+    trust: &Trust,
+) -> anyhow::Result<ExitCode> {
     let file = ProofFile::read_from(proof)?;
     let pinned = vk.map(VerifyingKey::read_from).transpose()?;
+    let key = match (&pinned, &file.vk) {
+        (Some(k), _) | (None, Some(k)) => Some(k),
+        (None, None) => None,
+    };
+    let expected = match (input, key) {
+        (Some(path), Some(key)) => Some(onnx::read_input_json(path, &api::key_inputs(key)?)?),
+        _ => None,
+    };
     let t = Instant::now();
-    match api::verify_proof(&file, pinned.as_ref()) {
+    let verdict = api::verify_proof(&file, pinned.as_ref(), trust).and_then(|s| {
+        if let (Some(e), Some(key)) = (&expected, key) {
+            api::check_inputs(&file, key, e)?;
+        }
+        Ok(s)
+    });
+    match verdict {
         Ok(statement) => {
+            for (name, shape, values) in &statement.inputs {
+                println!("input {name} {shape:?}: {}", format_values(values));
+            }
+            println!("input digest {}", hex::encode(statement.input_digest));
+            if input.is_some() {
+                println!("(the proof is about exactly the input file given)");
+            }
             for (name, shape, values) in &statement.outputs {
                 println!("output {name} {shape:?}: {}", format_values(values));
             }
             println!("model digest {}", hex::encode(statement.model_digest));
+            if let Some(a) = &statement.srs {
+                println!("SRS {}", a.describe());
+            }
             if pinned.is_none() {
                 println!("(key taken from the proof: compare the digest with the one the model owner published, or pin it with --vk)");
             }
@@ -340,6 +383,32 @@ pub fn verify(proof: &Path, vk: Option<&Path>) -> anyhow::Result<ExitCode> {
         Err(Error::Verification(reason)) => {
             println!("model digest {}", hex::encode(file.vk_digest));
             println!("invalid: {reason}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `zktorch key check`: exit 0 sound, 1 not, 2 unusable.
+pub fn key_check(path: &Path, trust: &Trust) -> anyhow::Result<ExitCode> {
+    let file = VerifyingKey::read_from(path)?;
+    let t = Instant::now();
+    match model::check_key(&file, trust) {
+        Ok(checked) => {
+            let vk = checked.vk();
+            println!("model digest {}", hex::encode(vk.digest));
+            println!("SRS {}", checked.anchor().describe());
+            println!(
+                "{} block instances on a domain of 2^{}; every public column matches the                  architecture",
+                vk.program.instances.len(),
+                vk.log_n
+            );
+            println!("key is sound ({:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(Error::Verification(reason)) => {
+            println!("model digest {}", hex::encode(file.digest()));
+            println!("key rejected: {reason}");
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),

@@ -77,6 +77,12 @@ enum Command {
         srs: SrsDir,
     },
     /// Check a proof. Exit code 0 = valid, 1 = invalid, 2 = unusable input.
+    ///
+    /// The verifying key (pinned with --vk, or embedded in the proof) is checked first: its SRS
+    /// must be a public ceremony zktorch knows or an SRS in this machine's store, and every
+    /// table, selector and wiring in it must be what its architecture says. Then the proof.
+    /// Prints the input's digest, the outputs, the model digest and which SRS the proof rests
+    /// on.
     Verify {
         /// The proof file written by `zktorch prove`.
         proof: PathBuf,
@@ -84,7 +90,19 @@ enum Command {
         /// proof is used, and its digest printed so you can compare it).
         #[arg(long, value_name = "FILE")]
         vk: Option<PathBuf>,
+        /// The input you sent (input.json format): the proof must be about exactly this input.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// Refuse a proof whose SRS is not a public ceremony (a local SRS convinces only those
+        /// who trust the machine that made it).
+        #[arg(long)]
+        require_ceremony: bool,
+        #[command(flatten)]
+        srs: SrsDir,
     },
+    /// Verifying keys: check one against its SRS and architecture, or show what it states.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Show how a model lowers into basic blocks: layers, blocks, SRS size, estimated cost.
     ///
     /// With an input, also runs the quantized model (exact integer witness) and compares its
@@ -105,6 +123,22 @@ enum Command {
     /// Manage structured reference strings (powers of tau).
     #[command(subcommand)]
     Srs(SrsCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Check a verifying key: its SRS is trusted (a known public ceremony, or an SRS in this
+    /// machine's store) and every public column is what its architecture implies. Exit code 0 =
+    /// the key is sound, 1 = it is not, 2 = unusable input.
+    Check {
+        /// The verifying key (model.vk).
+        file: PathBuf,
+        /// Refuse a key whose SRS is not a public ceremony.
+        #[arg(long)]
+        require_ceremony: bool,
+        #[command(flatten)]
+        srs: SrsDir,
+    },
 }
 
 #[derive(Subcommand)]
@@ -180,7 +214,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json.as_deref(),
             &srs.store(),
         ),
-        Command::Verify { proof, vk } => cli_e2e::verify(&proof, vk.as_deref()),
+        Command::Verify {
+            proof,
+            vk,
+            input,
+            require_ceremony,
+            srs,
+        } => cli_e2e::verify(
+            &proof,
+            vk.as_deref(),
+            input.as_deref(),
+            &cli_e2e::trust(&srs.store(), require_ceremony)?,
+        ),
+        Command::Key(KeyCommand::Check {
+            file,
+            require_ceremony,
+            srs,
+        }) => cli_e2e::key_check(&file, &cli_e2e::trust(&srs.store(), require_ceremony)?),
         Command::Inspect {
             model,
             input,

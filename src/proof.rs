@@ -1,4 +1,5 @@
-//! Verifying-key and proof file formats (format version 2: varint tensor data).
+//! Verifying-key and proof file formats (format version 3: the key names its SRS and carries
+//! its key proof).
 //!
 //! `zktorch setup` writes a [`VerifyingKey`] (`model.vk`) and `zktorch prove` writes a
 //! [`ProofFile`] (`proof.bin`). Both are plain data: this module only encodes and decodes them;
@@ -20,24 +21,29 @@
 //! | field                  | encoding          | notes                                              |
 //! | ---------------------- | ----------------- | -------------------------------------------------- |
 //! | magic                  | 8 bytes           | `ZKTRCHVK`                                         |
-//! | version                | u16               | [`FORMAT_VERSION`] = 1                             |
+//! | version                | u16               | [`FORMAT_VERSION`] = 3                             |
 //! | srs_digest             | 32 bytes          | digest of the SRS the key was made from            |
+//! | srs_label              | bytes             | UTF-8: which SRS (`ceremony:<name>`, `local`, …)   |
 //! | pcs.g                  | G1                | `[1]₁`                                             |
 //! | pcs.h                  | G2                | `[1]₂`                                             |
 //! | pcs.tau_h              | G2                | `[τ]₂`                                             |
-//! | g2_extra               | vec\<G2\>         | further G2 powers (degree-bound checks)            |
+//! | g2_extra               | vec\<G2\>         | further G2 elements (`[Z_H(τ)]₂`)                  |
 //! | architecture           | bytes             | canonical description of the model graph           |
 //! | constant_commitments   | vec\<G1\>         | commitments to weights and tables                  |
+//! | key_proof_g1           | vec\<G1\>         | the key proof's group elements                     |
+//! | key_proof_fr           | vec\<Fr\>         | the key proof's field elements                     |
 //!
 //! The key's **digest** ([`VerifyingKey::digest`]) is BLAKE2b-512 over the domain separator
-//! `zktorch/vk-digest/v1` followed by the whole encoding above, truncated to 32 bytes.
+//! `zktorch/vk-digest/v1` followed by the whole encoding above, truncated to 32 bytes. Its
+//! **body digest** ([`VerifyingKey::body_digest`]) is the same over the encoding with the two
+//! key-proof lists empty (what the key proof's transcript starts from).
 //!
 //! ## Proof file (`proof.bin`)
 //!
 //! | field       | encoding                        | notes                                                |
 //! | ----------- | ------------------------------- | ---------------------------------------------------- |
 //! | magic       | 8 bytes                         | `ZKTRCHPF`                                           |
-//! | version     | u16                             | [`FORMAT_VERSION`] = 1                               |
+//! | version     | u16                             | [`FORMAT_VERSION`] = 3                               |
 //! | vk_digest   | 32 bytes                        | digest of the verifying key the proof is for         |
 //! | has_vk      | u8                              | 0: no key embedded; 1: key follows                   |
 //! | vk          | bytes (only if has_vk = 1)      | a whole verifying-key encoding; its digest must equal vk_digest |
@@ -64,13 +70,16 @@ pub const VK_MAGIC: [u8; 8] = *b"ZKTRCHVK";
 /// First bytes of a proof file.
 pub const PROOF_MAGIC: [u8; 8] = *b"ZKTRCHPF";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Largest rank a public tensor may have.
 pub const MAX_TENSOR_RANK: usize = 8;
 
 const VK_WHAT: &str = "verifying key";
 const PROOF_WHAT: &str = "proof file";
 const VK_DIGEST_DOMAIN: &[u8] = b"zktorch/vk-digest/v1";
+const VK_BODY_DOMAIN: &[u8] = b"zktorch/vk-body/v1";
+/// Longest SRS label a key may carry.
+const MAX_LABEL: usize = 256;
 
 /// What a verifier needs besides the proof: SRS elements, the model's architecture and the
 /// commitments to its constants.
@@ -78,14 +87,21 @@ const VK_DIGEST_DOMAIN: &[u8] = b"zktorch/vk-digest/v1";
 pub struct VerifyingKey {
     /// Digest of the SRS the key was made from ([`crate::srs::Srs::digest`]).
     pub srs_digest: [u8; 32],
+    /// Which SRS, as [`crate::srs::anchor::source_label`] names it (a verifier checks it
+    /// against the anchor it finds for `[τ]₂`).
+    pub srs_label: String,
     /// `[1]₁`, `[1]₂`, `[τ]₂`.
     pub pcs: VerifierKey,
-    /// Further G2 powers some checks need (degree bounds).
+    /// Further G2 elements some checks need (`[Z_H(τ)]₂`).
     pub g2_extra: Vec<G2Affine>,
     /// Opaque canonical description of the model graph.
     pub architecture: Vec<u8>,
     /// Commitments to weights and tables.
     pub constant_commitments: Vec<G1Affine>,
+    /// The key proof's group elements (what a key check verifies).
+    pub key_proof_g1: Vec<G1Affine>,
+    /// The key proof's field elements.
+    pub key_proof_fr: Vec<Fr>,
 }
 
 impl VerifyingKey {
@@ -95,12 +111,15 @@ impl VerifyingKey {
         w.bytes(&VK_MAGIC);
         w.u16(FORMAT_VERSION);
         w.bytes(&self.srs_digest);
+        w.blob(self.srs_label.as_bytes());
         w.g1(&self.pcs.g);
         w.g2(&self.pcs.h);
         w.g2(&self.pcs.tau_h);
         w.g2s(&self.g2_extra);
         w.blob(&self.architecture);
         w.g1s(&self.constant_commitments);
+        w.g1s(&self.key_proof_g1);
+        w.frs(&self.key_proof_fr);
         w.into_bytes()
     }
 
@@ -108,8 +127,16 @@ impl VerifyingKey {
     pub fn from_bytes(b: &[u8]) -> Result<Self> {
         let mut r = Reader::new(b, VK_WHAT);
         read_header(&mut r, &VK_MAGIC, "not a zktorch verifying key")?;
+        let srs_digest = read_array(&mut r)?;
+        let label = r.blob()?;
+        if label.len() > MAX_LABEL {
+            return Err(r.error(format!("SRS label of {} bytes", label.len())));
+        }
+        let srs_label =
+            String::from_utf8(label.to_vec()).map_err(|_| r.error("the SRS label is not UTF-8"))?;
         let vk = VerifyingKey {
-            srs_digest: read_array(&mut r)?,
+            srs_digest,
+            srs_label,
             pcs: VerifierKey {
                 g: r.g1()?,
                 h: r.g2()?,
@@ -118,6 +145,8 @@ impl VerifyingKey {
             g2_extra: r.g2s()?,
             architecture: r.blob()?.to_vec(),
             constant_commitments: r.g1s()?,
+            key_proof_g1: r.g1s()?,
+            key_proof_fr: r.frs()?,
         };
         r.finish()?;
         check_srs_part(&vk.pcs)?;
@@ -128,6 +157,23 @@ impl VerifyingKey {
     /// digest a proof names and a verifier pins.
     pub fn digest(&self) -> [u8; 32] {
         digest_of_encoding(&self.to_bytes())
+    }
+
+    /// The digest of the key without its key proof (`zktorch/vk-body/v1`): the key proof's
+    /// transcript starts from it, so the proof is bound to everything else in the key.
+    pub fn body_digest(&self) -> [u8; 32] {
+        let body = VerifyingKey {
+            key_proof_g1: Vec::new(),
+            key_proof_fr: Vec::new(),
+            ..self.clone()
+        };
+        let mut h = Blake2b512::new();
+        h.update(VK_BODY_DOMAIN);
+        h.update(body.to_bytes());
+        let out = h.finalize();
+        let mut d = [0u8; 32];
+        d.copy_from_slice(&out[..32]);
+        d
     }
 
     /// Writes the encoding to `path`.

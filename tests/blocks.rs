@@ -956,7 +956,7 @@ fn deferred_identities_prove_and_verify_together() {
                 batch,
                 Check::Defer(&mut parts),
             )?;
-            identity::verify_shared(&vk, &parts, shared, t, batch)
+            identity::verify_shared(&vk, &parts, shared, t, batch).map(|_| ())
         })
     };
     let (s, shared) = prove_all(&cases).unwrap();

@@ -14,6 +14,8 @@ use zktorch::api;
 use zktorch::compile::{Program, TensorKind};
 use zktorch::model::ModelKey;
 use zktorch::proof::ProofFile;
+use zktorch::srs::anchor::Trust;
+use zktorch::srs::store::SrsStore;
 use zktorch::srs::Srs;
 use zktorch::{onnx, Error};
 
@@ -27,6 +29,12 @@ struct Fixture {
     program: Program,
     srs: Srs,
     file: ProofFile,
+    /// A store holding the (local, random) SRS, for the binary's `--srs-dir`.
+    store: tempfile::TempDir,
+}
+
+fn trust() -> Trust {
+    Trust::for_srs(&fixture().srs)
 }
 
 fn fixture() -> &'static Fixture {
@@ -38,7 +46,11 @@ fn fixture() -> &'static Fixture {
             onnx::read_input_json(&root().join("models/mlp.input.json"), &graph.inputs).unwrap();
         let (_, program) = api::compile_model(&model, std::slice::from_ref(&inputs)).unwrap();
         let plan = api::plan_model(&program, &inputs).unwrap();
-        let srs = Srs::insecure_for_tests(plan.srs_power, 3);
+        // A real local SRS (random τ, discarded), in a store the binary is pointed at: what a
+        // verifier on the proving machine trusts.
+        let srs = Srs::local(plan.srs_power).unwrap();
+        let store = tempfile::tempdir().unwrap();
+        SrsStore::new(store.path()).save(&srs).unwrap();
         let key = api::setup_model(&srs, &program, &plan, [7u8; 32]).unwrap();
         let (file, _) = api::prove_model(&key, &inputs, true).unwrap();
         Fixture {
@@ -47,6 +59,7 @@ fn fixture() -> &'static Fixture {
             program,
             srs,
             file,
+            store,
         }
     })
 }
@@ -55,7 +68,7 @@ fn fixture() -> &'static Fixture {
 fn verdict(file: &ProofFile) -> Result<(), Error> {
     let bytes = file.to_bytes();
     let read = ProofFile::from_bytes(&bytes)?;
-    api::verify_proof(&read, None).map(|_| ())
+    api::verify_proof(&read, None, &trust()).map(|_| ())
 }
 
 fn rejected(file: &ProofFile) -> bool {
@@ -127,12 +140,18 @@ fn another_key_digest_or_key_is_rejected() {
     let pinned = f.key.vk_file.clone();
     let mut no_vk = f.file.clone();
     no_vk.vk = None;
-    assert!(api::verify_proof(&no_vk, Some(&pinned)).is_ok());
-    assert!(api::verify_proof(&no_vk, None).is_err());
+    assert!(api::verify_proof(&no_vk, Some(&pinned), &trust()).is_ok());
+    assert!(api::verify_proof(&no_vk, None, &trust()).is_err());
+    // The same key, but nothing trusts its SRS: rejected (a proof on a local SRS convinces only
+    // those who trust the machine that made it).
+    assert!(matches!(
+        api::verify_proof(&no_vk, Some(&pinned), &Trust::ceremonies()),
+        Err(Error::Verification(_))
+    ));
     let plan = api::plan_model(&f.program, &f.inputs).unwrap();
     let other = api::setup_model(&f.srs, &f.program, &plan, [9u8; 32]).unwrap();
     assert!(matches!(
-        api::verify_proof(&no_vk, Some(&other.vk_file)),
+        api::verify_proof(&no_vk, Some(&other.vk_file), &trust()),
         Err(Error::Verification(_))
     ));
 }
@@ -157,7 +176,7 @@ fn proofs_with_other_weights_another_input_or_output_are_rejected() {
     forged.vk_digest = f.key.vk.digest;
     forged.vk = Some(f.key.vk_file.clone());
     assert!(rejected(&forged));
-    assert!(api::verify_proof(&theirs, Some(&f.key.vk_file)).is_err());
+    assert!(api::verify_proof(&theirs, Some(&f.key.vk_file), &trust()).is_err());
 
     // Another input: its proof does not prove this input's output.
     let mut r = ChaCha20Rng::seed_from_u64(4);
@@ -196,6 +215,8 @@ fn truncated_and_random_files_exit_2_without_panicking() {
         std::fs::write(&path, case).unwrap();
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_zktorch"))
             .args(["verify", path.to_str().unwrap()])
+            .arg("--srs-dir")
+            .arg(f.store.path())
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
@@ -207,6 +228,8 @@ fn truncated_and_random_files_exit_2_without_panicking() {
     std::fs::write(&good, &bytes).unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_zktorch"))
         .args(["verify", good.to_str().unwrap()])
+        .arg("--srs-dir")
+        .arg(f.store.path())
         .output()
         .unwrap();
     assert_eq!(
@@ -220,6 +243,8 @@ fn truncated_and_random_files_exit_2_without_panicking() {
     std::fs::write(&good, bad.to_bytes()).unwrap();
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_zktorch"))
         .args(["verify", good.to_str().unwrap()])
+        .arg("--srs-dir")
+        .arg(f.store.path())
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
@@ -238,7 +263,7 @@ fn every_byte_flipped_is_rejected() {
         b[i] ^= 0x01;
         let ok = ProofFile::from_bytes(&b)
             .ok()
-            .is_some_and(|file| api::verify_proof(&file, None).is_ok());
+            .is_some_and(|file| api::verify_proof(&file, None, &trust()).is_ok());
         assert!(!ok, "byte {i} flipped still verifies");
     }
 }
@@ -267,11 +292,11 @@ fn a_mutated_architecture_never_verifies_or_panics() {
     for &i in digits.iter().step_by(3) {
         let mut bad = vk.clone();
         bad.architecture[i] = b'9';
-        let Ok(model_vk) = zktorch::model::vk_from_file(&bad) else {
+        let Ok(checked) = zktorch::model::check_key(&bad, &trust()) else {
             continue;
         };
-        let verdict = zktorch::model::proof_from_parts(&model_vk, &read.g1, &read.scalars)
-            .and_then(|p| zktorch::model::verify(&model_vk, &public, &p));
+        let verdict = zktorch::model::proof_from_parts(checked.vk(), &read.g1, &read.scalars)
+            .and_then(|p| zktorch::model::verify(&checked, &public, &p));
         assert!(
             verdict.is_err(),
             "architecture byte {i} changed still verifies"

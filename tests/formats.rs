@@ -28,6 +28,7 @@ fn g2(k: u64) -> G2Affine {
 fn sample_vk() -> VerifyingKey {
     VerifyingKey {
         srs_digest: [7; 32],
+        srs_label: "local".into(),
         pcs: VerifierKey {
             g: g1(1),
             h: g2(1),
@@ -36,6 +37,8 @@ fn sample_vk() -> VerifyingKey {
         g2_extra: vec![g2(25)],
         architecture: b"conv->relu->gemm".to_vec(),
         constant_commitments: vec![g1(11), G1Affine::zero(), g1(13)],
+        key_proof_g1: vec![g1(2)],
+        key_proof_fr: vec![Fr::from(3u64)],
     }
 }
 
@@ -105,9 +108,12 @@ fn verifying_key_round_trip_and_digest() {
     assert_eq!(VerifyingKey::from_bytes(&bytes).unwrap(), vk);
 
     let empty = VerifyingKey {
+        srs_label: String::new(),
         g2_extra: vec![],
         architecture: vec![],
         constant_commitments: vec![],
+        key_proof_g1: vec![],
+        key_proof_fr: vec![],
         ..sample_vk()
     };
     assert_eq!(VerifyingKey::from_bytes(&empty.to_bytes()).unwrap(), empty);
@@ -322,7 +328,8 @@ fn huge_counts_are_refused_before_allocating() {
     b[INPUTS_AT..INPUTS_AT + 8].copy_from_slice(&u64::MAX.to_le_bytes());
     assert!(proof_err(&b).contains("cannot fit"));
     let mut b = sample_vk().to_bytes();
-    let g2_extra_at = 8 + 2 + 32 + 32 + 64 + 64;
+    // magic, version, SRS digest, label ("local"), [1]₁, [1]₂, [τ]₂.
+    let g2_extra_at = 8 + 2 + 32 + 8 + 5 + 32 + 64 + 64;
     b[g2_extra_at..g2_extra_at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
     assert!(vk_err(&b).contains("cannot fit"));
     // A tensor rank beyond the cap.
@@ -487,7 +494,8 @@ fn non_canonical_encodings_are_refused() {
     // The point at infinity with stray x bits (arkworks alone would accept it).
     let vk = sample_vk();
     let mut c = vk.to_bytes();
-    let zero_at = c.len() - 2 * 32;
+    // Before it: g1(13), then the key proof's one G1 and one scalar (each with its count).
+    let zero_at = c.len() - (8 + 32) - (8 + 32) - 2 * 32;
     assert_eq!(
         &c[zero_at..zero_at + 32],
         &compressed(&G1Affine::zero())[..]

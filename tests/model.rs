@@ -11,6 +11,7 @@ use zktorch::model::{self, InstanceProof, ModelKey, ModelProof};
 use zktorch::pcs::Commitment;
 use zktorch::proof::VerifyingKey;
 use zktorch::quant::{self, QuantConfig};
+use zktorch::srs::anchor::Trust;
 use zktorch::srs::Srs;
 use zktorch::{onnx, witness};
 
@@ -50,8 +51,12 @@ fn public_values(key: &ModelKey, w: &witness::Witness) -> Vec<Vec<i64>> {
         .collect()
 }
 
+fn checked(key: &ModelKey) -> model::CheckedKey {
+    model::check_key(&key.vk_file, &Trust::for_srs(&key.srs)).unwrap()
+}
+
 fn accepts(key: &ModelKey, public: &[Vec<i64>], proof: &ModelProof) -> bool {
-    model::verify(&key.vk, public, proof).is_ok()
+    model::verify(&checked(key), public, proof).is_ok()
 }
 
 fn tweak(c: Commitment) -> Commitment {
@@ -77,11 +82,16 @@ fn mlp_proves_verifies_and_rejects_tampering() {
     let (g1, fr) = model::proof_parts(&proof);
     let read = model::proof_from_parts(&vk_read, &g1, &fr).unwrap();
     assert_eq!(read, proof);
-    assert!(model::verify(&vk_read, &public, &read).is_ok());
+    let checked_read = model::check_key(
+        &VerifyingKey::from_bytes(&vk_bytes).unwrap(),
+        &Trust::for_srs(&s.key.srs),
+    )
+    .unwrap();
+    assert!(model::verify(&checked_read, &public, &read).is_ok());
     // Elements missing: refused when read, or rejected when checked.
     for (g, f) in [(&g1[1..], &fr[..]), (&g1[..], &fr[..fr.len() - 1])] {
         let refused = model::proof_from_parts(&vk_read, g, f)
-            .map_or(true, |p| model::verify(&vk_read, &public, &p).is_err());
+            .map_or(true, |p| model::verify(&checked_read, &public, &p).is_err());
         assert!(refused);
     }
     eprintln!("mlp verifying key: {} bytes", vk_bytes.len());

@@ -105,6 +105,11 @@ impl Wiring {
             .collect())
     }
 
+    /// Checks that every output entry copies an entry its input has.
+    pub fn validate(&self) -> Result<()> {
+        self.check(self.input_lens.iter().copied())
+    }
+
     fn check(&self, lens: impl Iterator<Item = usize>) -> Result<()> {
         let lens: Vec<usize> = lens.collect();
         if lens.len() != self.input_lens.len()
@@ -146,60 +151,17 @@ impl CopyKey {
     /// Compiles `wiring` (σ from the copy cycles, constant selector and values) and commits its
     /// public columns.
     pub fn new(srs: &Srs, wiring: Wiring) -> Result<Self> {
-        wiring.check(wiring.input_lens.iter().copied())?;
+        let columns = wiring_columns(&wiring)?;
         let log_n = wiring.log_n();
-        let n = 1usize << log_n;
-        let omega = Radix2EvaluationDomain::<Fr>::new(n)
-            .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?
-            .group_gen();
-        let m = wiring.input_lens.len();
-        let out = m; // column index of y
-                     // The cells' names k_c·ω^i; σ starts as the identity and each input cell's copies form a
-                     // cycle through it.
-        let names: Vec<Vec<Fr>> = (0..=m)
-            .map(|c| {
-                let k = Fr::GENERATOR.pow([c as u64]);
-                let mut name = k;
-                (0..n)
-                    .map(|_| {
-                        let v = name;
-                        name *= omega;
-                        v
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut sigma = names.clone();
-        let mut last: std::collections::HashMap<(usize, usize), (usize, usize)> =
-            std::collections::HashMap::new();
-        let mut selector = vec![0i64; n];
-        let mut constants = vec![0i64; n];
-        // Output padding is the constant 0.
-        selector[wiring.output.len()..].fill(1);
-        for (j, s) in wiring.output.iter().enumerate() {
-            match *s {
-                Source::Const(v) => {
-                    selector[j] = 1;
-                    constants[j] = v;
-                }
-                Source::Input { input, index } => {
-                    // Insert y_j into the cycle of (input, index): prev → y_j → (input, index).
-                    let prev = *last.get(&(input, index)).unwrap_or(&(input, index));
-                    sigma[prev.0][prev.1] = names[out][j];
-                    sigma[out][j] = names[input][index];
-                    last.insert((input, index), (out, j));
-                }
-            }
-        }
-        let mut public = Vec::with_capacity(m + 3);
-        let mut commitments = Vec::with_capacity(m + 3);
-        for col in &sigma {
+        let mut public = Vec::with_capacity(columns.sigma.len() + 2);
+        let mut commitments = Vec::with_capacity(columns.sigma.len() + 2);
+        for col in &columns.sigma {
             let (c, p) = public_column(srs, col)?;
             public.push(p);
             commitments.push(c);
         }
         // Small integers: the small-scalar MSM.
-        for col in [&selector, &constants] {
+        for col in [&columns.selector, &columns.constants] {
             public.push(pcs::values_poly(col)?);
             commitments.push(pcs::commit_values(srs, col)?);
         }
@@ -210,6 +172,76 @@ impl CopyKey {
             commitments,
         })
     }
+}
+
+/// A wiring's public columns on its domain: σ_0..σ_m (field values), the constant selector q
+/// and the constants κ.
+pub struct WiringColumns {
+    /// σ_c for every wire (inputs, then the output).
+    pub sigma: Vec<Vec<Fr>>,
+    /// q: 1 on output cells that hold a constant (padding included).
+    pub selector: Vec<i64>,
+    /// κ: those constants.
+    pub constants: Vec<i64>,
+}
+
+/// Compiles `wiring` into its public columns (σ from the copy cycles, constant selector and
+/// values). Setup commits them; a verifier checking a key recomputes them from the wiring.
+pub fn wiring_columns(wiring: &Wiring) -> Result<WiringColumns> {
+    wiring.check(wiring.input_lens.iter().copied())?;
+    let log_n = wiring.log_n();
+    if log_n > crate::srs::MAX_POWER {
+        return Err(Error::InvalidArgument(format!(
+            "a wiring over 2^{log_n} cells is larger than any domain"
+        )));
+    }
+    let n = 1usize << log_n;
+    let omega = Radix2EvaluationDomain::<Fr>::new(n)
+        .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?
+        .group_gen();
+    let m = wiring.input_lens.len();
+    let out = m; // column index of y
+    let mut powers = Vec::with_capacity(n);
+    let mut x = Fr::one();
+    for _ in 0..n {
+        powers.push(x);
+        x *= omega;
+    }
+    // The cells' names k_c·ω^i; σ starts as the identity and each input cell's copies form a
+    // cycle through it.
+    let name = |c: usize, i: usize| Fr::GENERATOR.pow([c as u64]) * powers[i];
+    let mut sigma: Vec<Vec<Fr>> = (0..=m)
+        .map(|c| {
+            let k = Fr::GENERATOR.pow([c as u64]);
+            powers.iter().map(|p| k * p).collect()
+        })
+        .collect();
+    let mut last: std::collections::HashMap<(usize, usize), (usize, usize)> =
+        std::collections::HashMap::new();
+    let mut selector = vec![0i64; n];
+    let mut constants = vec![0i64; n];
+    // Output padding is the constant 0.
+    selector[wiring.output.len()..].fill(1);
+    for (j, s) in wiring.output.iter().enumerate() {
+        match *s {
+            Source::Const(v) => {
+                selector[j] = 1;
+                constants[j] = v;
+            }
+            Source::Input { input, index } => {
+                // Insert y_j into the cycle of (input, index): prev → y_j → (input, index).
+                let prev = *last.get(&(input, index)).unwrap_or(&(input, index));
+                sigma[prev.0][prev.1] = name(out, j);
+                sigma[out][j] = name(input, index);
+                last.insert((input, index), (out, j));
+            }
+        }
+    }
+    Ok(WiringColumns {
+        sigma,
+        selector,
+        constants,
+    })
 }
 
 fn public_column(srs: &Srs, values: &[Fr]) -> Result<(Commitment, CommittedPoly)> {

@@ -84,17 +84,22 @@ impl DivisionKey {
         q_max: i64,
         log_m: u32,
     ) -> Result<Self> {
-        Self::domain_log(n, divisor, q_min, q_max)?;
+        let (remainder, quotient) = Self::tables(n, divisor, q_min, q_max)?;
         Ok(DivisionKey {
             divisor,
-            remainder: LookupKey::on_domain(srs, n, Table::single((0..divisor).collect()), log_m)?,
-            quotient: LookupKey::on_domain(
-                srs,
-                n,
-                Table::single((q_min..=q_max).collect()),
-                log_m,
-            )?,
+            remainder: LookupKey::on_domain(srs, n, remainder, log_m)?,
+            quotient: LookupKey::on_domain(srs, n, quotient, log_m)?,
         })
+    }
+
+    /// The remainder table `[0, d)` and the quotient table `[q_min, q_max]` (after checking they
+    /// and n entries fit some domain).
+    pub fn tables(n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<(Table, Table)> {
+        Self::domain_log(n, divisor, q_min, q_max)?;
+        Ok((
+            Table::single((0..divisor).collect()),
+            Table::single((q_min..=q_max).collect()),
+        ))
     }
 
     /// The verifier's part.

@@ -79,9 +79,15 @@ impl Row<'_> {
 pub trait Constraints: Sync {
     /// Number of columns.
     fn columns(&self) -> usize;
-    /// Whether a constraint reads column `j` at the next row (then it is also opened at ωζ).
+    /// Whether a constraint reads column `j` at the next row (then it is also opened at ω^kζ,
+    /// k = [`Constraints::rotation`]).
     fn reads_next(&self, _j: usize) -> bool {
         false
+    }
+    /// How far the "next row" is: `Rot::Next` reads `f(ω^k X)` for this k (1 for every block;
+    /// a tiling check reads one tile ahead). All parts of one shared proof use the same k.
+    fn rotation(&self) -> usize {
+        1
     }
     /// Largest total degree of a constraint in the columns and X (e.g. 2 for `a·b − c`, 2 for
     /// `(X − ω^(n−1))·(z(ωX) − z(X))`).
@@ -398,15 +404,26 @@ fn shared_columns(
     (unique, maps, next)
 }
 
+/// The one rotation every part of a shared proof reads its next rows at (k = 1, or 1 < k < n).
+fn shared_rotation(parts: &[(&dyn Constraints, &[Commitment])], n: usize) -> Result<usize> {
+    let k = parts.first().map_or(1, |(c, _)| c.rotation());
+    if parts.iter().any(|(c, _)| c.rotation() != k) || k == 0 || (k > 1 && k >= n) {
+        return Err(Error::InvalidArgument(format!(
+            "identity parts must share one rotation in 1..{n}"
+        )));
+    }
+    Ok(k)
+}
+
 /// The queries of a shared opening: every distinct column at ζ, those read at the next row at
-/// ωζ, the quotient (index `unique`) at ζ.
-fn shared_queries(unique: usize, next: &[bool], zeta: Fr, omega: Fr) -> Vec<Query> {
+/// `shift·ζ` (`shift = ω^k`), the quotient (index `unique`) at ζ.
+fn shared_queries(unique: usize, next: &[bool], zeta: Fr, shift: Fr) -> Vec<Query> {
     let mut q: Vec<Query> = (0..unique)
         .map(|poly| Query { poly, point: zeta })
         .collect();
     q.extend((0..unique).filter(|&j| next[j]).map(|poly| Query {
         poly,
-        point: omega * zeta,
+        point: shift * zeta,
     }));
     q.push(Query {
         poly: unique,
@@ -465,7 +482,9 @@ fn prove_views(
     let views: Vec<(&dyn Constraints, &[Commitment])> =
         parts.iter().map(|(c, _, cm)| (*c, *cm)).collect();
     let (unique, maps, next) = shared_columns(&views);
+    let rotation = shared_rotation(&views, n)?;
     transcript.append_u64(b"identity/shared-parts", parts.len() as u64);
+    transcript.append_u64(b"identity/rotation", rotation as u64);
     let alpha = transcript.challenge_scalar(b"identity/alpha");
     let eta = transcript.challenge_scalar(b"identity/eta");
     let max_len = parts
@@ -524,7 +543,7 @@ fn prove_views(
                     let i = c * chunk + k;
                     for j in 0..m {
                         cur[j] = evals[j][i];
-                        nxt[j] = evals[j][(i + step) % big];
+                        nxt[j] = evals[j][(i + step * rotation) % big];
                     }
                     let row = Row {
                         x: points[i],
@@ -573,20 +592,32 @@ fn prove_views(
     polys.push(&t);
     let mut all = unique.clone();
     all.push(quotient);
-    let qs = shared_queries(unique.len(), &next, zeta, omega);
+    let qs = shared_queries(unique.len(), &next, zeta, omega.pow([rotation as u64]));
     let opening = pcs::batch_open(srs, &polys, &all, &qs, transcript)?;
     Ok(IdentityProof { quotient, opening })
 }
 
+/// One opened value of a proof as a verifier sees it: `commitment` opens to `value` at `point`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Claim {
+    /// The commitment.
+    pub commitment: Commitment,
+    /// The point.
+    pub point: Fr,
+    /// The claimed value.
+    pub value: Fr,
+}
+
 /// Verifier twin of [`prove_shared`]: `Σ_p η^p Σ_k α^k C_(p,k)(ζ) = t(ζ)·Z_H(ζ)` on the opened
-/// values, and the opening's pairing equations into `batch`.
+/// values, and the opening's pairing equations into `batch`. Returns every opened claim (what
+/// the proof reveals, for audits of zero knowledge).
 pub fn verify_shared(
     vk: &VerifierKey,
     parts: &[VerifierPart],
     proof: &IdentityProof,
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
-) -> Result<()> {
+) -> Result<Vec<Claim>> {
     let log_n = parts.first().map(|p| p.log_n).unwrap_or(1);
     if parts.iter().any(|p| p.log_n != log_n) {
         return Err(Error::Verification(
@@ -613,7 +644,7 @@ fn verify_views(
     proof: &IdentityProof,
     transcript: &mut Transcript,
     batch: &mut PairingBatch,
-) -> Result<()> {
+) -> Result<Vec<Claim>> {
     if log_n > crate::srs::MAX_POWER {
         return Err(Error::Verification("domain too large".into()));
     }
@@ -621,7 +652,9 @@ fn verify_views(
     let n = 1usize << log_n;
     let omega = domain(n)?.group_gen();
     let (unique, maps, next) = shared_columns(views);
+    let rotation = shared_rotation(views, n).map_err(|e| Error::Verification(e.to_string()))?;
     transcript.append_u64(b"identity/shared-parts", parts.len() as u64);
+    transcript.append_u64(b"identity/rotation", rotation as u64);
     let alpha = transcript.challenge_scalar(b"identity/alpha");
     let eta = transcript.challenge_scalar(b"identity/eta");
     transcript.append_g1(b"identity/quotient", &proof.quotient.0);
@@ -632,7 +665,7 @@ fn verify_views(
             "ζ fell in the domain; proof rejected".into(),
         ));
     }
-    let qs = shared_queries(unique.len(), &next, zeta, omega);
+    let qs = shared_queries(unique.len(), &next, zeta, omega.pow([rotation as u64]));
     let values = &proof.opening.values;
     if values.len() != qs.len() {
         return Err(Error::Verification(format!(
@@ -684,7 +717,16 @@ fn verify_views(
     }
     let mut all = unique;
     all.push(proof.quotient);
-    pcs::batch_verify(vk, &all, &qs, &proof.opening, transcript, batch)
+    pcs::batch_verify(vk, &all, &qs, &proof.opening, transcript, batch)?;
+    Ok(qs
+        .iter()
+        .zip(values)
+        .map(|(q, v)| Claim {
+            commitment: all[q.poly],
+            point: q.point,
+            value: *v,
+        })
+        .collect())
 }
 
 fn absorb_columns(transcript: &mut Transcript, log_n: u32, commitments: &[Commitment]) {
@@ -721,6 +763,7 @@ pub fn verify<C: Constraints>(
         transcript,
         batch,
     )
+    .map(|_| ())
 }
 
 #[cfg(test)]

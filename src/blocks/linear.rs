@@ -100,3 +100,65 @@ pub fn sub_commitments(a: Commitment, b: Commitment) -> Commitment {
 pub fn scale_commitment(a: Commitment, k: i64) -> Commitment {
     Commitment((a.0 * Fr::from(k)).into_affine())
 }
+
+/// A committed public tensor P equal on H to a derived commitment D (`P(X) − D(X) = 0` on H):
+/// how a graph output computed by a linear layer is tied to its inputs. P is committed by the
+/// prover without a mask, so its public values can be bound to it; D is the homomorphic
+/// combination the verifier computes. Proven as a part of the identity engine (two opened
+/// values, no group element); D is opened at ζ, which counts as one opening of every masked
+/// input it is derived from.
+#[derive(Clone)]
+pub struct Equal;
+
+impl super::identity::Constraints for Equal {
+    fn columns(&self) -> usize {
+        2
+    }
+    fn degree(&self) -> usize {
+        1
+    }
+    fn combine(&self, row: &super::identity::Row<'_>, _alpha: Fr) -> Fr {
+        use super::identity::Rot;
+        row.col(0, Rot::Cur) - row.col(1, Rot::Cur)
+    }
+}
+
+/// Prover: P equals D on H (see [`Equal`]).
+pub fn prove_equal_in(
+    srs: &crate::srs::Srs,
+    p: &Committed,
+    d: &Committed,
+    transcript: &mut crate::transcript::Transcript,
+    mode: super::identity::Mode<'_>,
+) -> Result<super::identity::IdentityProof> {
+    if p.values != d.values {
+        return Err(Error::InvalidArgument(
+            "a public tensor differs from the linear combination it states".into(),
+        ));
+    }
+    transcript.append_bytes(b"block", b"equal");
+    super::identity::prove_in(
+        srs,
+        &Equal,
+        &[&p.poly, &d.poly],
+        &[p.commitment, d.commitment],
+        transcript,
+        mode,
+    )
+}
+
+/// Verifier twin of [`prove_equal_in`].
+#[allow(clippy::too_many_arguments)] // the standalone verifier signature plus the mode
+pub fn verify_equal_in(
+    vk: &crate::pcs::VerifierKey,
+    log_n: u32,
+    p: Commitment,
+    d: Commitment,
+    proof: &super::identity::IdentityProof,
+    transcript: &mut crate::transcript::Transcript,
+    batch: &mut crate::pcs::PairingBatch,
+    check: super::identity::Check<'_>,
+) -> Result<()> {
+    transcript.append_bytes(b"block", b"equal");
+    super::identity::verify_in(vk, &Equal, log_n, &[p, d], proof, transcript, batch, check)
+}

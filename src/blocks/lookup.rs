@@ -80,6 +80,37 @@ impl Table {
     }
 }
 
+/// The public columns `t_1, t_2, q_w, q_t` of `table` laid out after `witness_len` witness rows
+/// on the domain of size `2^log_m` (table rows `[M − N, M)`). Setup commits them; a verifier
+/// checking a key recomputes them from the architecture.
+pub fn table_columns(witness_len: usize, table: &Table, log_m: u32) -> Result<[Vec<i64>; 4]> {
+    let n_t = table.len();
+    if n_t == 0 || table.outputs.as_ref().is_some_and(|o| o.len() != n_t) {
+        return Err(Error::InvalidArgument(
+            "a lookup table needs at least one row and columns of equal length".into(),
+        ));
+    }
+    if log_m > crate::srs::MAX_POWER || witness_len.saturating_add(n_t) > 1usize << log_m {
+        return Err(Error::InvalidArgument(format!(
+            "{witness_len} entries and a table of {n_t} rows do not fit a domain of 2^{log_m}"
+        )));
+    }
+    let m = 1usize << log_m;
+    let start = m - n_t;
+    let mut t1 = vec![0i64; m];
+    let mut t2 = vec![0i64; m];
+    let mut q_w = vec![0i64; m];
+    let mut q_t = vec![0i64; m];
+    for j in 0..n_t {
+        let (x, y) = table.row(j);
+        t1[start + j] = x;
+        t2[start + j] = y;
+        q_t[start + j] = 1;
+    }
+    q_w[..witness_len].fill(1);
+    Ok([t1, t2, q_w, q_t])
+}
+
 /// A table laid out on the domain, with its public columns committed (made once by setup).
 #[derive(Clone, Debug)]
 pub struct LookupKey {
@@ -117,33 +148,10 @@ impl LookupKey {
     /// As [`LookupKey::new`] on a given domain of size `2^log_m` (so that several lookups over
     /// the same tensors share their domain).
     pub fn on_domain(srs: &Srs, witness_len: usize, table: Table, log_m: u32) -> Result<Self> {
-        let n_t = table.len();
-        if n_t == 0 || table.outputs.as_ref().is_some_and(|o| o.len() != n_t) {
-            return Err(Error::InvalidArgument(
-                "a lookup table needs at least one row and columns of equal length".into(),
-            ));
-        }
-        if witness_len + n_t > 1usize << log_m {
-            return Err(Error::InvalidArgument(format!(
-                "{witness_len} entries and a table of {n_t} rows do not fit a domain of 2^{log_m}"
-            )));
-        }
-        let m = 1usize << log_m;
-        let start = m - n_t;
-        let mut t1 = vec![0i64; m];
-        let mut t2 = vec![0i64; m];
-        let mut q_w = vec![0i64; m];
-        let mut q_t = vec![0i64; m];
-        for j in 0..n_t {
-            let (x, y) = table.row(j);
-            t1[start + j] = x;
-            t2[start + j] = y;
-            q_t[start + j] = 1;
-        }
-        q_w[..witness_len].fill(1);
+        let columns = table_columns(witness_len, &table, log_m)?;
         let mut public = Vec::with_capacity(4);
         let mut commitments = Vec::with_capacity(4);
-        for col in [&t1, &t2, &q_w, &q_t] {
+        for col in &columns {
             commitments.push(pcs::commit_values(srs, col)?);
             public.push(pcs::values_poly(col)?);
         }

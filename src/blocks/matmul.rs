@@ -64,6 +64,10 @@ use rand::{CryptoRng, RngCore};
 
 /// Mask of the Horner columns (opened at ζ and ωζ).
 const HORNER_MASK: usize = 3;
+/// Mask coefficients of each setup column T_j: the key's tiling proof opens a combination of
+/// them at two points (ζ and ω^m·ζ), so three (PROTOCOLS.md §3); every proof opens another
+/// combination once, re-randomised by its own δ.
+pub const COLUMN_MASK: usize = 3;
 
 /// The dimensions of `Y = X·W`: X is `rows × inner`, W is `inner × cols`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,7 +93,8 @@ impl Dims {
         }
     }
 
-    fn check(&self) -> Result<()> {
+    /// Every dimension nonzero and the matrices within the largest domain.
+    pub fn check(&self) -> Result<()> {
         if self.rows == 0 || self.inner == 0 || self.cols == 0 {
             return Err(Error::InvalidArgument(format!(
                 "matrix product with an empty dimension {self:?}"
@@ -149,6 +154,45 @@ pub fn reduce_weights(len: usize, inner: usize) -> (Dims, Vec<i64>) {
     )
 }
 
+/// The row-start selector s (1 at `k·m` for k < b) on the domain of size `2^log_n`.
+pub fn selector_column(dims: Dims, log_n: u32) -> Vec<i64> {
+    let (b, m) = (dims.rows, dims.inner);
+    let mut sel: Vec<i64> = (0..b * m).map(|p| i64::from(p % m == 0)).collect();
+    sel.resize(1usize << log_n, 0);
+    sel
+}
+
+/// The tiling selectors of a private W: `s_rep` (1 on rows `[0, (b−1)·m)`, where each tile must
+/// equal the next) and `s_pad` (1 on rows `[b·m, N)`, which must be 0).
+pub fn tiling_selectors(dims: Dims, log_n: u32) -> [Vec<i64>; 2] {
+    let n = 1usize << log_n;
+    let (b, m) = (dims.rows, dims.inner);
+    let mut rep = vec![0i64; n];
+    rep[..(b - 1) * m].fill(1);
+    let mut pad = vec![0i64; n];
+    pad[b * m..].fill(1);
+    [rep, pad]
+}
+
+/// The tiled columns `T_j` (unmasked) of a public W on the domain of size `2^log_n`.
+pub fn public_weight_columns(dims: Dims, weights: &[i64], log_n: u32) -> Result<Vec<Vec<i64>>> {
+    dims.check()?;
+    if weights.len() != dims.inner * dims.cols || log_n < dims.log_n()? || log_n > MAX_POWER {
+        return Err(Error::InvalidArgument(format!(
+            "a public {dims:?} matrix of {} entries on a domain of 2^{log_n}",
+            weights.len()
+        )));
+    }
+    let (b, m, cols) = (dims.rows, dims.inner, dims.cols);
+    Ok((0..cols)
+        .map(|j| {
+            let mut t: Vec<i64> = (0..b * m).map(|p| weights[(p % m) * cols + j]).collect();
+            t.resize(1usize << log_n, 0);
+            t
+        })
+        .collect())
+}
+
 /// The prover's per-layer key: the weights, the committed tiled columns and the selector.
 #[derive(Clone, Debug)]
 pub struct MatMulKey {
@@ -158,10 +202,15 @@ pub struct MatMulKey {
     pub weights: Vec<i64>,
     /// log2 of the domain size N.
     pub log_n: u32,
-    /// The constant mask coefficient of each tiled column (`T_j + c_j·Z_H`).
-    masks: Vec<Fr>,
+    /// The mask of each tiled column (`T_j + c_j(X)·Z_H`, c_j of [`COLUMN_MASK`] coefficients);
+    /// empty for a public W (unmasked columns).
+    masks: Vec<[Fr; COLUMN_MASK]>,
     /// The public row-start selector s.
     selector: CommittedPoly,
+    /// For a private W, the tiling selectors s_rep, s_pad ([`tiling_selectors`]).
+    tiling: Vec<CommittedPoly>,
+    /// For a public W, its tiled columns as public polynomials.
+    public_columns: Vec<CommittedPoly>,
     /// What the verifier needs.
     vk: MatMulVerifierKey,
 }
@@ -177,6 +226,9 @@ pub struct MatMulVerifierKey {
     pub columns: Vec<Commitment>,
     /// Commitment to the row-start selector.
     pub selector: Commitment,
+    /// For a private W: commitments to the tiling selectors s_rep, s_pad (the key's tiling proof
+    /// reads them); empty for a public W, whose columns are themselves public.
+    pub tiling: Vec<Commitment>,
     /// `[Z_H(τ)]₂ = [τ^N]₂ − [1]₂`.
     pub vanishing_g2: G2Affine,
 }
@@ -193,8 +245,8 @@ impl MatMulKey {
         Self::on_domain(srs, dims, weights, dims.log_n()?, rng)
     }
 
-    /// As [`MatMulKey::new`] on a larger domain of size `2^log_n` (a model-level prover puts
-    /// every block on one domain).
+    /// As [`MatMulKey::new`] on a domain of size `2^log_n` (at least the smallest one): a
+    /// private W, whose columns are hiding and proved tiled once by [`prove_tiling`].
     pub fn on_domain<R: RngCore + CryptoRng>(
         srs: &Srs,
         dims: Dims,
@@ -202,8 +254,27 @@ impl MatMulKey {
         log_n: u32,
         rng: &mut R,
     ) -> Result<Self> {
+        let masks = (0..dims.cols)
+            .map(|_| [Fr::rand(rng), Fr::rand(rng), Fr::rand(rng)])
+            .collect();
+        Self::build(srs, dims, weights, log_n, masks)
+    }
+
+    /// A public W (a reduction's 0/1 matrix): unmasked columns, which a key check recomputes
+    /// like every other public column.
+    pub fn public(srs: &Srs, dims: Dims, weights: Vec<i64>, log_n: u32) -> Result<Self> {
+        Self::build(srs, dims, weights, log_n, Vec::new())
+    }
+
+    fn build(
+        srs: &Srs,
+        dims: Dims,
+        weights: Vec<i64>,
+        log_n: u32,
+        masks: Vec<[Fr; COLUMN_MASK]>,
+    ) -> Result<Self> {
         dims.check()?;
-        if log_n < dims.log_n()? {
+        if log_n < dims.log_n()? || log_n > MAX_POWER {
             return Err(Error::InvalidArgument(format!(
                 "matrix product {dims:?} does not fit a domain of 2^{log_n}"
             )));
@@ -227,51 +298,98 @@ impl MatMulKey {
         }
         let vanishing_g2 = (g2[n].into_group() - g2[0].into_group()).into_affine();
         let (b, m, cols) = (dims.rows, dims.inner, dims.cols);
-        // C_Tj = Σ_(p < b·m) T_j[p]·[L_p(τ)]₁ + c_j·([τ^N]₁ − [1]₁): only the b·m entries that
-        // can be nonzero enter the MSM, and no polynomial is formed (the prover rebuilds w' from
-        // the weights and the masks).
+        // C_Tj = Σ_(p < b·m) T_j[p]·[L_p(τ)]₁ + Σ_k c_jk·([τ^(N+k)]₁ − [τ^k]₁): only the b·m
+        // entries that can be nonzero enter the MSM, and no polynomial is formed (the prover
+        // rebuilds w' from the weights and the masks).
         let basis = srs.lagrange(log_n)?;
         let g1 = srs.g1_powers();
-        if g1.len() <= n {
+        if g1.len() < n + COLUMN_MASK {
             return Err(Error::SrsTooSmall {
                 what: "the matrix-product block's column masks",
-                needed: n + 1,
+                needed: n + COLUMN_MASK,
                 available: g1.len(),
             });
         }
-        let vanishing = g1[n].into_group() - g1[0].into_group();
-        let columns_and_masks: Vec<(Commitment, Fr)> = (0..cols)
+        let vanishing: Vec<_> = (0..COLUMN_MASK)
+            .map(|k| g1[n + k].into_group() - g1[k].into_group())
+            .collect();
+        let columns: Vec<Commitment> = (0..cols)
             .map(|j| {
                 let tiled: Vec<i64> = (0..b * m).map(|p| weights[(p % m) * cols + j]).collect();
-                let c = Fr::rand(rng);
-                let commitment = pcs::msm::msm_small(&basis[..b * m], &tiled) + vanishing * c;
-                (Commitment(commitment.into_affine()), c)
+                let mut c = pcs::msm::msm_small(&basis[..b * m], &tiled);
+                if let Some(mask) = masks.get(j) {
+                    for (v, cj) in vanishing.iter().zip(mask) {
+                        c += *v * cj;
+                    }
+                }
+                Commitment(c.into_affine())
             })
             .collect();
-        let (columns, masks): (Vec<_>, Vec<_>) = columns_and_masks.into_iter().unzip();
-        let mut sel: Vec<i64> = (0..b * m).map(|p| i64::from(p % m == 0)).collect();
-        sel.resize(n, 0);
+        let sel = selector_column(dims, log_n);
         let selector = pcs::values_poly(&sel)?;
         let selector_commitment = pcs::commit_values(srs, &sel)?;
+        let (mut tiling, mut tiling_commitments) = (Vec::new(), Vec::new());
+        let mut public_columns = Vec::new();
+        if masks.is_empty() {
+            for col in public_weight_columns(dims, &weights, log_n)? {
+                public_columns.push(pcs::values_poly(&col)?);
+            }
+        } else {
+            for col in tiling_selectors(dims, log_n) {
+                tiling.push(pcs::values_poly(&col)?);
+                tiling_commitments.push(pcs::commit_values(srs, &col)?);
+            }
+        }
         Ok(MatMulKey {
             dims,
             weights,
             log_n,
             masks,
             selector,
+            tiling,
+            public_columns,
             vk: MatMulVerifierKey {
                 dims,
                 log_n,
                 columns,
                 selector: selector_commitment,
+                tiling: tiling_commitments,
                 vanishing_g2,
             },
         })
     }
 
+    /// Whether W is public (unmasked columns, no tiling proof).
+    pub fn is_public(&self) -> bool {
+        self.masks.is_empty()
+    }
+
     /// The verifier's part of the key.
     pub fn verifier_key(&self) -> &MatMulVerifierKey {
         &self.vk
+    }
+}
+
+impl super::KeyColumns for MatMulKey {
+    /// The n columns (public polynomials only for a public W), the selector, the two tiling
+    /// selectors of a private W.
+    fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)> {
+        let mut v: Vec<(Commitment, Option<&CommittedPoly>)> = self
+            .vk
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| (*c, self.public_columns.get(j)))
+            .collect();
+        v.push((self.vk.selector, Some(&self.selector)));
+        v.extend(
+            self.vk
+                .tiling
+                .iter()
+                .copied()
+                .zip(self.tiling.iter().map(Some)),
+        );
+        v
     }
 }
 
@@ -374,10 +492,9 @@ fn combined_weights(key: &MatMulVerifierKey, r: &[Fr], delta: Commitment) -> Com
     Commitment(c.into_affine())
 }
 
-/// The values of `tile(W·r)` on H and the polynomial `w' = tile(W·r) + (Σ_j r_j c_j + δ)·Z_H`
-/// with `δ = d0 + d1·X` (`c_j` the key's column masks), whose commitment is
-/// `Σ_j r_j·C_Tj + [δ(τ)Z_H(τ)]₁`.
-fn weight_column(key: &MatMulKey, r: &[Fr], d0: Fr, d1: Fr) -> Result<(Vec<Fr>, CommittedPoly)> {
+/// The values of `tile(W·r)` on H and the polynomial `w' = tile(W·r) + (Σ_j r_j c_j(X) + δ(X))·Z_H`
+/// (`c_j` the key's column masks), whose commitment is `Σ_j r_j·C_Tj + [δ(τ)Z_H(τ)]₁`.
+fn weight_column(key: &MatMulKey, r: &[Fr], delta: &[Fr]) -> Result<(Vec<Fr>, CommittedPoly)> {
     let Dims { rows, inner, cols } = key.dims;
     let n = 1usize << key.log_n;
     let w: Vec<Fr> = (0..inner)
@@ -391,17 +508,26 @@ fn weight_column(key: &MatMulKey, r: &[Fr], d0: Fr, d1: Fr) -> Result<(Vec<Fr>, 
     w_values.resize(n, Fr::zero());
     let domain = Radix2EvaluationDomain::<Fr>::new(n)
         .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?;
-    let c: Fr = key.masks.iter().zip(r).map(|(m, rj)| *m * rj).sum::<Fr>() + d0;
+    // The mask polynomial Σ_j r_j c_j(X) + δ(X).
+    let mut mask = vec![Fr::zero(); COLUMN_MASK.max(delta.len())];
+    for (c, rj) in key.masks.iter().zip(r) {
+        for (k, ck) in c.iter().enumerate() {
+            mask[k] += *ck * rj;
+        }
+    }
+    for (k, d) in delta.iter().enumerate() {
+        mask[k] += d;
+    }
     let mut coeffs = domain.ifft(&w_values);
-    coeffs.resize(n + 2, Fr::zero());
-    coeffs[0] -= c;
-    coeffs[1] -= d1;
-    coeffs[n] += c;
-    coeffs[n + 1] += d1;
+    coeffs.resize(n + mask.len(), Fr::zero());
+    for (k, c) in mask.iter().enumerate() {
+        coeffs[k] -= c;
+        coeffs[n + k] += c;
+    }
     let w_poly = CommittedPoly {
         poly: DensePolynomial::from_coefficients_vec(coeffs),
         log_n: key.log_n,
-        hiding: 2,
+        hiding: mask.len(),
     };
     Ok((w_values, w_poly))
 }
@@ -446,7 +572,7 @@ pub fn prove_in<R: RngCore + CryptoRng>(
     let (r, constraints) = challenge(transcript, &key.vk, x.commitment, y.commitment);
 
     let (d0, d1) = (Fr::rand(rng), Fr::rand(rng));
-    let (w_values, w_poly) = weight_column(key, &r, d0, d1)?;
+    let (w_values, w_poly) = weight_column(key, &r, &[d0, d1])?;
     let powers = srs.g1_powers();
     if powers.len() < n + 2 {
         return Err(Error::SrsTooSmall {
@@ -579,6 +705,104 @@ pub fn verify_in(
         transcript,
         batch,
         mode,
+    )
+}
+
+/// Tiling constraints over the columns (t, s_rep, s_pad), the next row being one tile (m rows)
+/// ahead: `s_rep(X)·(t(ω^m X) − t(X))` (each tile equals the next) and `s_pad(X)·t(X)` (the
+/// padding is zero).
+#[derive(Clone)]
+struct Tiling {
+    period: usize,
+}
+
+impl Constraints for Tiling {
+    fn columns(&self) -> usize {
+        3
+    }
+    fn reads_next(&self, j: usize) -> bool {
+        j == 0
+    }
+    fn degree(&self) -> usize {
+        2
+    }
+    fn rotation(&self) -> usize {
+        self.period
+    }
+    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+        let t = row.col(0, Rot::Cur);
+        row.col(1, Rot::Cur) * (row.col(0, Rot::Next) - t) + alpha * row.col(2, Rot::Cur) * t
+    }
+}
+
+/// The challenge combining the columns of a tiling proof: `r_j = ρ^(n−1−j)` and the combined
+/// commitment `Σ_j r_j·C_Tj` (the transcript absorbs the key first).
+fn tiling_challenge(
+    transcript: &mut Transcript,
+    key: &MatMulVerifierKey,
+) -> Result<(Vec<Fr>, Commitment, Tiling)> {
+    let Dims { rows, inner, cols } = key.dims;
+    if key.tiling.len() != 2 || key.columns.len() != cols {
+        return Err(Error::Verification(
+            "a private matrix needs its two tiling selectors".into(),
+        ));
+    }
+    transcript.append_bytes(b"block", b"matmul-tiling");
+    for d in [rows, inner, cols] {
+        transcript.append_u64(b"matmul/dim", d as u64);
+    }
+    transcript.append_u64(b"matmul/log_n", u64::from(key.log_n));
+    let mut keyed: Vec<G1Affine> = key.columns.iter().map(|c| c.0).collect();
+    keyed.extend(key.tiling.iter().map(|c| c.0));
+    transcript.append_g1s(b"matmul/tiling-key", &keyed);
+    let rho = transcript.challenge_scalar(b"matmul/tiling-rho");
+    let mut r = vec![Fr::one(); cols];
+    for j in (0..cols.saturating_sub(1)).rev() {
+        r[j] = r[j + 1] * rho;
+    }
+    let combined = combined_weights(key, &r, Commitment(G1Affine::zero()));
+    let period = if rows > 1 { inner } else { 1 };
+    Ok((r, combined, Tiling { period }))
+}
+
+/// Proves, once for the key, that every column commitment `C_Tj` of a private W holds W's
+/// column j tiled b times and zero beyond: for a challenge ρ, the combination
+/// `t = Σ_j ρ^(n−1−j)·T_j` satisfies `t_(i+m) = t_i` for `i < (b−1)·m` and `t_i = 0` for
+/// `i ≥ b·m` (an identity proof reading t at ζ and ω^m·ζ). The verifier relies on this layout in
+/// every proof (the Horner relation multiplies `x_i` by `w_i` on every row).
+pub fn prove_tiling(
+    srs: &Srs,
+    key: &MatMulKey,
+    transcript: &mut Transcript,
+) -> Result<IdentityProof> {
+    let (r, combined, constraints) = tiling_challenge(transcript, &key.vk)?;
+    let (_, t_poly) = weight_column(key, &r, &[])?;
+    identity::prove(
+        srs,
+        &constraints,
+        &[&t_poly, &key.tiling[0], &key.tiling[1]],
+        &[combined, key.vk.tiling[0], key.vk.tiling[1]],
+        transcript,
+    )
+}
+
+/// Verifier twin of [`prove_tiling`].
+pub fn verify_tiling(
+    vk: &VerifierKey,
+    key: &MatMulVerifierKey,
+    proof: &IdentityProof,
+    transcript: &mut Transcript,
+    batch: &mut PairingBatch,
+) -> Result<()> {
+    let (_, combined, constraints) = tiling_challenge(transcript, key)?;
+    identity::verify(
+        vk,
+        &constraints,
+        key.log_n,
+        &[combined, key.tiling[0], key.tiling[1]],
+        proof,
+        transcript,
+        batch,
     )
 }
 
@@ -750,7 +974,7 @@ mod tests {
         let Dims { rows, inner, .. } = c.key.dims;
         // The forger is the model owner: it knows the key's masks and builds w' exactly as the
         // honest prover does (δ = 0); the only lie is the output.
-        let (wv, w_poly) = weight_column(&c.key, &rv, Fr::zero(), Fr::zero()).unwrap();
+        let (wv, w_poly) = weight_column(&c.key, &rv, &[]).unwrap();
         let zero = Commitment(G1Affine::zero());
         let w_commitment = combined_weights(c.key.verifier_key(), &rv, zero);
         let sel_values: Vec<Fr> = (0..n)
@@ -797,6 +1021,115 @@ mod tests {
         )
         .unwrap();
         assert!(!accepts(&c, c.x.commitment, y.commitment, &forged));
+    }
+
+    fn tiling_accepts(key: &MatMulVerifierKey, p: &IdentityProof) -> bool {
+        let mut t = Transcript::new(b"tiling-test");
+        let mut batch = PairingBatch::new();
+        verify_tiling(&srs().verifier_key(), key, p, &mut t, &mut batch).is_ok() && batch.verify()
+    }
+
+    #[test]
+    fn tiling_proofs_complete_and_sound() {
+        for (i, d) in [dims(1, 7, 3), dims(3, 5, 4), dims(4, 1, 2), dims(5, 20, 10)]
+            .into_iter()
+            .enumerate()
+        {
+            let c = case(d, 40 + i as u64);
+            let mut t = Transcript::new(b"tiling-test");
+            let p = prove_tiling(srs(), &c.key, &mut t).unwrap();
+            assert!(tiling_accepts(c.key.verifier_key(), &p), "{d:?}");
+            for (k, bad) in p.tampered().iter().enumerate() {
+                assert!(
+                    !tiling_accepts(c.key.verifier_key(), bad),
+                    "{d:?} tamper {k}"
+                );
+            }
+            // Another key's columns.
+            let other = case(d, 50 + i as u64);
+            assert!(!tiling_accepts(other.key.verifier_key(), &p));
+        }
+    }
+
+    /// The model owner makes the key: a column that is not W's column tiled (a different tile,
+    /// or nonzero padding) is refused by the honest prover and rejected when a proof is forced.
+    #[test]
+    fn a_key_whose_columns_are_not_tiled_is_rejected() {
+        #[derive(Clone)]
+        struct Vacuous(usize);
+        impl Constraints for Vacuous {
+            fn columns(&self) -> usize {
+                3
+            }
+            fn reads_next(&self, j: usize) -> bool {
+                j == 0
+            }
+            fn degree(&self) -> usize {
+                1
+            }
+            fn rotation(&self) -> usize {
+                self.0
+            }
+            fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
+                Fr::zero()
+            }
+        }
+        let d = dims(3, 5, 2);
+        for doctor in [7usize, 15 /* padding */] {
+            let c = case(d, 60);
+            let n = 1usize << c.key.log_n;
+            // Column 0 with one entry changed, committed with the key's own mask.
+            let mut key = c.key.clone();
+            let mut values: Vec<i64> = (0..d.rows * d.inner)
+                .map(|p| key.weights[(p % d.inner) * d.cols])
+                .collect();
+            values.resize(n, 0);
+            values[doctor] += 1;
+            let g1 = srs().g1_powers();
+            let mut cm = pcs::commit_values(srs(), &values).unwrap().0.into_group();
+            for (k, ck) in key.masks[0].iter().enumerate() {
+                cm += (g1[n + k].into_group() - g1[k].into_group()) * ck;
+            }
+            key.vk.columns[0] = Commitment(cm.into_affine());
+            // The honest prover cannot prove the real tiling against the doctored commitment.
+            let mut t = Transcript::new(b"tiling-test");
+            let honest = prove_tiling(srs(), &key, &mut t).unwrap();
+            assert!(!tiling_accepts(&key.vk, &honest));
+            // A forger commits the combination of the doctored columns and proves vacuous
+            // constraints over exactly the columns the verifier reads.
+            let mut t = Transcript::new(b"tiling-test");
+            let (r, combined, tiling) = tiling_challenge(&mut t, &key.vk).unwrap();
+            let (mut tv, _) = weight_column(&key, &r, &[]).unwrap();
+            tv[doctor] += r[0];
+            let dom = Radix2EvaluationDomain::<Fr>::new(n).unwrap();
+            let mut coeffs = dom.ifft(&tv);
+            let mut mask = [Fr::zero(); COLUMN_MASK];
+            for (cj, rj) in key.masks.iter().zip(&r) {
+                for (k, ck) in cj.iter().enumerate() {
+                    mask[k] += *ck * rj;
+                }
+            }
+            coeffs.resize(n + COLUMN_MASK, Fr::zero());
+            for (k, m) in mask.iter().enumerate() {
+                coeffs[k] -= m;
+                coeffs[n + k] += m;
+            }
+            let t_poly = CommittedPoly {
+                poly: DensePolynomial::from_coefficients_vec(coeffs),
+                log_n: key.log_n,
+                hiding: COLUMN_MASK,
+            };
+            assert_eq!(pcs::commit_poly(srs(), &t_poly.poly).unwrap(), combined);
+            let forged = identity::prove(
+                srs(),
+                &Vacuous(tiling.period),
+                &[&t_poly, &key.tiling[0], &key.tiling[1]],
+                &[combined, key.vk.tiling[0], key.vk.tiling[1]],
+                &mut t,
+            )
+            .unwrap();
+            assert!(!tiling_accepts(&key.vk, &forged), "doctored entry {doctor}");
+        }
     }
 
     #[test]

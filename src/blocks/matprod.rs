@@ -65,7 +65,10 @@ pub fn domain_log(dims: Dims) -> Result<u32> {
     ];
     match sizes {
         [Some(a), Some(b), Some(c)]
-            if rows * inner * cols != 0 && a.max(b).max(c) <= 1 << crate::srs::MAX_POWER =>
+            if rows != 0
+                && inner != 0
+                && cols != 0
+                && a.max(b).max(c) <= 1 << crate::srs::MAX_POWER =>
         {
             Ok(pcs::domain_log(a.max(b).max(c)))
         }
@@ -97,6 +100,12 @@ pub struct MatProdVerifierKey {
     pub commitments: Vec<Commitment>,
 }
 
+impl super::KeyColumns for MatProdKey {
+    fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)> {
+        super::zip_public(&self.vk.commitments, &self.public)
+    }
+}
+
 impl MatProdKey {
     /// Setup for one shape.
     pub fn new(srs: &Srs, dims: Dims) -> Result<Self> {
@@ -110,15 +119,7 @@ impl MatProdKey {
                 "product {dims:?} does not fit a domain of 2^{log_n}"
             )));
         }
-        let n = 1usize << log_n;
-        let ends = |rows: usize, len: usize| {
-            let mut e = vec![0i64; n];
-            for k in 0..rows {
-                e[k * len + len - 1] = 1;
-            }
-            e
-        };
-        let cols = [ends(dims.rows, dims.inner), ends(dims.inner, dims.cols)];
+        let cols = end_columns(dims, log_n);
         let mut public = Vec::with_capacity(2);
         let mut commitments = Vec::with_capacity(2);
         for c in &cols {
@@ -141,6 +142,20 @@ impl MatProdKey {
     pub fn verifier_key(&self) -> &MatProdVerifierKey {
         &self.vk
     }
+}
+
+/// The public row-end selectors `e_A` (1 at the last entry of each row of A) and `e_B` (same
+/// for B) on the domain of size `2^log_n` (which must hold both matrices).
+pub fn end_columns(dims: Dims, log_n: u32) -> [Vec<i64>; 2] {
+    let n = 1usize << log_n;
+    let ends = |rows: usize, len: usize| {
+        let mut e = vec![0i64; n];
+        for k in 0..rows {
+            e[k * len + len - 1] = 1;
+        }
+        e
+    };
+    [ends(dims.rows, dims.inner), ends(dims.inner, dims.cols)]
 }
 
 // Column indices.

@@ -76,6 +76,51 @@ impl Groups {
     }
 }
 
+/// The public parts of a max key: the broadcast wiring (each maximum copied to every element of
+/// its group), the range table `[0, 2^B)`, and the group-start, in-group-link and group-end
+/// selectors `s, ℓ, e`. Setup commits them; a verifier checking a key recomputes them.
+pub struct KeyParts {
+    /// The broadcast wiring (output padded to the domain with the constant 0).
+    pub broadcast: Wiring,
+    /// The range table.
+    pub range: Table,
+    /// `s, ℓ, e` on the domain.
+    pub selectors: [Vec<i64>; 3],
+}
+
+/// The public parts of the key of `groups` on the domain of size `2^log_n`.
+pub fn key_parts(groups: Groups, log_n: u32) -> Result<KeyParts> {
+    if log_n < groups.log_n()? || log_n > crate::srs::MAX_POWER {
+        return Err(Error::InvalidArgument(format!(
+            "max over {groups:?} does not fit a domain of 2^{log_n}"
+        )));
+    }
+    let n = 1usize << log_n;
+    let total = groups.count * groups.len;
+    let mut output: Vec<Source> = (0..total)
+        .map(|p| Source::Input {
+            input: 0,
+            index: p / groups.len,
+        })
+        .collect();
+    output.resize(n, Source::Const(0));
+    let (mut s, mut l, mut e) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
+    for p in 0..total {
+        let i = p % groups.len;
+        s[p] = i64::from(i == 0);
+        e[p] = i64::from(i == groups.len - 1);
+        l[p] = 1 - e[p];
+    }
+    Ok(KeyParts {
+        broadcast: Wiring {
+            input_lens: vec![n],
+            output,
+        },
+        range: Table::single((0..1i64 << groups.spread_bits).collect()),
+        selectors: [s, l, e],
+    })
+}
+
 /// The maxima an honest prover commits, and the check that every spread fits in B bits.
 pub fn group_maxima(groups: Groups, f: &[i64]) -> Result<Vec<i64>> {
     groups.check()?;
@@ -134,6 +179,15 @@ pub struct MaxVerifierKey {
     pub commitments: Vec<Commitment>,
 }
 
+impl super::KeyColumns for MaxKey {
+    fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)> {
+        let mut v = self.broadcast.key_columns();
+        v.extend(self.range.key_columns());
+        v.extend(super::zip_public(&self.commitments, &self.public));
+        v
+    }
+}
+
 impl MaxKey {
     /// Setup for one shape.
     pub fn new(srs: &Srs, groups: Groups) -> Result<Self> {
@@ -142,43 +196,12 @@ impl MaxKey {
 
     /// As [`MaxKey::new`] on a larger domain of size `2^log_n`.
     pub fn on_domain(srs: &Srs, groups: Groups, log_n: u32) -> Result<Self> {
-        if log_n < groups.log_n()? || log_n > crate::srs::MAX_POWER {
-            return Err(Error::InvalidArgument(format!(
-                "max over {groups:?} does not fit a domain of 2^{log_n}"
-            )));
-        }
-        let n = 1usize << log_n;
-        let total = groups.count * groups.len;
-        let mut output: Vec<Source> = (0..total)
-            .map(|p| Source::Input {
-                input: 0,
-                index: p / groups.len,
-            })
-            .collect();
-        output.resize(n, Source::Const(0));
-        let broadcast = CopyKey::new(
-            srs,
-            Wiring {
-                input_lens: vec![n],
-                output,
-            },
-        )?;
-        let range = LookupKey::on_domain(
-            srs,
-            total,
-            Table::single((0..1i64 << groups.spread_bits).collect()),
-            log_n,
-        )?;
-        let (mut s, mut l, mut e) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
-        for p in 0..total {
-            let i = p % groups.len;
-            s[p] = i64::from(i == 0);
-            e[p] = i64::from(i == groups.len - 1);
-            l[p] = 1 - e[p];
-        }
+        let parts = key_parts(groups, log_n)?;
+        let broadcast = CopyKey::new(srs, parts.broadcast)?;
+        let range = LookupKey::on_domain(srs, groups.count * groups.len, parts.range, log_n)?;
         let mut public = Vec::with_capacity(3);
         let mut commitments = Vec::with_capacity(3);
-        for col in [&s, &l, &e] {
+        for col in &parts.selectors {
             public.push(pcs::values_poly(col)?);
             commitments.push(pcs::commit_values(srs, col)?);
         }

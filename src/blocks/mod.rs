@@ -33,6 +33,45 @@ pub mod sum;
 
 use crate::pcs::{Commitment, CommittedPoly};
 
+/// A block key's commitments in the order a verifying key stores them, each with its
+/// polynomial when the column is public (`None` for a private one: a layer's weights). A key
+/// check opens every public one at a random point.
+pub trait KeyColumns {
+    /// The commitments and public polynomials.
+    fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)>;
+}
+
+fn zip_public<'a>(
+    commitments: &[Commitment],
+    polys: &'a [CommittedPoly],
+) -> Vec<(Commitment, Option<&'a CommittedPoly>)> {
+    commitments
+        .iter()
+        .copied()
+        .zip(polys.iter().map(Some))
+        .collect()
+}
+
+impl KeyColumns for lookup::LookupKey {
+    fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)> {
+        zip_public(&self.commitments, &self.public)
+    }
+}
+
+impl KeyColumns for copy::CopyKey {
+    fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)> {
+        zip_public(&self.commitments, &self.public)
+    }
+}
+
+impl KeyColumns for division::DivisionKey {
+    fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)> {
+        let mut v = self.remainder.key_columns();
+        v.extend(self.quotient.key_columns());
+        v
+    }
+}
+
 /// A committed tensor as the prover holds it: values, masked polynomial, commitment.
 #[derive(Clone, Debug)]
 pub struct Committed {
@@ -61,6 +100,67 @@ impl Committed {
             poly,
             commitment,
         })
+    }
+}
+
+impl Committed {
+    /// The same values under a fresh mask: `f + δ·Z_H` with δ of `coefficients` random
+    /// coefficients, its commitment `C + Δ`, and `Δ = [δ(τ)·Z_H(τ)]₁`, `Π = [δ(τ)]₁` — what a
+    /// verifier needs to check `e(Δ, [1]₂) = e(Π, [Z_H(τ)]₂)` (so Δ vanishes on H and the
+    /// values are unchanged). A constant committed once at setup and opened by every proof is
+    /// re-randomised this way in every proof, so no number of proofs reveals it.
+    pub fn rerandomized<R: rand::RngCore + rand::CryptoRng>(
+        &self,
+        srs: &crate::srs::Srs,
+        coefficients: usize,
+        rng: &mut R,
+    ) -> crate::Result<(Committed, Commitment, Commitment)> {
+        use ark_ec::{AffineRepr, CurveGroup};
+        use ark_ff::UniformRand;
+        let n = 1usize << self.poly.log_n;
+        let g1 = srs.g1_powers();
+        if g1.len() < n + coefficients {
+            return Err(crate::Error::SrsTooSmall {
+                what: "re-randomising a commitment",
+                needed: n + coefficients,
+                available: g1.len(),
+            });
+        }
+        let delta: Vec<ark_bn254::Fr> = (0..coefficients)
+            .map(|_| ark_bn254::Fr::rand(rng))
+            .collect();
+        let mut coeffs = self.poly.poly.coeffs.clone();
+        coeffs.resize(
+            coeffs.len().max(n + coefficients),
+            ark_bn254::Fr::from(0u64),
+        );
+        let (mut big_delta, mut pi) = (
+            ark_bn254::G1Projective::default(),
+            ark_bn254::G1Projective::default(),
+        );
+        for (j, d) in delta.iter().enumerate() {
+            coeffs[j] -= d;
+            coeffs[n + j] += d;
+            pi += g1[j] * d;
+            big_delta += (g1[n + j].into_group() - g1[j].into_group()) * d;
+        }
+        let big_delta = Commitment(big_delta.into_affine());
+        let commitment = Commitment((self.commitment.0.into_group() + big_delta.0).into_affine());
+        let mut poly = self.poly.clone();
+        poly.poly =
+            <ark_poly::univariate::DensePolynomial<ark_bn254::Fr> as ark_poly::DenseUVPolynomial<
+                _,
+            >>::from_coefficients_vec(coeffs);
+        poly.hiding = poly.hiding.max(coefficients);
+        Ok((
+            Committed {
+                values: self.values.clone(),
+                poly,
+                commitment,
+            },
+            big_delta,
+            Commitment(pi.into_affine()),
+        ))
     }
 }
 

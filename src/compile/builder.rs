@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::ir::{Block, Instance, NamedTensor, Program, Tensor, TensorId, TensorKind};
 use super::wiring;
-use crate::blocks::copy::Wiring;
+use super::wiring::WiringSpec;
 use crate::onnx::{ConstTensor, Layer, LayerGraph};
 use crate::quant::{self, QuantConfig, TableFn, TableSpec};
 use crate::Error;
@@ -239,15 +239,19 @@ impl<'g> Builder<'g> {
     pub fn copy(
         &mut self,
         inputs: Vec<TensorId>,
-        wiring: Wiring,
+        spec: WiringSpec,
         shape: Vec<usize>,
         what: &str,
-    ) -> TensorId {
-        if inputs.len() == 1 && wiring::is_identity(&wiring) {
-            return inputs[0];
+    ) -> LResult<TensorId> {
+        let w = match spec.expand() {
+            Ok(w) => w,
+            Err(e) => return np(e.to_string()),
+        };
+        if inputs.len() == 1 && wiring::is_identity(&w) {
+            return Ok(inputs[0]);
         }
         let scale = self.scale(inputs[0]);
-        self.emit(Block::Copy { wiring }, inputs, shape, scale, what)
+        Ok(self.emit(Block::Copy { spec }, inputs, shape, scale, what))
     }
 
     /// `x` broadcast to `shape` (a Copy, or `x` itself when the shapes' sizes agree).
@@ -255,10 +259,14 @@ impl<'g> Builder<'g> {
         if from.iter().product::<usize>() == to.iter().product::<usize>() {
             return Ok(x);
         }
-        let Some(w) = wiring::broadcast(from, to) else {
+        if wiring::broadcast(from, to).is_none() {
             return np(format!("shape {from:?} does not broadcast to {to:?}"));
+        }
+        let spec = WiringSpec::Broadcast {
+            from: from.to_vec(),
+            to: to.to_vec(),
         };
-        Ok(self.copy(vec![x], w, to.to_vec(), "broadcast"))
+        self.copy(vec![x], spec, to.to_vec(), "broadcast")
     }
 
     /// The table for `func` from `in_bits` to `out_bits` (one table per function and scales,

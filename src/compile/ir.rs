@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::blocks::copy::Wiring;
+use super::wiring::WiringSpec;
 use crate::pcs::domain_log;
 use crate::quant::{QuantConfig, TableSpec};
 
@@ -119,8 +119,8 @@ pub enum Block {
     },
     /// Data movement: every output entry copies an input entry or is a public constant.
     Copy {
-        /// The wiring.
-        wiring: Wiring,
+        /// The wiring, as its generator and parameters.
+        spec: WiringSpec,
     },
 }
 
@@ -232,7 +232,7 @@ impl Block {
             Block::DivConst {
                 divisor, offset, ..
             } => format!("DivConst ⌊(x+{offset})/{divisor}⌋"),
-            Block::Copy { wiring } => format!("Copy {} entries", wiring.output.len()),
+            Block::Copy { spec } => format!("Copy {} entries", spec.output_len()),
         }
     }
 }
@@ -317,6 +317,124 @@ pub struct Program {
 }
 
 impl Program {
+    /// Checks that the program is a well-formed statement (what a verifier must know before
+    /// it relies on an architecture it did not compile itself): tensor ids in range; every graph
+    /// input an `Input` tensor of its position; every instance reading only inputs, constants
+    /// and tensors written by an earlier instance, with the arity and tensor lengths its block
+    /// needs; every activation and output tensor written by exactly one instance, and no
+    /// instance writing an input or a constant. Then every committed value is determined by the
+    /// inputs and the constants: nothing in a proof is a free witness.
+    pub fn check_dataflow(&self) -> std::result::Result<(), String> {
+        let nt = self.tensors.len();
+        if self.tensors.iter().enumerate().any(|(i, t)| t.id != i) {
+            return Err("tensor ids are not their positions".into());
+        }
+        for (pos, &t) in self.inputs.iter().enumerate() {
+            match self.tensors.get(t).map(|t| &t.kind) {
+                Some(TensorKind::Input { index }) if *index == pos => {}
+                _ => return Err(format!("graph input {pos} is not an input tensor")),
+            }
+        }
+        let inputs_declared = self
+            .tensors
+            .iter()
+            .filter(|t| matches!(t.kind, TensorKind::Input { .. }))
+            .count();
+        if inputs_declared != self.inputs.len() {
+            return Err("input tensors that are not graph inputs".into());
+        }
+        if self.outputs.iter().any(|(_, n)| n.tensor >= nt) {
+            return Err("a graph output refers to a tensor that does not exist".into());
+        }
+        let mut written = vec![false; nt];
+        for t in &self.tensors {
+            if matches!(t.kind, TensorKind::Input { .. } | TensorKind::Weight { .. }) {
+                written[t.id] = true;
+            }
+        }
+        for (ix, inst) in self.instances.iter().enumerate() {
+            let bad = |why: String| Err(format!("instance {ix} ({:?}): {why}", inst.layer));
+            if inst.output >= nt || inst.inputs.iter().any(|&t| t >= nt) {
+                return bad("refers to a tensor that does not exist".into());
+            }
+            if let Some(&t) = inst.inputs.iter().find(|&&t| !written[t]) {
+                return bad(format!("reads tensor {t} before anything writes it"));
+            }
+            if written[inst.output] {
+                return bad(format!(
+                    "writes tensor {} that is an input, a constant or already written",
+                    inst.output
+                ));
+            }
+            written[inst.output] = true;
+            let len = |t: TensorId| self.tensors[t].len();
+            let (x, y) = (inst.inputs.first().map(|&t| len(t)), len(inst.output));
+            let arity = match &inst.block {
+                Block::Add | Block::Sub | Block::Hadamard | Block::MatMulConst { .. } => 2,
+                Block::MatMul { .. } => 2,
+                Block::Copy { .. } => inst.inputs.len().max(1),
+                _ => 1,
+            };
+            if inst.inputs.len() != arity {
+                return bad(format!(
+                    "{} inputs where {arity} are needed",
+                    inst.inputs.len()
+                ));
+            }
+            let x = x.unwrap_or(0);
+            let ok = match &inst.block {
+                Block::Add | Block::Sub | Block::Hadamard => x == y && len(inst.inputs[1]) == y,
+                Block::ScaleConst { .. } | Block::Lookup { .. } | Block::DivConst { .. } => x == y,
+                Block::MatMulConst { rows, inner, cols } | Block::MatMul { rows, inner, cols } => {
+                    let w = len(inst.inputs[1]);
+                    let is_weight =
+                        matches!(self.tensors[inst.inputs[1]].kind, TensorKind::Weight { .. });
+                    let const_ok = !matches!(inst.block, Block::MatMulConst { .. }) || is_weight;
+                    rows.checked_mul(*inner) == Some(x)
+                        && inner.checked_mul(*cols) == Some(w)
+                        && rows.checked_mul(*cols) == Some(y)
+                        && const_ok
+                }
+                Block::SumGroups { len: g } | Block::MaxGroups { len: g } => {
+                    *g > 0 && x % g == 0 && x / g == y
+                }
+                Block::Copy { spec } => match spec.expand() {
+                    Ok(w) => {
+                        w.output.len() == y
+                            && w.input_lens.len() == inst.inputs.len()
+                            && w.input_lens
+                                .iter()
+                                .zip(&inst.inputs)
+                                .all(|(&l, &t)| l == len(t))
+                    }
+                    Err(e) => return bad(e.to_string()),
+                },
+            };
+            if !ok {
+                return bad(format!(
+                    "{} does not match its tensors' lengths",
+                    inst.block.describe()
+                ));
+            }
+            match &inst.block {
+                Block::Lookup { table } if *table >= self.tables.len() => {
+                    return bad(format!("table {table} does not exist"));
+                }
+                Block::DivConst { divisor, .. } if *divisor <= 0 => {
+                    return bad(format!("division by {divisor}"));
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = (0..nt).find(|&t| !written[t]) {
+            return Err(format!(
+                "tensor {t} ({:?}) is never written",
+                self.tensors[t].name
+            ));
+        }
+        Ok(())
+    }
+
     /// Layers that cannot be proved yet.
     pub fn not_provable(&self) -> Vec<&LayerInfo> {
         self.layers

@@ -3,7 +3,8 @@
 
 use super::builder::{np, Builder, LResult, Value};
 use super::ir::{Block, TensorId};
-use super::{nn, wiring};
+use super::nn;
+use super::wiring::{self, WiringSpec};
 use crate::onnx::{ConstTensor, Layer};
 use crate::quant::{self, TableFn};
 
@@ -257,13 +258,12 @@ pub(crate) fn matmul_const(
 }
 
 /// Transpose a `[r, c]` tensor by a Copy.
-pub(crate) fn transpose2(b: &mut Builder, x: TensorId, r: usize, c: usize) -> TensorId {
-    b.copy(
-        vec![x],
-        wiring::transpose(&[r, c], &[1, 0]),
-        vec![c, r],
-        "transpose",
-    )
+pub(crate) fn transpose2(b: &mut Builder, x: TensorId, r: usize, c: usize) -> LResult<TensorId> {
+    let spec = WiringSpec::Transpose {
+        shape: vec![r, c],
+        perm: vec![1, 0],
+    };
+    b.copy(vec![x], spec, vec![c, r], "transpose")
 }
 
 /// Gemm: `alpha·op(A)·op(B) + beta·C`.
@@ -278,7 +278,7 @@ fn gemm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         return np(format!("Gemm input of rank {}", xs.len()));
     };
     let (x, m) = if ta {
-        (transpose2(b, x, r, c), c)
+        (transpose2(b, x, r, c)?, c)
     } else {
         (x, r)
     };
@@ -307,7 +307,7 @@ fn gemm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         return np("Gemm B of rank other than 2");
     };
     let (y, n) = if tb {
-        (transpose2(b, y, yr, yc), yr)
+        (transpose2(b, y, yr, yc)?, yr)
     } else {
         (y, yc)
     };
@@ -375,9 +375,9 @@ fn matmul(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             if ka != k {
                 return np(format!("MatMul of {:?} by {ys:?}", a.shape));
             }
-            let xt = transpose2(b, y, k, n);
+            let xt = transpose2(b, y, k, n)?;
             let yt = matmul_const(b, xt, n, (av, k, m), None, vec![n, m])?;
-            let yv = transpose2(b, yt, n, m);
+            let yv = transpose2(b, yt, n, m)?;
             one(yv, out)
         }
         (Value::Tensor { id: x, shape: xs }, Value::Tensor { id: y, shape: ys }) => {
@@ -504,7 +504,8 @@ fn transpose(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         None => (0..xs.len()).rev().collect(),
     };
     let out: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    let y = b.copy(vec![x], wiring::transpose(&xs, &perm), out.clone(), "out");
+    let spec = WiringSpec::Transpose { shape: xs, perm };
+    let y = b.copy(vec![x], spec, out.clone(), "out")?;
     one(y, out)
 }
 
@@ -527,6 +528,7 @@ fn concat(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if shapes.iter().any(|sh| sh.len() != out.len()) {
         return np("Concat of tensors of different ranks");
     }
-    let y = b.copy(ids, wiring::concat(&shapes, ax), out.clone(), "out");
+    let spec = WiringSpec::Concat { shapes, axis: ax };
+    let y = b.copy(ids, spec, out.clone(), "out")?;
     one(y, out)
 }

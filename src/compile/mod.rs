@@ -22,6 +22,8 @@ mod lower;
 mod nn;
 pub mod wiring;
 
+pub use wiring::WiringSpec;
+
 pub use ir::{
     Block, BlockClass, Instance, LayerInfo, LayerStatus, NamedTensor, Program, TableId, Tensor,
     TensorId, TensorKind,

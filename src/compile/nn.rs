@@ -6,7 +6,7 @@
 use super::builder::{np, Builder, LResult};
 use super::ir::Block;
 use super::lower::{axis, matmul_const, transpose2, Outputs};
-use super::wiring::{self, Window2d};
+use super::wiring::{Window2d, WiringSpec};
 use crate::onnx::{ConstTensor, Layer, TensorData};
 use crate::quant::{self, TableFn};
 
@@ -99,7 +99,12 @@ pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (win, _) = window(l, &xs, oh, ow, (kh, kw))?;
     let rows = n * oh * ow;
     let inner = c * kh * kw;
-    let cols = b.copy(vec![x], win.im2col(), vec![rows, inner], "im2col");
+    let cols = b.copy(
+        vec![x],
+        WiringSpec::Im2col(win),
+        vec![rows, inner],
+        "im2col",
+    )?;
     // Block-diagonal [c·kh·kw, oc] weight.
     let wv = wc.to_f32_vec();
     let per_group = oc / group;
@@ -128,12 +133,12 @@ pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         bias.as_ref().map(|c| (c, 1.0)),
         vec![rows, oc],
     )?;
-    let y = b.copy(
-        vec![y],
-        wiring::pixels_to_channels(n, oh * ow, oc),
-        out.clone(),
-        "to_nchw",
-    );
+    let spec = WiringSpec::PixelsToChannels {
+        n,
+        pixels: oh * ow,
+        oc,
+    };
+    let y = b.copy(vec![y], spec, out.clone(), "to_nchw")?;
     Ok(vec![(y, out)])
 }
 
@@ -160,8 +165,13 @@ fn conv_activation_weight(
     let (win, _) = window(l, xs, oh, ow, (kh, kw))?;
     let rows = n * oh * ow;
     let inner = c * kh * kw;
-    let cols = b.copy(vec![x], win.im2col(), vec![rows, inner], "im2col");
-    let wt = transpose2(b, w, oc, inner);
+    let cols = b.copy(
+        vec![x],
+        WiringSpec::Im2col(win),
+        vec![rows, inner],
+        "im2col",
+    )?;
+    let wt = transpose2(b, w, oc, inner)?;
     let s = b.scale(cols) + b.scale(wt);
     let mut y = b.emit(
         Block::MatMul {
@@ -182,12 +192,12 @@ fn conv_activation_weight(
         y = b.emit(Block::Add, vec![y, bt], vec![rows, oc], s, "biased");
     }
     let y = b.rescale_to_activation(y);
-    let y = b.copy(
-        vec![y],
-        wiring::pixels_to_channels(n, oh * ow, oc),
-        out.to_vec(),
-        "to_nchw",
-    );
+    let spec = WiringSpec::PixelsToChannels {
+        n,
+        pixels: oh * ow,
+        oc,
+    };
+    let y = b.copy(vec![y], spec, out.to_vec(), "to_nchw")?;
     Ok(vec![(y, out.to_vec())])
 }
 
@@ -208,10 +218,11 @@ pub(crate) fn pool(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let k = kernel.0 * kernel.1;
     let windows = out.iter().product::<usize>();
     if l.op_type == "MaxPool" {
-        let Some(w) = win.pool_windows(None) else {
-            return np("a pooling window lies entirely in the padding");
+        let spec = WiringSpec::PoolWindows {
+            window: win,
+            pad: None,
         };
-        let t = b.copy(vec![x], w, vec![windows, k], "windows");
+        let t = b.copy(vec![x], spec, vec![windows, k], "windows")?;
         let s = b.scale(t);
         let y = b.emit(Block::MaxGroups { len: k }, vec![t], out.clone(), s, "out");
         return Ok(vec![(y, out)]);
@@ -234,10 +245,11 @@ pub(crate) fn pool(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if count == 0 || counts.iter().any(|&c| c != count) {
         return np("AveragePool windows of different sizes (padding not counted)");
     }
-    let Some(w) = win.pool_windows(Some(0)) else {
-        return np("a pooling window lies entirely in the padding");
+    let spec = WiringSpec::PoolWindows {
+        window: win,
+        pad: Some(0),
     };
-    let t = b.copy(vec![x], w, vec![windows, k], "windows");
+    let t = b.copy(vec![x], spec, vec![windows, k], "windows")?;
     let s = b.scale(t);
     let sum = b.emit(Block::SumGroups { len: k }, vec![t], out.clone(), s, "sum");
     let y = b.div_const(sum, count as i64, count as i64 / 2, "mean");
@@ -356,23 +368,21 @@ pub(crate) fn softmax(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let mut perm: Vec<usize> = (0..r).filter(|&i| i != ax).collect();
     perm.push(ax);
     let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    let t = b.copy(
-        vec![x],
-        wiring::transpose(&xs, &perm),
-        moved.clone(),
-        "axis_last",
-    );
+    let spec = WiringSpec::Transpose {
+        shape: xs.clone(),
+        perm: perm.clone(),
+    };
+    let t = b.copy(vec![x], spec, moved.clone(), "axis_last")?;
     let y = softmax_groups(b, t, xs[ax])?;
     let mut inverse = vec![0; r];
     for (i, &p) in perm.iter().enumerate() {
         inverse[p] = i;
     }
-    let y = b.copy(
-        vec![y],
-        wiring::transpose(&moved, &inverse),
-        xs.clone(),
-        "axis_back",
-    );
+    let spec = WiringSpec::Transpose {
+        shape: moved,
+        perm: inverse,
+    };
+    let y = b.copy(vec![y], spec, xs.clone(), "axis_back")?;
     Ok(vec![(y, xs)])
 }
 
@@ -404,7 +414,11 @@ pub(crate) fn reduce(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let mut perm: Vec<usize> = (0..r).filter(|i| !axes.contains(i)).collect();
     perm.extend(&axes);
     let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    let t = b.copy(vec![x], wiring::transpose(&xs, &perm), moved, "axes_last");
+    let spec = WiringSpec::Transpose {
+        shape: xs.clone(),
+        perm,
+    };
+    let t = b.copy(vec![x], spec, moved, "axes_last")?;
     let len: usize = axes.iter().map(|&a| xs[a]).product();
     let s = b.scale(t);
     let sum = b.emit(Block::SumGroups { len }, vec![t], out.clone(), s, "sum");

@@ -1,8 +1,167 @@
 //! Copy wirings for data movement: transpose, broadcast, concat, im2col, pooling windows.
 //!
-//! Every function returns a [`Wiring`] whose output is the moved tensor in row-major order.
+//! Every function returns a [`Wiring`] whose output is the moved tensor in row-major order. The
+//! program keeps a copy's wiring as a [`WiringSpec`] — the generator and its few parameters —
+//! which is what the verifying key's architecture carries: a verifier expands it to recompute
+//! the copy key's public columns (an expanded im2col wiring is megabytes, its spec a line).
 
 use crate::blocks::copy::{Source, Wiring};
+use crate::error::{Error, Result};
+
+/// Largest number of entries a wiring described by a spec may move (the largest domain).
+const MAX_ENTRIES: usize = 1 << crate::srs::MAX_POWER;
+
+/// A copy's wiring as the compiler chose it: a generator and its parameters. Expanding it is
+/// checked (every parameter bounded, every index in range), so a spec read from an untrusted
+/// key can only fail, never panic or allocate without bound.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum WiringSpec {
+    /// ONNX Transpose of a tensor of `shape`: output axis k is input axis `perm[k]`.
+    Transpose {
+        /// Input shape.
+        shape: Vec<usize>,
+        /// The permutation.
+        perm: Vec<usize>,
+    },
+    /// Numpy broadcasting of `from` to `to`.
+    Broadcast {
+        /// Input shape.
+        from: Vec<usize>,
+        /// Output shape.
+        to: Vec<usize>,
+    },
+    /// Concat of tensors of these shapes along `axis`.
+    Concat {
+        /// Input shapes (equal except along the axis).
+        shapes: Vec<Vec<usize>>,
+        /// The axis.
+        axis: usize,
+    },
+    /// im2col of a 2-D window.
+    Im2col(Window2d),
+    /// Pooling windows, padding reading `pad` (or the window's first valid entry).
+    PoolWindows {
+        /// The window.
+        window: Window2d,
+        /// The padding constant.
+        pad: Option<i64>,
+    },
+    /// `[n·pixels, oc]` rows of output pixels moved to `[n, oc, pixels]`.
+    PixelsToChannels {
+        /// Batch.
+        n: usize,
+        /// Output pixels per image.
+        pixels: usize,
+        /// Output channels.
+        oc: usize,
+    },
+    /// Any other wiring, spelled out entry by entry.
+    Explicit(Wiring),
+}
+
+fn entries(shape: &[usize]) -> Result<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&n| n <= MAX_ENTRIES)
+        .ok_or_else(|| bad_spec(format!("shape {shape:?} is larger than any domain")))
+}
+
+fn bad_spec(reason: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument(format!("invalid copy wiring: {reason}"))
+}
+
+impl WiringSpec {
+    /// The wiring, after checking the parameters.
+    pub fn expand(&self) -> Result<Wiring> {
+        let w = match self {
+            WiringSpec::Transpose { shape, perm } => {
+                entries(shape)?;
+                let mut seen = vec![false; shape.len()];
+                if perm.len() != shape.len()
+                    || !perm
+                        .iter()
+                        .all(|&p| p < seen.len() && !std::mem::replace(&mut seen[p], true))
+                {
+                    return Err(bad_spec(format!(
+                        "{perm:?} is not a permutation of {shape:?}"
+                    )));
+                }
+                transpose(shape, perm)
+            }
+            WiringSpec::Broadcast { from, to } => {
+                entries(from)?;
+                entries(to)?;
+                broadcast(from, to)
+                    .ok_or_else(|| bad_spec(format!("{from:?} does not broadcast to {to:?}")))?
+            }
+            WiringSpec::Concat { shapes, axis } => {
+                let first = shapes
+                    .first()
+                    .ok_or_else(|| bad_spec("concat of nothing"))?;
+                let agree = shapes.iter().all(|s| {
+                    s.len() == first.len()
+                        && s.iter()
+                            .zip(first)
+                            .enumerate()
+                            .all(|(i, (a, b))| i == *axis || a == b)
+                });
+                if *axis >= first.len() || !agree {
+                    return Err(bad_spec(format!("concat of {shapes:?} along axis {axis}")));
+                }
+                let total = shapes.iter().try_fold(0usize, |acc, s| {
+                    entries(s).ok().and_then(|n| acc.checked_add(n))
+                });
+                if !total.is_some_and(|t| t <= MAX_ENTRIES) {
+                    return Err(bad_spec("concat larger than any domain"));
+                }
+                concat(shapes, *axis)
+            }
+            WiringSpec::Im2col(win) => {
+                win.check()?;
+                win.im2col()
+            }
+            WiringSpec::PoolWindows { window, pad } => {
+                window.check()?;
+                window
+                    .pool_windows(*pad)
+                    .ok_or_else(|| bad_spec("a pooling window lies entirely in the padding"))?
+            }
+            WiringSpec::PixelsToChannels { n, pixels, oc } => {
+                entries(&[*n, *pixels, *oc])?;
+                pixels_to_channels(*n, *pixels, *oc)
+            }
+            WiringSpec::Explicit(w) => {
+                if w.output.len() > MAX_ENTRIES
+                    || w.input_lens.iter().any(|&l| l > MAX_ENTRIES)
+                    || w.input_lens.len() > 64
+                {
+                    return Err(bad_spec("an explicit wiring larger than any domain"));
+                }
+                w.clone()
+            }
+        };
+        w.validate()?;
+        Ok(w)
+    }
+
+    /// Number of output entries (without expanding).
+    pub fn output_len(&self) -> usize {
+        let prod = |s: &[usize]| s.iter().fold(1usize, |a, &d| a.saturating_mul(d));
+        match self {
+            WiringSpec::Transpose { shape, .. } => prod(shape),
+            WiringSpec::Broadcast { to, .. } => prod(to),
+            WiringSpec::Concat { shapes, .. } => {
+                shapes.iter().fold(0usize, |a, s| a.saturating_add(prod(s)))
+            }
+            WiringSpec::Im2col(w) | WiringSpec::PoolWindows { window: w, .. } => {
+                prod(&[w.n, w.oh, w.ow, w.c, w.kh, w.kw])
+            }
+            WiringSpec::PixelsToChannels { n, pixels, oc } => prod(&[*n, *pixels, *oc]),
+            WiringSpec::Explicit(w) => w.output.len(),
+        }
+    }
+}
 
 /// Row-major strides of a shape.
 pub fn strides(shape: &[usize]) -> Vec<usize> {
@@ -113,7 +272,7 @@ pub fn concat(shapes: &[Vec<usize>], axis: usize) -> Wiring {
 }
 
 /// A 2-D sliding window over an `[n, c, h, w]` tensor (Conv and pooling).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Window2d {
     /// Batch.
     pub n: usize,
@@ -140,6 +299,33 @@ pub struct Window2d {
 }
 
 impl Window2d {
+    /// Every dimension bounded so that no index computation can overflow and the moved tensors
+    /// fit a domain.
+    fn check(&self) -> Result<()> {
+        let all = [
+            self.n,
+            self.c,
+            self.h,
+            self.w,
+            self.kh,
+            self.kw,
+            self.oh,
+            self.ow,
+            self.stride.0,
+            self.stride.1,
+            self.dilation.0,
+            self.dilation.1,
+            self.pad.0,
+            self.pad.1,
+        ];
+        if all.iter().any(|&d| d > MAX_ENTRIES) {
+            return Err(bad_spec(format!("window {self:?} out of range")));
+        }
+        entries(&[self.n, self.c, self.h, self.w])?;
+        entries(&[self.n, self.oh, self.ow, self.c, self.kh, self.kw])?;
+        Ok(())
+    }
+
     /// The input position (flat index) read by kernel tap (ki, kj) of output pixel (y, x) of
     /// channel `ch` in batch `b`, or `None` in the padding.
     fn tap(&self, b: usize, ch: usize, y: usize, x: usize, ki: usize, kj: usize) -> Option<usize> {

@@ -1,23 +1,29 @@
 //! The model's verifying key and proof as the file formats of [`crate::proof`].
 //!
 //! **Verifying key.** `architecture` is the canonical JSON of [`Architecture`] (the program with
-//! weight values and copy wirings removed — see [`strip_weights`] —, the domain, the max
-//! instances' spread bits); `g2_extra` is
+//! private weight values removed — see [`strip_weights`] — and copy wirings as their compact
+//! specs, the domain, the max instances' spread bits); `srs_label` names the SRS; `g2_extra` is
 //! `[[Z_H(τ)]₂]`; `constant_commitments` lists, instance by instance in program order, the
-//! commitments of its key (matrix product: the n tiled columns then the selector; committed
+//! commitments of its key ([`InstanceVerifierKey::commitments`]: matrix product: the n tiled
+//! columns, the selector, then for a private matrix the two tiling selectors; committed
 //! product: `e_A, e_B`; max: the broadcast wiring's 4, the range table's 4, then `s, ℓ, e`;
-//! lookup: `t_1, t_2, q_w, q_t`; division: remainder then quotient lookup; copy: σ_0..σ_m, q, κ),
-//! then the committed weights in tensor order, then the all-ones vectors in length order. The
+//! lookup: `t_1, t_2, q_w, q_t`; division: remainder then quotient lookup; copy: σ_0..σ_m, q,
+//! κ), then the committed weights in tensor order, then the all-ones vectors in length order;
+//! `key_proof_g1` is `[τ^N]₁`, the ξ-opening witness, then per private matrix its tiling
+//! proof's quotient and two witnesses; `key_proof_fr` the tiling proofs' five values each. The
 //! reader rebuilds every instance key from the architecture, so a count that does not match is
 //! a malformed key, never a panic.
 //!
-//! **Proof.** `g1` holds the public commitments, the public opening's witness, the activation
-//! commitments, then every instance proof's group elements in a fixed order; `scalars` holds the
-//! instance proofs' field elements. The number of opened values of every identity proof follows
-//! from its block (columns + columns read at the next row + 1 for the quotient).
+//! **Proof.** `g1` holds the commitments of the prover-committed public tensors (one per
+//! distinct tensor, [`super::bound_tensors`]), the public opening's witness, each committed
+//! weight's re-randomisation (Δ, Π), the activation commitments, then every instance proof's
+//! group elements in a fixed order; `scalars` holds the shared identity proof's field elements.
+//! The number of opened values of every identity proof follows from its block (columns +
+//! columns read at the next row + 1 for the quotient).
 
+use super::keycheck::KeyProof;
 use super::keys::{roles, InstanceVerifierKey, ModelVerifierKey, Role};
-use super::prove::{public_tensors, InstanceProof, ModelProof};
+use super::prove::{InstanceProof, ModelProof, WeightShift};
 use crate::blocks::copy::{CopyProof, CopyVerifierKey};
 use crate::blocks::division::{DivisionProof, DivisionVerifierKey};
 use crate::blocks::identity::IdentityProof;
@@ -33,6 +39,9 @@ use ark_bn254::{Fr, G1Affine, G2Affine};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Version of the [`Architecture`] encoding.
+const ARCHITECTURE_VERSION: u32 = 2;
+
 /// The public description of a model a verifying key carries.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Architecture {
@@ -40,7 +49,7 @@ pub struct Architecture {
     pub version: u32,
     /// log2 of the domain.
     pub log_n: u32,
-    /// The program, weight values removed.
+    /// The program, private weight values removed.
     pub program: Program,
     /// Per instance: the spread bits of a max instance.
     pub spread_bits: Vec<Option<u32>>,
@@ -54,66 +63,31 @@ fn malformed(reason: impl std::fmt::Display) -> Error {
     Error::malformed("verifying key", reason.to_string())
 }
 
-/// The program as the verifying key carries it: weight values removed (private), and copy
-/// wirings reduced to their input lengths — the verifier never expands a wiring, it reads the
-/// σ, q, κ commitments of the copy key, which bind the wiring (and keep the key small: LeNet's
-/// im2col wirings alone were 1.6 MB of JSON).
+/// The program as the verifying key carries it: the values of private constants removed. A
+/// constant that is itself a graph output is public (every proof states it), so its values
+/// stay: the verifier compares the stated output with them. Copy wirings stay as their specs
+/// (a verifier expands them to check the copy keys).
 pub fn strip_weights(program: &Program) -> Program {
+    let public: std::collections::BTreeSet<usize> =
+        program.outputs.iter().map(|(_, n)| n.tensor).collect();
     let mut p = program.clone();
     for t in &mut p.tensors {
         if let TensorKind::Weight { values } = &mut t.kind {
-            values.clear();
-        }
-    }
-    for inst in &mut p.instances {
-        if let Block::Copy { wiring } = &mut inst.block {
-            wiring.output.clear();
+            if !public.contains(&t.id) {
+                values.clear();
+            }
         }
     }
     p
 }
 
-fn instance_commitments(k: &InstanceVerifierKey, out: &mut Vec<G1Affine>) {
-    let mut push = |cs: &[Commitment]| out.extend(cs.iter().map(|c| c.0));
-    match k {
-        InstanceVerifierKey::Linear | InstanceVerifierKey::Hadamard => {}
-        InstanceVerifierKey::MatMul(k) => {
-            push(&k.columns);
-            push(&[k.selector]);
-        }
-        InstanceVerifierKey::MatProd(k) => push(&k.commitments),
-        InstanceVerifierKey::Max(k) => {
-            push(&k.broadcast.commitments);
-            push(&k.range.commitments);
-            push(&k.commitments);
-        }
-        InstanceVerifierKey::Lookup(k) => push(&k.commitments),
-        InstanceVerifierKey::Division(k) => {
-            push(&k.remainder.commitments);
-            push(&k.quotient.commitments);
-        }
-        InstanceVerifierKey::Copy(k) => push(&k.commitments),
-    }
-}
-
-/// The verifying-key file of a model key (its digest is the model digest).
-pub fn vk_file(
-    vk: &ModelVerifierKey,
-    srs_digest: [u8; 32],
-    vanishing_g2: G2Affine,
-) -> Result<VerifyingKey> {
+/// The verifying-key file of a model's verifier key (its digest is the model digest).
+pub fn vk_file(vk: &ModelVerifierKey) -> Result<VerifyingKey> {
     let arch = Architecture {
-        version: 1,
+        version: ARCHITECTURE_VERSION,
         log_n: vk.log_n,
         program: vk.program.clone(),
-        spread_bits: vk
-            .keys
-            .iter()
-            .map(|k| match k {
-                InstanceVerifierKey::Max(m) => Some(m.groups.spread_bits),
-                _ => None,
-            })
-            .collect(),
+        spread_bits: vk.spread_bits.clone(),
         ones: vk.ones.keys().copied().collect(),
         weights: vk.weights.keys().copied().collect(),
     };
@@ -121,16 +95,57 @@ pub fn vk_file(
         .map_err(|e| Error::InvalidArgument(format!("architecture encoding: {e}")))?;
     let mut constant_commitments = Vec::new();
     for k in &vk.keys {
-        instance_commitments(k, &mut constant_commitments);
+        constant_commitments.extend(k.commitments().iter().map(|c| c.0));
     }
     constant_commitments.extend(vk.weights.values().map(|c| c.0));
     constant_commitments.extend(vk.ones.values().map(|c| c.0));
+    let (key_proof_g1, key_proof_fr) = key_proof_parts(&vk.key_proof);
     Ok(VerifyingKey {
-        srs_digest,
+        srs_digest: vk.srs_digest,
+        srs_label: vk.srs_label.clone(),
         pcs: vk.pcs,
-        g2_extra: vec![vanishing_g2],
+        g2_extra: vec![vk.vanishing_g2],
         architecture,
         constant_commitments,
+        key_proof_g1,
+        key_proof_fr,
+    })
+}
+
+/// Values a tiling proof opens: t, s_rep, s_pad at ζ, t at ω^m·ζ, the quotient at ζ.
+const TILING_VALUES: usize = 5;
+
+fn key_proof_parts(p: &KeyProof) -> (Vec<G1Affine>, Vec<Fr>) {
+    let mut g1 = vec![p.tau_n, p.opening];
+    let mut fr = Vec::new();
+    for t in &p.tilings {
+        g1.push(t.quotient.0);
+        g1.extend_from_slice(&t.opening.witnesses);
+        fr.extend_from_slice(&t.opening.values);
+    }
+    (g1, fr)
+}
+
+fn key_proof_from_parts(tilings: usize, g1: &[G1Affine], fr: &[Fr]) -> Result<KeyProof> {
+    if g1.len() != 2 + 3 * tilings || fr.len() != TILING_VALUES * tilings {
+        return Err(malformed(format!(
+            "key proof of {} group and {} field elements for {tilings} private matrices",
+            g1.len(),
+            fr.len()
+        )));
+    }
+    Ok(KeyProof {
+        tau_n: g1[0],
+        opening: g1[1],
+        tilings: (0..tilings)
+            .map(|i| IdentityProof {
+                quotient: Commitment(g1[2 + 3 * i]),
+                opening: BatchOpening {
+                    values: fr[TILING_VALUES * i..TILING_VALUES * (i + 1)].to_vec(),
+                    witnesses: g1[3 + 3 * i..5 + 3 * i].to_vec(),
+                },
+            })
+            .collect(),
     })
 }
 
@@ -182,43 +197,42 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
     if canonical != file.architecture {
         return Err(malformed("architecture is not in canonical form"));
     }
-    if arch.version != 1 || arch.log_n == 0 || arch.log_n > crate::srs::MAX_POWER {
+    if arch.version != ARCHITECTURE_VERSION || arch.log_n == 0 || arch.log_n > crate::srs::MAX_POWER
+    {
         return Err(malformed("unsupported architecture version or domain"));
     }
     let program = arch.program;
+    let log_n = arch.log_n;
+    let n = 1usize << log_n;
     let fits_domain = |shape: &[usize]| {
         shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .is_some_and(|n| n <= 1usize << crate::srs::MAX_POWER)
+            .is_some_and(|len| len <= n)
     };
     if program.tensors.iter().any(|t| !fits_domain(&t.shape))
-        || program.outputs.iter().any(|(_, n)| !fits_domain(&n.shape))
+        || program.outputs.iter().any(|(_, o)| !fits_domain(&o.shape))
     {
-        return Err(malformed("a tensor is larger than any domain"));
+        return Err(malformed("a tensor is larger than the key's domain"));
     }
-    if program.tensors.iter().enumerate().any(|(i, t)| t.id != i)
-        || program.instances.iter().any(|inst| {
-            inst.inputs
-                .iter()
-                .chain([&inst.output])
-                .any(|&t| t >= program.tensors.len())
-        })
+    program
+        .check_dataflow()
+        .map_err(|e| malformed(format!("architecture: {e}")))?;
+    if program
+        .outputs
+        .iter()
+        .any(|(_, o)| o.shape.iter().product::<usize>() != program.tensors[o.tensor].len())
         || arch.spread_bits.len() != program.instances.len()
-        || program.inputs.iter().any(|&t| t >= program.tensors.len())
-        || program
-            .outputs
-            .iter()
-            .any(|(_, n)| n.tensor >= program.tensors.len())
     {
-        return Err(malformed("architecture refers to tensors it does not have"));
+        return Err(malformed(
+            "architecture: output shapes or spreads do not match",
+        ));
     }
     let [vanishing_g2] = file.g2_extra[..] else {
         return Err(malformed(
             "expected exactly one extra G2 element ([Z_H(τ)]₂)",
         ));
     };
-    let log_n = arch.log_n;
     let len = |t: usize| program.tensors[t].len();
     let mut c = Cursor::new(&file.constant_commitments, "key commitments");
     let lookup = |c: &mut Cursor<'_, G1Affine>, pairs: bool| -> Result<LookupVerifierKey> {
@@ -229,57 +243,29 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
         })
     };
     let mut keys = Vec::with_capacity(program.instances.len());
+    let mut tilings = 0usize;
     for (ix, inst) in program.instances.iter().enumerate() {
-        let n_inputs = |n: usize| {
-            if inst.inputs.len() == n {
-                Ok(())
-            } else {
-                Err(malformed(format!(
-                    "instance {ix} has {} inputs",
-                    inst.inputs.len()
-                )))
-            }
-        };
         let key = match &inst.block {
-            Block::Add | Block::Sub => {
-                n_inputs(2)?;
-                InstanceVerifierKey::Linear
-            }
-            Block::ScaleConst { .. } => {
-                n_inputs(1)?;
-                InstanceVerifierKey::Linear
-            }
-            Block::Hadamard => {
-                n_inputs(2)?;
-                InstanceVerifierKey::Hadamard
-            }
+            Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceVerifierKey::Linear,
+            Block::Hadamard => InstanceVerifierKey::Hadamard,
             Block::MatMulConst { rows, inner, cols } => {
-                n_inputs(2)?;
-                matmul_key(
-                    &mut c,
-                    Dims {
-                        rows: *rows,
-                        inner: *inner,
-                        cols: *cols,
-                    },
-                    log_n,
-                    vanishing_g2,
-                )?
+                tilings += 1;
+                let dims = Dims {
+                    rows: *rows,
+                    inner: *inner,
+                    cols: *cols,
+                };
+                matmul_key(&mut c, dims, log_n, vanishing_g2, true)?
             }
             Block::SumGroups { len: g } => {
-                n_inputs(1)?;
-                if *g == 0 {
-                    return Err(malformed("sum over groups of 0"));
-                }
                 let dims = Dims {
                     rows: len(inst.inputs[0]) / g,
                     inner: *g,
                     cols: 1,
                 };
-                matmul_key(&mut c, dims, log_n, vanishing_g2)?
+                matmul_key(&mut c, dims, log_n, vanishing_g2, false)?
             }
             Block::MatMul { rows, inner, cols } => {
-                n_inputs(2)?;
                 InstanceVerifierKey::MatProd(MatProdVerifierKey {
                     dims: Dims {
                         rows: *rows,
@@ -291,12 +277,8 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
                 })
             }
             Block::MaxGroups { len: g } => {
-                n_inputs(1)?;
                 let spread_bits =
                     arch.spread_bits[ix].ok_or_else(|| malformed("max without spread"))?;
-                if *g == 0 {
-                    return Err(malformed("max over groups of 0"));
-                }
                 InstanceVerifierKey::Max(MaxVerifierKey {
                     groups: Groups {
                         count: len(inst.inputs[0]) / g,
@@ -312,52 +294,48 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
                     commitments: commitments(&mut c, 3)?,
                 })
             }
-            Block::Lookup { .. } => {
-                n_inputs(1)?;
-                InstanceVerifierKey::Lookup(lookup(&mut c, true)?)
-            }
-            Block::DivConst { divisor, .. } => {
-                n_inputs(1)?;
-                InstanceVerifierKey::Division(DivisionVerifierKey {
-                    divisor: *divisor,
-                    remainder: lookup(&mut c, false)?,
-                    quotient: lookup(&mut c, false)?,
-                })
-            }
-            Block::Copy { wiring } => {
-                if wiring.input_lens.len() != inst.inputs.len() || inst.inputs.is_empty() {
-                    return Err(malformed(format!(
-                        "instance {ix}: wiring and inputs disagree"
-                    )));
-                }
-                InstanceVerifierKey::Copy(CopyVerifierKey {
-                    log_n,
-                    commitments: commitments(&mut c, inst.inputs.len() + 3)?,
-                })
-            }
+            Block::Lookup { .. } => InstanceVerifierKey::Lookup(lookup(&mut c, true)?),
+            Block::DivConst { divisor, .. } => InstanceVerifierKey::Division(DivisionVerifierKey {
+                divisor: *divisor,
+                remainder: lookup(&mut c, false)?,
+                quotient: lookup(&mut c, false)?,
+            }),
+            Block::Copy { .. } => InstanceVerifierKey::Copy(CopyVerifierKey {
+                log_n,
+                commitments: commitments(&mut c, inst.inputs.len() + 3)?,
+            }),
         };
         keys.push(key);
     }
     let roles = roles(&program)?;
     let mut weights = BTreeMap::new();
     for &t in &arch.weights {
-        if t >= roles.len() || roles[t] != Role::Weight {
+        if t >= roles.len() || roles[t] != Role::Weight || weights.contains_key(&t) {
             return Err(malformed(format!("tensor {t} is not a weight")));
         }
         weights.insert(t, Commitment(c.one()?));
     }
     let mut ones = BTreeMap::new();
     for &l in &arch.ones {
+        if ones.contains_key(&l) || l > n {
+            return Err(malformed(format!("all-ones vector of length {l}")));
+        }
         ones.insert(l, Commitment(c.one()?));
     }
     c.done().map_err(|e| malformed(e.to_string()))?;
+    let key_proof = key_proof_from_parts(tilings, &file.key_proof_g1, &file.key_proof_fr)?;
     Ok(ModelVerifierKey {
         program,
         log_n,
         pcs: file.pcs,
+        vanishing_g2,
+        srs_label: file.srs_label.clone(),
+        srs_digest: file.srs_digest,
+        spread_bits: arch.spread_bits,
         keys,
         weights,
         ones,
+        key_proof,
         digest: file.digest(),
     })
 }
@@ -367,6 +345,7 @@ fn matmul_key(
     dims: Dims,
     log_n: u32,
     vanishing_g2: G2Affine,
+    private: bool,
 ) -> Result<InstanceVerifierKey> {
     if dims.cols == 0 || dims.cols > 1 << 24 {
         return Err(malformed("matrix product with invalid width"));
@@ -376,6 +355,11 @@ fn matmul_key(
         log_n,
         columns: commitments(c, dims.cols)?,
         selector: Commitment(c.one()?),
+        tiling: if private {
+            commitments(c, 2)?
+        } else {
+            Vec::new()
+        },
         vanishing_g2,
     }))
 }
@@ -430,6 +414,9 @@ fn take_copy(g: &mut Cursor<'_, G1Affine>) -> Result<CopyProof> {
 pub fn proof_parts(p: &ModelProof) -> (Vec<G1Affine>, Vec<Fr>) {
     let mut g1: Vec<G1Affine> = p.public.iter().map(|c| c.0).collect();
     g1.extend_from_slice(&p.public_opening);
+    for w in &p.weights {
+        g1.extend([w.delta.0, w.delta_quotient.0]);
+    }
     g1.extend(p.activations.iter().map(|c| c.0));
     for ip in &p.instances {
         match ip {
@@ -460,13 +447,22 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
     let program = &vk.program;
     let mut g = Cursor::new(g1, "proof group elements");
     let mut f = Cursor::new(fr, "proof field elements");
-    let publics = public_tensors(program).len();
-    let activations = roles(program)?
-        .iter()
-        .filter(|r| **r == Role::Activation)
+    let roles = roles(program)?;
+    let publics = super::keys::bound_tensors(program)
+        .into_iter()
+        .filter(|&t| roles[t] == Role::Public)
         .count();
+    let activations = roles.iter().filter(|r| **r == Role::Activation).count();
     let public = commitments(&mut g, publics)?;
     let public_opening = g.take(1)?.to_vec();
+    let weights = (0..vk.weights.len())
+        .map(|_| {
+            Ok(WeightShift {
+                delta: Commitment(g.one()?),
+                delta_quotient: Commitment(g.one()?),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let activations = commitments(&mut g, activations)?;
     let mut instances = Vec::with_capacity(program.instances.len());
     for inst in &program.instances {
@@ -513,6 +509,7 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
     Ok(ModelProof {
         public,
         public_opening,
+        weights,
         activations,
         instances,
         identity,

@@ -1,18 +1,22 @@
-//! Setup: the domain plan, every instance's key, the committed weights, the verifying key.
+//! Setup: the domain plan, every instance's key, the committed weights, the verifying key and
+//! its key proof.
 
-use crate::blocks::copy::{CopyKey, CopyVerifierKey, Source, Wiring};
+use super::keycheck::{self, KeyProof};
+use super::params::{instance_params, weight_values, InstanceParams};
+use crate::blocks::copy::{CopyKey, CopyVerifierKey};
 use crate::blocks::division::{DivisionKey, DivisionVerifierKey};
 use crate::blocks::lookup::{LookupKey, LookupVerifierKey};
-use crate::blocks::matmul::{Dims, MatMulKey, MatMulVerifierKey};
-use crate::blocks::matprod::{self, MatProdKey, MatProdVerifierKey};
-use crate::blocks::max::{Groups, MaxKey, MaxVerifierKey};
+use crate::blocks::matmul::{MatMulKey, MatMulVerifierKey};
+use crate::blocks::matprod::{MatProdKey, MatProdVerifierKey};
+use crate::blocks::max::{MaxKey, MaxVerifierKey};
 use crate::blocks::Committed;
 use crate::compile::{Block, BlockClass, Program, TensorId, TensorKind};
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, VerifierKey};
 use crate::proof::VerifyingKey;
-use crate::srs::{Srs, MAX_POWER};
+use crate::srs::{anchor, Srs, MAX_POWER};
 use crate::witness::Witness;
+use ark_bn254::G2Affine;
 use ark_ec::{AffineRepr, CurveGroup};
 use rand::{CryptoRng, RngCore};
 use std::collections::BTreeMap;
@@ -20,9 +24,10 @@ use std::collections::BTreeMap;
 /// How the prover and verifier treat a tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
-    /// A graph input or output: values public, committed without a mask.
+    /// A graph input or output (or a constant graph output): values public, committed without
+    /// a mask by the prover.
     Public,
-    /// A model constant: committed by setup.
+    /// A model constant: committed by setup, re-randomised in every proof.
     Weight,
     /// An intermediate value committed by the prover (masked).
     Activation,
@@ -30,7 +35,9 @@ pub enum Role {
     Derived,
 }
 
-/// The roles of a program's tensors.
+/// The roles of a program's tensors. A graph output computed by a linear instance is `Public`
+/// (committed unmasked, bound to its values) and proved equal on H to the commitment derived
+/// from the instance's inputs ([`crate::blocks::linear::Equal`]).
 pub fn roles(program: &Program) -> Result<Vec<Role>> {
     let mut roles: Vec<Role> = program
         .tensors
@@ -41,32 +48,53 @@ pub fn roles(program: &Program) -> Result<Vec<Role>> {
             TensorKind::Activation => Role::Activation,
         })
         .collect();
-    for &t in &program.inputs {
-        roles[t] = Role::Public;
-    }
-    for (_, named) in &program.outputs {
-        roles[named.tensor] = Role::Public;
-    }
     for inst in &program.instances {
         if inst.block.class() == BlockClass::Linear {
-            if roles[inst.output] == Role::Public {
-                return Err(Error::NotImplemented(
-                    "a graph output computed by a linear layer (add/sub/scale) as the last step",
-                ));
-            }
-            roles[inst.output] = Role::Derived;
+            let r = roles.get_mut(inst.output).ok_or_else(|| {
+                Error::InvalidArgument(format!("instance output {} does not exist", inst.output))
+            })?;
+            *r = Role::Derived;
         }
+    }
+    for t in public_slots(program) {
+        let r = roles
+            .get_mut(t)
+            .ok_or_else(|| Error::InvalidArgument(format!("public tensor {t} does not exist")))?;
+        *r = Role::Public;
     }
     Ok(roles)
 }
 
+/// The tensor behind every public slot: each graph input, then each graph output. One tensor
+/// may fill several slots (an output that is an input through Identity, an output listed
+/// twice); every slot of a tensor must then carry the same values.
+pub fn public_slots(program: &Program) -> Vec<TensorId> {
+    let mut v: Vec<TensorId> = program.inputs.clone();
+    v.extend(program.outputs.iter().map(|(_, n)| n.tensor));
+    v
+}
+
+/// The distinct tensors of the public slots, in order of first appearance: each is bound to
+/// its public values once, through the commitment every block reads.
+pub fn bound_tensors(program: &Program) -> Vec<TensorId> {
+    let mut seen = std::collections::BTreeSet::new();
+    public_slots(program)
+        .into_iter()
+        .filter(|t| seen.insert(*t))
+        .collect()
+}
+
 /// Mask coefficients per tensor: one more than the number of points all blocks together may
-/// open it at (each block opens a tensor it touches at ≤ 2 points; openings of a derived tensor
-/// count for the tensors it is derived from).
-fn mask_counts(program: &Program) -> Vec<usize> {
+/// open it at (each block opens a tensor it touches at ≤ 2 points, the equality of a public
+/// linear output opens the derived combination; openings of a derived tensor count for the
+/// tensors it is derived from).
+fn mask_counts(program: &Program, roles: &[Role]) -> Vec<usize> {
     let mut points = vec![0usize; program.tensors.len()];
     for inst in &program.instances {
         if inst.block.class() == BlockClass::Linear {
+            if roles[inst.output] == Role::Public {
+                points[inst.output] += 2;
+            }
             continue;
         }
         for &t in inst.inputs.iter().chain([&inst.output]) {
@@ -99,22 +127,24 @@ fn bits_for(v: i64) -> u32 {
     64 - (v.max(1) as u64).leading_zeros()
 }
 
-/// Plans the domain: the largest rows any instance needs (tensors, plus tables for lookups,
-/// divisions and max range checks). Max instances get a spread bound with two bits of headroom
-/// over what the calibration witness shows (at least 2^4).
+/// Plans the domain: the largest rows any tensor or instance needs (every tensor, public ones
+/// included; tables for lookups, divisions and max range checks). Max instances get a spread
+/// bound with two bits of headroom over what the calibration witness shows (at least 2^4).
 pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
+    program
+        .check_dataflow()
+        .map_err(|e| Error::InvalidArgument(format!("malformed program: {e}")))?;
     let len = |t: TensorId| program.tensors[t].len();
-    let mut rows = 2usize;
+    let mut rows = program
+        .tensors
+        .iter()
+        .map(|t| t.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
     let mut degree = 3usize;
     let mut spread_bits = vec![None; program.instances.len()];
     for (ix, inst) in program.instances.iter().enumerate() {
-        let touched = inst
-            .inputs
-            .iter()
-            .chain([&inst.output])
-            .map(|&t| len(t))
-            .max()
-            .unwrap_or(1);
         let need = match &inst.block {
             Block::MatMulConst { rows, inner, cols } => (rows * inner).max(rows * cols),
             Block::MatMul { rows, inner, cols } => {
@@ -142,11 +172,11 @@ pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
                 let log = DivisionKey::domain_log(len(inst.inputs[0]), *divisor, lo, hi)?;
                 1usize << log
             }
-            Block::Copy { wiring } => {
-                degree = degree.max(wiring.input_lens.len() + 2);
-                touched
+            Block::Copy { .. } => {
+                degree = degree.max(inst.inputs.len() + 2);
+                0
             }
-            _ => touched,
+            _ => 0,
         };
         rows = rows.max(need);
     }
@@ -175,7 +205,7 @@ pub enum InstanceKey {
     Linear,
     /// Hadamard: nothing.
     Hadamard,
-    /// MatMulConst, and SumGroups (a 0/1 matrix).
+    /// MatMulConst, and SumGroups (a public 0/1 matrix).
     MatMul(MatMulKey),
     /// Product of two activations.
     MatProd(MatProdKey),
@@ -187,6 +217,22 @@ pub enum InstanceKey {
     Division(DivisionKey),
     /// Copy / permutation.
     Copy(CopyKey),
+}
+
+impl InstanceKey {
+    /// The key's commitments in verifying-key order, with their polynomials when public.
+    pub fn key_columns(&self) -> Vec<(Commitment, Option<&pcs::CommittedPoly>)> {
+        use crate::blocks::KeyColumns;
+        match self {
+            InstanceKey::Linear | InstanceKey::Hadamard => Vec::new(),
+            InstanceKey::MatMul(k) => k.key_columns(),
+            InstanceKey::MatProd(k) => k.key_columns(),
+            InstanceKey::Max(k) => k.key_columns(),
+            InstanceKey::Lookup(k) => k.key_columns(),
+            InstanceKey::Division(k) => k.key_columns(),
+            InstanceKey::Copy(k) => k.key_columns(),
+        }
+    }
 }
 
 /// The verifier's key for one instance.
@@ -210,8 +256,37 @@ pub enum InstanceVerifierKey {
     Copy(CopyVerifierKey),
 }
 
+impl InstanceVerifierKey {
+    /// The key's commitments in verifying-key order.
+    pub fn commitments(&self) -> Vec<Commitment> {
+        let mut out = Vec::new();
+        match self {
+            InstanceVerifierKey::Linear | InstanceVerifierKey::Hadamard => {}
+            InstanceVerifierKey::MatMul(k) => {
+                out.extend(&k.columns);
+                out.push(k.selector);
+                out.extend(&k.tiling);
+            }
+            InstanceVerifierKey::MatProd(k) => out.extend(&k.commitments),
+            InstanceVerifierKey::Max(k) => {
+                out.extend(&k.broadcast.commitments);
+                out.extend(&k.range.commitments);
+                out.extend(&k.commitments);
+            }
+            InstanceVerifierKey::Lookup(k) => out.extend(&k.commitments),
+            InstanceVerifierKey::Division(k) => {
+                out.extend(&k.remainder.commitments);
+                out.extend(&k.quotient.commitments);
+            }
+            InstanceVerifierKey::Copy(k) => out.extend(&k.commitments),
+        }
+        out
+    }
+}
+
 /// What the verifier needs: the architecture (the program without weight values), the SRS
-/// part, every instance's key, the weights' and public constants' commitments.
+/// part, every instance's key, the weights' and public constants' commitments, and the key
+/// proof. A verifier relies on it only after [`super::check_key`].
 #[derive(Clone, Debug)]
 pub struct ModelVerifierKey {
     /// The program with weight values removed.
@@ -220,12 +295,22 @@ pub struct ModelVerifierKey {
     pub log_n: u32,
     /// `[1]₁`, `[1]₂`, `[τ]₂`.
     pub pcs: VerifierKey,
+    /// `[Z_H(τ)]₂ = [τ^N]₂ − [1]₂`.
+    pub vanishing_g2: G2Affine,
+    /// The SRS label the key states (checked against the anchor of `[τ]₂`).
+    pub srs_label: String,
+    /// The digest of the SRS the key was made with.
+    pub srs_digest: [u8; 32],
+    /// Per instance: the spread bits of a max instance.
+    pub spread_bits: Vec<Option<u32>>,
     /// Per instance.
     pub keys: Vec<InstanceVerifierKey>,
     /// Commitments of the weights used outside matrix-product keys (biases, …).
     pub weights: BTreeMap<TensorId, Commitment>,
     /// Commitments of the all-ones vectors of each length divisions add offsets with.
     pub ones: BTreeMap<usize, Commitment>,
+    /// The key proof: tiling of every private matrix, every public column at a random point.
+    pub key_proof: KeyProof,
     /// The digest of the key's file encoding (the model digest; absorbed first by every proof's
     /// transcript).
     pub digest: [u8; 32],
@@ -267,94 +352,71 @@ pub fn public_committed(srs: &Srs, values: &[i64], log_n: u32) -> Result<Committ
     })
 }
 
-fn weight_values(program: &Program, t: TensorId) -> Result<&[i64]> {
-    match &program.tensors[t].kind {
-        TensorKind::Weight { values } => Ok(values),
-        _ => Err(Error::InvalidArgument(format!(
-            "tensor {:?} is not a model constant",
-            program.tensors[t].name
-        ))),
-    }
-}
-
-/// Setup: commits the weights and every instance's public columns on the plan's domain.
+/// Setup: commits the weights and every instance's public columns on the plan's domain, and
+/// proves the key ([`keycheck`]): the owner's own check that the key is what its architecture
+/// says, which every verifier re-runs.
 pub fn setup<R: RngCore + CryptoRng>(
     srs: &Srs,
     program: &Program,
     plan: &Plan,
     rng: &mut R,
 ) -> Result<ModelKey> {
+    program
+        .check_dataflow()
+        .map_err(|e| Error::InvalidArgument(format!("malformed program: {e}")))?;
+    if plan.spread_bits.len() != program.instances.len() {
+        return Err(Error::InvalidArgument(
+            "the plan was made for another program".into(),
+        ));
+    }
     let srs = srs.trim(plan.srs_power)?;
     let log_n = plan.log_n;
     let n = 1usize << log_n;
     let roles = roles(program)?;
-    let masks = mask_counts(program);
-    let len = |t: TensorId| program.tensors[t].len();
+    let masks = mask_counts(program, &roles);
     let mut keys = Vec::with_capacity(program.instances.len());
     let mut weight_uses: Vec<TensorId> = Vec::new();
     let mut ones = BTreeMap::new();
     let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
     for (ix, inst) in program.instances.iter().enumerate() {
         let started = std::time::Instant::now();
-        let key = match &inst.block {
-            Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceKey::Linear,
-            Block::Hadamard => InstanceKey::Hadamard,
-            Block::MatMulConst { rows, inner, cols } => {
-                let dims = Dims {
-                    rows: *rows,
-                    inner: *inner,
-                    cols: *cols,
-                };
-                let w = weight_values(program, inst.inputs[1])?.to_vec();
-                InstanceKey::MatMul(MatMulKey::on_domain(&srs, dims, w, log_n, rng)?)
-            }
-            Block::SumGroups { len: g } => {
-                let (mut dims, w) = crate::blocks::matmul::reduce_weights(*g, 1);
-                dims.rows = len(inst.inputs[0]) / (*g).max(1);
-                InstanceKey::MatMul(MatMulKey::on_domain(&srs, dims, w, log_n, rng)?)
-            }
-            Block::MatMul { rows, inner, cols } => {
-                let dims = Dims {
-                    rows: *rows,
-                    inner: *inner,
-                    cols: *cols,
-                };
-                matprod::domain_log(dims)?;
+        let key = match instance_params(program, plan.spread_bits[ix], ix, log_n)? {
+            InstanceParams::Linear => InstanceKey::Linear,
+            InstanceParams::Hadamard => InstanceKey::Hadamard,
+            InstanceParams::MatMul { dims, public } => InstanceKey::MatMul(match public {
+                Some(w) => MatMulKey::public(&srs, dims, w, log_n)?,
+                None => {
+                    let w = weight_values(program, inst.inputs[1])?.to_vec();
+                    MatMulKey::on_domain(&srs, dims, w, log_n, rng)?
+                }
+            }),
+            InstanceParams::MatProd { dims } => {
                 InstanceKey::MatProd(MatProdKey::on_domain(&srs, dims, log_n)?)
             }
-            Block::MaxGroups { len: g } => {
-                let groups = Groups {
-                    count: len(inst.inputs[0]) / (*g).max(1),
-                    len: *g,
-                    spread_bits: plan.spread_bits[ix].unwrap_or(8),
-                };
+            InstanceParams::Max { groups } => {
                 InstanceKey::Max(MaxKey::on_domain(&srs, groups, log_n)?)
             }
-            Block::Lookup { table } => {
-                let t = program.tables[*table].to_table()?;
-                InstanceKey::Lookup(LookupKey::on_domain(&srs, len(inst.inputs[0]), t, log_n)?)
+            InstanceParams::Lookup { witness_len, table } => {
+                InstanceKey::Lookup(LookupKey::on_domain(&srs, witness_len, table, log_n)?)
             }
-            Block::DivConst { divisor, range, .. } => {
-                let (lo, hi) = range.ok_or_else(|| {
-                    Error::InvalidArgument(format!("layer {:?}: no quotient range", inst.layer))
-                })?;
-                let l = len(inst.inputs[0]);
-                if let std::collections::btree_map::Entry::Vacant(e) = ones.entry(l) {
-                    e.insert(public_committed(&srs, &vec![1i64; l], log_n)?);
+            InstanceParams::Division {
+                witness_len,
+                divisor,
+                range: (lo, hi),
+            } => {
+                if let std::collections::btree_map::Entry::Vacant(e) = ones.entry(witness_len) {
+                    e.insert(public_committed(&srs, &vec![1i64; witness_len], log_n)?);
                 }
-                InstanceKey::Division(DivisionKey::on_domain(&srs, l, *divisor, lo, hi, log_n)?)
-            }
-            Block::Copy { wiring } => {
-                let mut output = wiring.output.clone();
-                output.resize(n, Source::Const(0));
-                InstanceKey::Copy(CopyKey::new(
+                InstanceKey::Division(DivisionKey::on_domain(
                     &srs,
-                    Wiring {
-                        input_lens: wiring.input_lens.clone(),
-                        output,
-                    },
+                    witness_len,
+                    divisor,
+                    lo,
+                    hi,
+                    log_n,
                 )?)
             }
+            InstanceParams::Copy { wiring } => InstanceKey::Copy(CopyKey::new(&srs, wiring)?),
         };
         // Weights read other than as a matrix-product key's W are committed on their own.
         for (slot, &t) in inst.inputs.iter().enumerate() {
@@ -381,13 +443,32 @@ pub fn setup<R: RngCore + CryptoRng>(
             e.insert(Committed::new(&srs, &v, masks[t].max(2), rng)?);
         }
     }
-    let mut vk = verifier_key(program, log_n, &srs, &keys, &weights, &ones);
     let g2 = srs.g2_powers();
-    let vanishing = (g2[n].into_group() - g2[0].into_group()).into_affine();
-    let vk_file = super::codec::vk_file(&vk, srs.digest(), vanishing)?;
-    vk.digest = vk_file.digest();
-    Ok(ModelKey {
-        vk_file,
+    if g2.len() <= n {
+        return Err(Error::SrsTooSmall {
+            what: "[Z_H(τ)]₂",
+            needed: n + 1,
+            available: g2.len(),
+        });
+    }
+    let vanishing_g2 = (g2[n].into_group() - g2[0].into_group()).into_affine();
+    let pcs_vk = srs.verifier_key();
+    let vk = ModelVerifierKey {
+        program: super::codec::strip_weights(program),
+        log_n,
+        pcs: pcs_vk,
+        vanishing_g2,
+        srs_label: anchor::source_label(srs.source(), &pcs_vk.tau_h),
+        srs_digest: srs.digest(),
+        spread_bits: plan.spread_bits.clone(),
+        keys: keys.iter().map(verifier_key_of).collect(),
+        weights: weights.iter().map(|(t, c)| (*t, c.commitment)).collect(),
+        ones: ones.iter().map(|(l, c)| (*l, c.commitment)).collect(),
+        key_proof: KeyProof::empty(),
+        digest: [0u8; 32],
+    };
+    let mut key = ModelKey {
+        vk_file: super::codec::vk_file(&vk)?,
         program: program.clone(),
         plan: plan.clone(),
         srs,
@@ -397,43 +478,36 @@ pub fn setup<R: RngCore + CryptoRng>(
         masks,
         roles,
         vk,
-    })
+    };
+    key.reseal()?;
+    Ok(key)
 }
 
-fn verifier_key(
-    program: &Program,
-    log_n: u32,
-    srs: &Srs,
-    keys: &[InstanceKey],
-    weights: &BTreeMap<TensorId, Committed>,
-    ones: &BTreeMap<usize, Committed>,
-) -> ModelVerifierKey {
-    let stripped = super::codec::strip_weights(program);
-    let keys: Vec<InstanceVerifierKey> = keys
-        .iter()
-        .map(|k| match k {
-            InstanceKey::Linear => InstanceVerifierKey::Linear,
-            InstanceKey::Hadamard => InstanceVerifierKey::Hadamard,
-            InstanceKey::MatMul(k) => InstanceVerifierKey::MatMul(k.verifier_key().clone()),
-            InstanceKey::MatProd(k) => InstanceVerifierKey::MatProd(k.verifier_key().clone()),
-            InstanceKey::Max(k) => InstanceVerifierKey::Max(k.verifier_key()),
-            InstanceKey::Lookup(k) => InstanceVerifierKey::Lookup(k.verifier_key()),
-            InstanceKey::Division(k) => InstanceVerifierKey::Division(k.verifier_key()),
-            InstanceKey::Copy(k) => InstanceVerifierKey::Copy(k.verifier_key()),
-        })
-        .collect();
-    let weights: BTreeMap<TensorId, Commitment> =
-        weights.iter().map(|(t, c)| (*t, c.commitment)).collect();
-    let ones: BTreeMap<usize, Commitment> = ones.iter().map(|(l, c)| (*l, c.commitment)).collect();
-    let pcs = srs.verifier_key();
-    ModelVerifierKey {
-        program: stripped,
-        log_n,
-        pcs,
-        keys,
-        weights,
-        ones,
-        // Set by `setup` to the digest of the key's file encoding.
-        digest: [0u8; 32],
+impl ModelKey {
+    /// Makes the key proof for the verifier key as it stands and rebuilds the key file and
+    /// digest from it. Setup ends with this; tooling (and the attack tests) call it after
+    /// editing `vk`: a key whose public columns do not match its architecture is then still
+    /// refused by [`super::check_key`], whatever its key proof.
+    pub fn reseal(&mut self) -> Result<()> {
+        self.vk.key_proof = KeyProof::empty();
+        let body = super::codec::vk_file(&self.vk)?.body_digest();
+        self.vk.key_proof =
+            keycheck::prove_key(&self.srs, self.vk.log_n, &self.keys, &self.ones, body)?;
+        self.vk_file = super::codec::vk_file(&self.vk)?;
+        self.vk.digest = self.vk_file.digest();
+        Ok(())
+    }
+}
+
+fn verifier_key_of(k: &InstanceKey) -> InstanceVerifierKey {
+    match k {
+        InstanceKey::Linear => InstanceVerifierKey::Linear,
+        InstanceKey::Hadamard => InstanceVerifierKey::Hadamard,
+        InstanceKey::MatMul(k) => InstanceVerifierKey::MatMul(k.verifier_key().clone()),
+        InstanceKey::MatProd(k) => InstanceVerifierKey::MatProd(k.verifier_key().clone()),
+        InstanceKey::Max(k) => InstanceVerifierKey::Max(k.verifier_key()),
+        InstanceKey::Lookup(k) => InstanceVerifierKey::Lookup(k.verifier_key()),
+        InstanceKey::Division(k) => InstanceVerifierKey::Division(k.verifier_key()),
+        InstanceKey::Copy(k) => InstanceVerifierKey::Copy(k.verifier_key()),
     }
 }

@@ -19,16 +19,20 @@
 //! commitments it is given, and the commitments are the same objects throughout the program.
 
 mod codec;
+mod keycheck;
 mod keys;
+mod params;
 mod prove;
 mod verify;
 
 pub use codec::{
     proof_from_parts, proof_parts, strip_weights, vk_file, vk_from_file, Architecture,
 };
+pub use keycheck::{check_key, CheckedKey, KeyProof};
 pub use keys::{
-    plan, public_committed, roles, setup, InstanceKey, InstanceVerifierKey, ModelKey,
-    ModelVerifierKey, Plan, Role,
+    bound_tensors, plan, public_committed, public_slots, roles, setup, InstanceKey,
+    InstanceVerifierKey, ModelKey, ModelVerifierKey, Plan, Role,
 };
-pub use prove::{prove, prove_with_progress, InstanceProof, ModelProof};
-pub use verify::{evaluate_values, verify, verify_with, Decider};
+pub use params::{instance_params, public_columns, Column, InstanceParams};
+pub use prove::{prove, prove_with_progress, InstanceProof, ModelProof, WeightShift};
+pub use verify::{evaluate_values, verify, verify_with, view, Decider, ProofView};

@@ -9,7 +9,7 @@ use crate::blocks::matmul::{self, MatMulProof};
 use crate::blocks::matprod::{self, MatProdProof};
 use crate::blocks::max::{self, MaxProof};
 use crate::blocks::{hadamard, linear, Committed};
-use crate::compile::{Block, Program, TensorId};
+use crate::compile::{Block, TensorId};
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, Query};
 use crate::transcript::Transcript;
@@ -39,13 +39,28 @@ pub enum InstanceProof {
     Copy(CopyProof),
 }
 
+/// A committed weight's re-randomisation in one proof: `Δ = [δ(τ)·Z_H(τ)]₁`, `Π = [δ(τ)]₁`
+/// (the proof reads the weight as `C + Δ`; the verifier checks `e(Δ, [1]₂) = e(Π, [Z_H(τ)]₂)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WeightShift {
+    /// Δ.
+    pub delta: Commitment,
+    /// Π.
+    pub delta_quotient: Commitment,
+}
+
 /// A proof that the committed model maps the public inputs to the public outputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelProof {
-    /// Unmasked commitments of the public tensors: graph inputs, then graph outputs.
+    /// Unmasked commitments of the prover-committed public tensors, one per distinct tensor
+    /// ([`super::bound_tensors`] with role `Public`).
     pub public: Vec<Commitment>,
-    /// GWC witnesses opening them at the challenge z (their values the verifier computes).
+    /// The GWC witness opening every bound public tensor's commitment (these, and the derived
+    /// commitments of public outputs of linear layers) at the challenge z; the verifier
+    /// computes the values itself from the public tensors.
     pub public_opening: Vec<G1Affine>,
+    /// Per committed weight (the verifying key's order): its re-randomisation in this proof.
+    pub weights: Vec<WeightShift>,
     /// Commitments of the activation tensors, in tensor order.
     pub activations: Vec<Commitment>,
     /// Per instance, in program order (their own identity proofs are placeholders).
@@ -66,13 +81,6 @@ fn defer(parts: &mut Vec<ProverPart>) -> Mode<'_> {
     Mode::Defer(parts)
 }
 
-/// The public tensors in proof order: graph inputs, then graph outputs.
-pub(super) fn public_tensors(program: &Program) -> Vec<TensorId> {
-    let mut v: Vec<TensorId> = program.inputs.clone();
-    v.extend(program.outputs.iter().map(|(_, n)| n.tensor));
-    v
-}
-
 /// The transcript every proof starts from: the verifying key's digest, then the public values.
 pub(super) fn start_transcript(digest: &[u8; 32], public_values: &[&[i64]]) -> Transcript {
     let mut t = Transcript::new(b"zktorch/model-proof/v0");
@@ -85,29 +93,56 @@ pub(super) fn start_transcript(digest: &[u8; 32], public_values: &[&[i64]]) -> T
     t
 }
 
-/// Absorbs every commitment of the proof's first round and draws z for the public binding.
+/// Absorbs every commitment of the proof's first round (public tensors, weight
+/// re-randomisations, activations) and draws z for the public binding.
 pub(super) fn absorb_commitments(
     t: &mut Transcript,
     public: &[Commitment],
+    weights: &[WeightShift],
     activations: &[Commitment],
 ) -> Fr {
     let p: Vec<G1Affine> = public.iter().map(|c| c.0).collect();
     t.append_g1s(b"model/public-commitments", &p);
+    let w: Vec<G1Affine> = weights
+        .iter()
+        .flat_map(|s| [s.delta.0, s.delta_quotient.0])
+        .collect();
+    t.append_g1s(b"model/weight-shifts", &w);
     let a: Vec<G1Affine> = activations.iter().map(|c| c.0).collect();
     t.append_g1s(b"model/activations", &a);
     t.challenge_scalar(b"model/z")
 }
 
-/// Commits every tensor (public, weight, activation, derived) on the plan's domain.
+/// Every tensor's commitment on the plan's domain (public, weight, activation, derived); every
+/// committed weight's re-randomisation (in the key's weight order); and for a public output of
+/// a linear instance, the combination derived from its inputs (proved equal to it on H).
+struct Commitments {
+    tensors: Vec<Option<Committed>>,
+    shifts: Vec<WeightShift>,
+    derived_public: std::collections::BTreeMap<TensorId, Committed>,
+}
+
+/// Commits every tensor (see [`Commitments`]).
 fn commit_tensors<R: RngCore + CryptoRng>(
     key: &ModelKey,
     w: &Witness,
     rng: &mut R,
-) -> Result<Vec<Option<Committed>>> {
+) -> Result<Commitments> {
     let program = &key.program;
     let log_n = key.plan.log_n;
     let n = 1usize << log_n;
     let mut tensors: Vec<Option<Committed>> = vec![None; program.tensors.len()];
+    let mut shifts = Vec::with_capacity(key.weights.len());
+    let mut derived_public = std::collections::BTreeMap::new();
+    for (&t, c) in &key.weights {
+        let (shifted, delta, delta_quotient) =
+            c.rerandomized(&key.srs, key.masks[t].max(2), rng)?;
+        tensors[t] = Some(shifted);
+        shifts.push(WeightShift {
+            delta,
+            delta_quotient,
+        });
+    }
     for (t, role) in key.roles.iter().enumerate() {
         tensors[t] = match role {
             Role::Public => Some(super::keys::public_committed(
@@ -115,7 +150,7 @@ fn commit_tensors<R: RngCore + CryptoRng>(
                 &w.values[t],
                 log_n,
             )?),
-            Role::Weight => key.weights.get(&t).cloned(),
+            Role::Weight => tensors[t].take(),
             Role::Activation => {
                 let mut v = w.values[t].clone();
                 v.resize(n, 0);
@@ -137,10 +172,18 @@ fn commit_tensors<R: RngCore + CryptoRng>(
             _ => None,
         };
         if let Some(d) = derived {
-            tensors[inst.output] = Some(d);
+            if key.roles[inst.output] == Role::Public {
+                derived_public.insert(inst.output, d);
+            } else {
+                tensors[inst.output] = Some(d);
+            }
         }
     }
-    Ok(tensors)
+    Ok(Commitments {
+        tensors,
+        shifts,
+        derived_public,
+    })
 }
 
 /// Proves the model on the given inputs (one flat float vector per graph input). Returns the
@@ -167,7 +210,11 @@ pub fn prove_with_progress<R: RngCore + CryptoRng>(
     let srs = &key.srs;
     let started = std::time::Instant::now();
     let w = witness::run(program, inputs)?;
-    let tensors = commit_tensors(key, &w, rng)?;
+    let Commitments {
+        tensors,
+        shifts: weights,
+        derived_public,
+    } = commit_tensors(key, &w, rng)?;
     if std::env::var_os("ZKTORCH_PROFILE").is_some() {
         eprintln!(
             "profile: {:>9.1} ms  witness and tensor commitments (domain 2^{})",
@@ -180,10 +227,11 @@ pub fn prove_with_progress<R: RngCore + CryptoRng>(
             Error::InvalidArgument(format!("tensor {t} has no commitment (unused weight?)"))
         })
     };
-    let publics = public_tensors(program);
-    let public_values: Vec<&[i64]> = publics.iter().map(|&t| w.values[t].as_slice()).collect();
+    let slots = super::keys::public_slots(program);
+    let public_values: Vec<&[i64]> = slots.iter().map(|&t| w.values[t].as_slice()).collect();
     let mut t = start_transcript(&key.vk.digest, &public_values);
-    let public: Vec<Commitment> = publics
+    let bound = super::keys::bound_tensors(program);
+    let public: Vec<Commitment> = bound
         .iter()
         .map(|&p| get(p).map(|c| c.commitment))
         .collect::<Result<_>>()?;
@@ -194,8 +242,9 @@ pub fn prove_with_progress<R: RngCore + CryptoRng>(
         .filter(|(_, r)| **r == Role::Activation)
         .map(|(i, _)| get(i).map(|c| c.commitment))
         .collect::<Result<_>>()?;
-    let z = absorb_commitments(&mut t, &public, &activations);
-    let polys: Vec<&CommittedPoly> = publics
+    let z = absorb_commitments(&mut t, &public, &weights, &activations);
+    // Every bound tensor is opened at z through the commitment the blocks read.
+    let polys: Vec<&CommittedPoly> = bound
         .iter()
         .map(|&p| get(p).map(|c| &c.poly))
         .collect::<Result<_>>()?;
@@ -213,7 +262,12 @@ pub fn prove_with_progress<R: RngCore + CryptoRng>(
         let x = |i: usize| get(inst.inputs[i]);
         let y = get(inst.output)?;
         let proof = match (ikey, &inst.block) {
-            (InstanceKey::Linear, _) => InstanceProof::Linear,
+            (InstanceKey::Linear, _) => {
+                if let Some(d) = derived_public.get(&inst.output) {
+                    linear::prove_equal_in(srs, y, d, &mut t, defer(&mut parts))?;
+                }
+                InstanceProof::Linear
+            }
             (InstanceKey::Hadamard, _) => InstanceProof::Hadamard(hadamard::prove_in(
                 srs,
                 x(0)?,
@@ -320,6 +374,7 @@ pub fn prove_with_progress<R: RngCore + CryptoRng>(
         ModelProof {
             public,
             public_opening: opening.witnesses,
+            weights,
             activations,
             instances,
             identity,

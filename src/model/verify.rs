@@ -1,12 +1,12 @@
 //! The model verifier: rebuilds every tensor's commitment, replays the transcript, checks every
 //! instance, and checks all pairing equations with one multi-pairing. Never panics.
 
-use super::keys::{InstanceVerifierKey, ModelVerifierKey, Role};
-use super::prove::{
-    absorb_commitments, public_tensors, start_transcript, InstanceProof, ModelProof,
-};
-use crate::blocks::identity::{self, Check, VerifierPart};
+use super::keycheck::CheckedKey;
+use super::keys::{bound_tensors, public_slots, InstanceVerifierKey, Role};
+use super::prove::{absorb_commitments, start_transcript, InstanceProof, ModelProof};
+use crate::blocks::identity::{self, Check, Claim, IdentityProof, VerifierPart};
 use crate::blocks::{copy, division, hadamard, linear, lookup, matmul, matprod, max};
+use crate::compile::TensorKind;
 use crate::compile::{Block, TensorId};
 use crate::error::{Error, Result};
 use crate::pcs::{self, BatchOpening, Commitment, PairingBatch, Query};
@@ -55,63 +55,142 @@ pub enum Decider {
     Batch,
 }
 
-/// Verifies `proof` against the key and the public values (quantized graph inputs, then graph
-/// outputs, in program order). `Ok(())` means valid; an `Error::Verification` means invalid.
-pub fn verify(vk: &ModelVerifierKey, public_values: &[Vec<i64>], proof: &ModelProof) -> Result<()> {
-    verify_with(vk, public_values, proof, Decider::Accumulate)
+/// Verifies `proof` against a checked key and the public values (quantized graph inputs, then
+/// graph outputs, in program order). `Ok(())` means valid; an `Error::Verification` means
+/// invalid.
+pub fn verify(key: &CheckedKey, public_values: &[Vec<i64>], proof: &ModelProof) -> Result<()> {
+    verify_with(key, public_values, proof, Decider::Accumulate)
+}
+
+/// The values of every public slot, checked: one list per slot with the tensor's length; the
+/// slots of one tensor equal; a constant output equal to the architecture's constant. Returns
+/// the values of each bound tensor ([`bound_tensors`]).
+fn bound_values<'a>(
+    program: &crate::compile::Program,
+    public_values: &'a [Vec<i64>],
+) -> Result<Vec<&'a [i64]>> {
+    let slots = public_slots(program);
+    if public_values.len() != slots.len() {
+        return Err(reject(format!(
+            "{} public tensors expected, got {}",
+            slots.len(),
+            public_values.len()
+        )));
+    }
+    let mut of_tensor: std::collections::BTreeMap<TensorId, &[i64]> = Default::default();
+    for (&t, v) in slots.iter().zip(public_values) {
+        let tensor = &program.tensors[t];
+        if v.len() != tensor.len() {
+            return Err(reject(format!(
+                "public tensor {:?} has {} values, expected {}",
+                tensor.name,
+                v.len(),
+                tensor.len()
+            )));
+        }
+        // One tensor in several slots: every slot states the same values (the blocks read one).
+        if let Some(prev) = of_tensor.insert(t, v) {
+            if prev != v.as_slice() {
+                return Err(reject(format!(
+                    "tensor {:?} fills several public slots with different values",
+                    tensor.name
+                )));
+            }
+        }
+        // A constant graph output is public: the architecture states its values.
+        if let TensorKind::Weight { values } = &tensor.kind {
+            if values != v {
+                return Err(reject(format!(
+                    "the constant output {:?} is not the model's constant",
+                    tensor.name
+                )));
+            }
+        }
+    }
+    bound_tensors(program)
+        .iter()
+        .map(|t| {
+            of_tensor
+                .get(t)
+                .copied()
+                .ok_or_else(|| reject("a bound tensor without values"))
+        })
+        .collect()
 }
 
 /// [`verify`] with a chosen decider (both are sound; the benchmarks compare them).
 pub fn verify_with(
-    vk: &ModelVerifierKey,
+    key: &CheckedKey,
     public_values: &[Vec<i64>],
     proof: &ModelProof,
     decider: Decider,
 ) -> Result<()> {
+    verify_view(key, public_values, proof, decider).map(|_| ())
+}
+
+/// What a valid proof shows its verifier (for audits of zero knowledge): every tensor's
+/// commitment as the verifier computes it (weights as this proof re-randomised them, derived
+/// tensors derived), and every value the shared identity proof opens.
+#[derive(Clone, Debug)]
+pub struct ProofView {
+    /// Per tensor id.
+    pub tensors: Vec<Option<Commitment>>,
+    /// Every opened (commitment, point, value).
+    pub claims: Vec<Claim>,
+}
+
+/// [`verify`], returning what the proof shows ([`ProofView`]) when it is valid.
+pub fn view(key: &CheckedKey, public_values: &[Vec<i64>], proof: &ModelProof) -> Result<ProofView> {
+    verify_view(key, public_values, proof, Decider::Batch)
+}
+
+fn verify_view(
+    key: &CheckedKey,
+    public_values: &[Vec<i64>],
+    proof: &ModelProof,
+    decider: Decider,
+) -> Result<ProofView> {
+    let vk = key.vk();
     let program = &vk.program;
     let log_n = vk.log_n;
     let roles = super::keys::roles(program)?;
-    let publics = public_tensors(program);
-    if public_values.len() != publics.len() || proof.public.len() != publics.len() {
-        return Err(reject(format!(
-            "{} public tensors expected, got {} values and {} commitments",
-            publics.len(),
-            public_values.len(),
-            proof.public.len()
-        )));
-    }
-    for (&t, v) in publics.iter().zip(public_values) {
-        if v.len() != program.tensors[t].len() {
-            return Err(reject(format!(
-                "public tensor {:?} has {} values, expected {}",
-                program.tensors[t].name,
-                v.len(),
-                program.tensors[t].len()
-            )));
-        }
-    }
+    let bound = bound_tensors(program);
+    let bound_vals = bound_values(program, public_values)?;
     let activation_ids: Vec<TensorId> = (0..roles.len())
         .filter(|&i| roles[i] == Role::Activation)
         .collect();
-    if proof.activations.len() != activation_ids.len()
+    if proof.public.len() != bound.len()
+        || proof.weights.len() != vk.weights.len()
+        || proof.activations.len() != activation_ids.len()
         || proof.instances.len() != program.instances.len()
         || vk.keys.len() != program.instances.len()
     {
         return Err(reject("proof does not have the model's shape"));
     }
+    let mut batch = match decider {
+        Decider::Accumulate => PairingBatch::recording(),
+        Decider::Batch => PairingBatch::new(),
+    };
     // Every tensor's commitment.
     let mut commitments: Vec<Option<Commitment>> = vec![None; program.tensors.len()];
-    for (&t, c) in publics.iter().zip(&proof.public) {
+    for (&t, c) in bound.iter().zip(&proof.public) {
         commitments[t] = Some(*c);
     }
     for (&t, c) in activation_ids.iter().zip(&proof.activations) {
         commitments[t] = Some(*c);
     }
-    for (&t, c) in &vk.weights {
+    // Each weight as this proof re-randomised it: C + Δ, with Δ a multiple of Z_H.
+    for ((&t, c), shift) in vk.weights.iter().zip(&proof.weights) {
+        // e(Δ, [1]₂) = e(Π, [Z_H(τ)]₂)
+        batch.add_equation(&[
+            (&[(shift.delta.0, Fr::one())], vk.pcs.h),
+            (&[(shift.delta_quotient.0, -Fr::one())], vk.vanishing_g2),
+        ]);
         if t < commitments.len() {
-            commitments[t] = Some(*c);
+            commitments[t] = Some(linear::add_commitments(*c, shift.delta));
         }
     }
+    let mut derived_public: std::collections::BTreeMap<TensorId, Commitment> = Default::default();
     for inst in &program.instances {
         let c = |i: usize| -> Result<Commitment> {
             inst.inputs
@@ -126,7 +205,12 @@ pub fn verify_with(
             _ => None,
         };
         if let Some(d) = derived {
-            commitments[inst.output] = Some(d);
+            // A public output of a linear instance keeps its committed P; D is proved equal.
+            if roles[inst.output] == Role::Public {
+                derived_public.insert(inst.output, d);
+            } else {
+                commitments[inst.output] = Some(d);
+            }
         }
     }
     let get = |t: TensorId| -> Result<Commitment> {
@@ -137,11 +221,15 @@ pub fn verify_with(
             .ok_or_else(|| reject(format!("tensor {t} has no commitment")))
     };
 
-    // The public binding.
-    let value_refs: Vec<&[i64]> = public_values.iter().map(|v| v.as_slice()).collect();
-    let mut t = start_transcript(&vk.digest, &value_refs);
-    let z = absorb_commitments(&mut t, &proof.public, &proof.activations);
-    let values: Vec<Fr> = public_values
+    // The public binding: every bound tensor, through the commitment the blocks read.
+    let slot_refs: Vec<&[i64]> = public_slots(program)
+        .iter()
+        .zip(public_values)
+        .map(|(_, v)| v.as_slice())
+        .collect();
+    let mut t = start_transcript(&vk.digest, &slot_refs);
+    let z = absorb_commitments(&mut t, &proof.public, &proof.weights, &proof.activations);
+    let values: Vec<Fr> = bound_vals
         .iter()
         .map(|v| evaluate_values(v, log_n, z))
         .collect::<Result<_>>()?;
@@ -151,10 +239,6 @@ pub fn verify_with(
     let opening = BatchOpening {
         values,
         witnesses: proof.public_opening.clone(),
-    };
-    let mut batch = match decider {
-        Decider::Accumulate => PairingBatch::recording(),
-        Decider::Batch => PairingBatch::new(),
     };
     pcs::batch_verify(
         &vk.pcs,
@@ -177,7 +261,20 @@ pub fn verify_with(
         let y = get(inst.output)?;
         let pcs = &vk.pcs;
         match (ikey, iproof, &inst.block) {
-            (InstanceVerifierKey::Linear, InstanceProof::Linear, _) => {}
+            (InstanceVerifierKey::Linear, InstanceProof::Linear, _) => {
+                if let Some(d) = derived_public.get(&inst.output) {
+                    linear::verify_equal_in(
+                        pcs,
+                        log_n,
+                        y,
+                        *d,
+                        &IdentityProof::deferred(),
+                        &mut t,
+                        &mut batch,
+                        Check::Defer(&mut parts),
+                    )?;
+                }
+            }
             (InstanceVerifierKey::Hadamard, InstanceProof::Hadamard(p), _) => hadamard::verify_in(
                 pcs,
                 log_n,
@@ -271,7 +368,7 @@ pub fn verify_with(
             }
         }
     }
-    identity::verify_shared(&vk.pcs, &parts, &proof.identity, &mut t, &mut batch)?;
+    let claims = identity::verify_shared(&vk.pcs, &parts, &proof.identity, &mut t, &mut batch)?;
     let holds = match decider {
         Decider::Accumulate => crate::accumulate::accumulate_and_decide(batch.relaxed()),
         Decider::Batch => batch.verify(),
@@ -279,5 +376,8 @@ pub fn verify_with(
     if !holds {
         return Err(reject("the pairing check fails"));
     }
-    Ok(())
+    Ok(ProofView {
+        tensors: commitments,
+        claims,
+    })
 }

@@ -16,6 +16,7 @@
 //! [`report`] compares the dequantized execution with tract's float run, layer by layer.
 
 pub mod calibrate;
+pub mod fixed;
 pub mod report;
 pub mod tables;
 

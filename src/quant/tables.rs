@@ -2,13 +2,13 @@
 //!
 //! [`TableSpec::eval`] is the one definition of each function on integers: the witness calls
 //! it for every looked-up entry and [`TableSpec::to_table`] calls it for every table row, so
-//! the two cannot disagree. Float functions (sigmoid, tanh, exp) are evaluated in f64 and
-//! rounded half up; integer ones (ReLU, clip, reciprocal) are exact.
+//! the two cannot disagree — and a verifier checking a key recomputes every row from the
+//! architecture, so every function is exact integer arithmetic that gives the same rows on
+//! every machine: sigmoid, tanh and exp in fixed point ([`super::fixed`]), ReLU, clip and the
+//! reciprocal exactly, LeakyRelu by one IEEE multiplication (correctly rounded everywhere).
 
 use crate::blocks::lookup::Table;
 use crate::{Error, Result};
-
-use super::pow2;
 
 /// The function a table tabulates.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -75,8 +75,7 @@ fn round_half_up(v: f64) -> i64 {
 impl TableSpec {
     /// The function on one integer input (the witness and the table rows both use this).
     pub fn eval(&self, x: i64) -> i64 {
-        let real = || x as f64 / pow2(self.in_bits) as f64;
-        let out_scale = pow2(self.out_bits) as f64;
+        use super::fixed;
         match self.func {
             TableFn::Relu => x.max(0),
             TableFn::LeakyRelu { alpha } => {
@@ -86,12 +85,13 @@ impl TableSpec {
                     round_half_up(f64::from(alpha) * x as f64)
                 }
             }
-            TableFn::Sigmoid => round_half_up(out_scale / (1.0 + (-real()).exp())),
-            TableFn::Tanh => round_half_up(real().tanh() * out_scale),
-            TableFn::Clip { lo, hi } => x.clamp(lo, hi),
-            TableFn::Exp => round_half_up(real().exp() * out_scale),
+            TableFn::Sigmoid => fixed::sigmoid(x, self.in_bits, self.out_bits),
+            TableFn::Tanh => fixed::tanh(x, self.in_bits, self.out_bits),
+            // (max then min: no panic on lo > hi from an untrusted architecture.)
+            TableFn::Clip { lo, hi } => x.max(lo).min(hi),
+            TableFn::Exp => fixed::exp(x, self.in_bits, self.out_bits),
             TableFn::Reciprocal => {
-                if x <= 0 {
+                if x <= 0 || self.in_bits.saturating_add(self.out_bits) > 100 {
                     return 0;
                 }
                 // ⌊2^(in+out)/x + ½⌋ = ⌊(2·2^(in+out) + x) / 2x⌋, exactly.

@@ -17,6 +17,7 @@
 //! The SRS **digest** is BLAKE2b-512 (truncated to 32 bytes) over its power and every G1 and G2
 //! power in compressed form; it names the SRS in caches and verifying keys.
 
+pub mod anchor;
 pub mod ptau;
 pub mod store;
 pub(crate) mod subgroup;

@@ -230,6 +230,44 @@ impl SrsStore {
         }
     }
 
+    /// The source and `[τ]₂` of every SRS in the store that is not test-only (reading only each
+    /// file's header and that one point, checked on the curve and in the subgroup): the
+    /// anchors a verifier on this machine trusts besides the known ceremonies. Unreadable files
+    /// are skipped.
+    pub fn anchors(&self) -> Result<Vec<(SrsSource, G2Affine)>> {
+        let mut out = Vec::new();
+        for path in self.zks_files()? {
+            if let Ok(Some(a)) = read_anchor(&path) {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The SRS in the store whose `[τ]₂` is `tau_g2`, of power at least `min_power`: the SRS a
+    /// verifying key names (the smallest such file is loaded).
+    pub fn find_by_tau(&self, tau_g2: &G2Affine, min_power: u32) -> Result<Option<Srs>> {
+        let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
+        for path in self.zks_files()? {
+            let Ok((_, power)) = read_file_header(&path) else {
+                continue;
+            };
+            if power >= min_power
+                && read_anchor(&path)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|(_, t)| t == *tau_g2)
+            {
+                candidates.push((power, path));
+            }
+        }
+        candidates.sort();
+        match candidates.first() {
+            Some((_, path)) => self.load(path).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The `*.zks` files in the directory, sorted; a missing directory has none.
     fn zks_files(&self) -> Result<Vec<PathBuf>> {
         let entries = match std::fs::read_dir(&self.dir) {
@@ -337,6 +375,32 @@ fn read_file_header(path: &Path) -> Result<(SrsSource, u32)> {
         .and_then(|f| f.take(HEADER_READ_LIMIT).read_to_end(&mut head))
         .map_err(|e| Error::io(path, e))?;
     parse_header(&mut Reader::new(&head, WHAT))
+}
+
+/// A file's source and `[τ]₂` (`None` for a test-only SRS), reading the header and one point.
+fn read_anchor(path: &Path) -> Result<Option<(SrsSource, G2Affine)>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut head = Vec::new();
+    (&mut f)
+        .take(HEADER_READ_LIMIT)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::io(path, e))?;
+    let mut r = Reader::new(&head, WHAT);
+    let (source, power) = parse_header(&mut r)?;
+    if matches!(source, SrsSource::InsecureTestOnly { .. }) {
+        return Ok(None);
+    }
+    let g1_size = G1Affine::identity().uncompressed_size() as u64;
+    let g2_size = G2Affine::identity().uncompressed_size();
+    let at = r.position() as u64 + g1_len(power) as u64 * g1_size + g2_size as u64;
+    let mut point = vec![0u8; g2_size];
+    f.seek(SeekFrom::Start(at))
+        .and_then(|_| f.read_exact(&mut point))
+        .map_err(|e| Error::io(path, e))?;
+    let tau = G2Affine::deserialize_with_mode(&point[..], Compress::No, Validate::Yes)
+        .map_err(|_| Error::malformed(WHAT, format!("{}: [τ]₂ is not a point", path.display())))?;
+    Ok(Some((source, tau)))
 }
 
 /// Bytes read to find a file's header (the source JSON is well under this).

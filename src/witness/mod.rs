@@ -306,11 +306,14 @@ fn step(
             }
             Ok(out)
         }
-        Block::Copy { wiring } => wiring.apply(ins).map_err(|e| match e {
-            Error::InvalidArgument(m) => {
-                Error::InvalidArgument(format!("layer {:?}: {m}", inst.layer))
-            }
-            other => other,
-        }),
+        Block::Copy { spec } => spec
+            .expand()
+            .and_then(|w| w.apply(ins))
+            .map_err(|e| match e {
+                Error::InvalidArgument(m) => {
+                    Error::InvalidArgument(format!("layer {:?}: {m}", inst.layer))
+                }
+                other => other,
+            }),
     }
 }

@@ -1,0 +1,292 @@
+//! The key check: a verifier accepts a verifying key only after checking every element it will
+//! rely on against a trusted SRS and against the architecture the key states.
+//!
+//! The model owner makes the key and is also the prover, so nothing in the key is taken on
+//! trust (docs/PROTOCOLS.md §6):
+//!
+//! - `[τ]₂` must be a trust anchor ([`Trust`]): a public ceremony this program knows, or an SRS
+//!   in the verifier's own store; the key's SRS label must name that anchor;
+//! - `[Z_H(τ)]₂`: the key carries `[τ^N]₁`, opened at a random ξ to `ξ^N` (so it is `[τ^N]₁`
+//!   for the anchored τ), and `e([τ^N]₁, [1]₂) = e([1]₁, [Z_H(τ)]₂ + [1]₂)`;
+//! - every public column (tables, selectors, wirings' σ/q/κ, reduction matrices, all-ones
+//!   vectors) is opened at ξ and the verifier computes the value itself from the architecture
+//!   ([`super::params::public_columns`]): a commitment to anything else is caught except with
+//!   probability (degree)/r;
+//! - every private weight matrix of a matrix product is proved tiled with zero padding
+//!   ([`crate::blocks::matmul::prove_tiling`]), the layout every proof's Horner relation reads;
+//! - the architecture itself must be a well-formed program ([`Program::check_dataflow`]).
+//!
+//! The key proof is made once by setup, on a transcript seeded with the digest of the rest of
+//! the key, and stored in the key; [`check_key`] verifies it with one multi-pairing.
+
+use super::keys::{InstanceKey, InstanceVerifierKey, ModelVerifierKey};
+use super::params::{instance_params, public_columns};
+use crate::blocks::identity::IdentityProof;
+use crate::blocks::{matmul, Committed};
+use crate::compile::Program;
+use crate::error::{Error, Result};
+use crate::pcs::{self, BatchOpening, Commitment, CommittedPoly, PairingBatch, Query};
+use crate::proof::VerifyingKey;
+use crate::srs::anchor::{SrsAnchor, Trust};
+use crate::srs::Srs;
+use crate::transcript::Transcript;
+use ark_bn254::{Fr, G1Affine};
+use ark_ec::AffineRepr;
+use ark_ff::{batch_inversion, Field, One, Zero};
+use ark_poly::univariate::DensePolynomial;
+use ark_poly::{DenseUVPolynomial, EvaluationDomain, Radix2EvaluationDomain};
+use std::collections::BTreeMap;
+
+/// The proof a verifying key carries about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyProof {
+    /// `[τ^N]₁`.
+    pub tau_n: G1Affine,
+    /// The GWC witness opening every public column and `X^N` at ξ.
+    pub opening: G1Affine,
+    /// Per private matrix product, in program order: its tiling proof.
+    pub tilings: Vec<IdentityProof>,
+}
+
+impl KeyProof {
+    /// A placeholder (the key body is digested before its proof exists).
+    pub fn empty() -> Self {
+        KeyProof {
+            tau_n: G1Affine::zero(),
+            opening: G1Affine::zero(),
+            tilings: Vec::new(),
+        }
+    }
+}
+
+/// A verifying key that passed [`check_key`]: the only form the model verifier accepts.
+#[derive(Clone, Debug)]
+pub struct CheckedKey {
+    vk: ModelVerifierKey,
+    anchor: SrsAnchor,
+}
+
+impl CheckedKey {
+    /// The checked key.
+    pub fn vk(&self) -> &ModelVerifierKey {
+        &self.vk
+    }
+
+    /// The trust anchor its SRS was accepted by.
+    pub fn anchor(&self) -> &SrsAnchor {
+        &self.anchor
+    }
+}
+
+fn start(body: [u8; 32]) -> Transcript {
+    let mut t = Transcript::new(b"zktorch/key-check/v1");
+    t.append_bytes(b"key/body", &body);
+    t
+}
+
+/// The polynomial `X^N`.
+fn x_to_the(n: usize) -> CommittedPoly {
+    let mut coeffs = vec![Fr::zero(); n + 1];
+    coeffs[n] = Fr::one();
+    CommittedPoly {
+        poly: DensePolynomial::from_coefficients_vec(coeffs),
+        log_n: 0,
+        hiding: 0,
+    }
+}
+
+/// Setup's half: proves the key (tilings, then every public column and `X^N` at ξ).
+pub(super) fn prove_key(
+    srs: &Srs,
+    log_n: u32,
+    keys: &[InstanceKey],
+    ones: &BTreeMap<usize, Committed>,
+    body: [u8; 32],
+) -> Result<KeyProof> {
+    let n = 1usize << log_n;
+    let mut t = start(body);
+    let mut tilings = Vec::new();
+    for (ix, key) in keys.iter().enumerate() {
+        if let InstanceKey::MatMul(k) = key {
+            if !k.is_public() {
+                t.append_u64(b"key/tiling", ix as u64);
+                tilings.push(matmul::prove_tiling(srs, k, &mut t)?);
+            }
+        }
+    }
+    let power = x_to_the(n);
+    let tau_n = *srs.g1_powers().get(n).ok_or(Error::SrsTooSmall {
+        what: "[τ^N]₁",
+        needed: n + 1,
+        available: srs.g1_powers().len(),
+    })?;
+    t.append_g1(b"key/tau-n", &tau_n);
+    let xi = t.challenge_scalar(b"key/xi");
+    let mut polys: Vec<&CommittedPoly> = Vec::new();
+    let mut commitments: Vec<Commitment> = Vec::new();
+    for key in keys {
+        for (c, p) in key.key_columns() {
+            if let Some(p) = p {
+                polys.push(p);
+                commitments.push(c);
+            }
+        }
+    }
+    for one in ones.values() {
+        polys.push(&one.poly);
+        commitments.push(one.commitment);
+    }
+    polys.push(&power);
+    commitments.push(Commitment(tau_n));
+    let queries: Vec<Query> = (0..polys.len())
+        .map(|poly| Query { poly, point: xi })
+        .collect();
+    let opening = pcs::batch_open(srs, &polys, &commitments, &queries, &mut t)?;
+    Ok(KeyProof {
+        tau_n,
+        opening: opening.witnesses[0],
+        tilings,
+    })
+}
+
+fn reject(why: impl Into<String>) -> Error {
+    Error::Verification(why.into())
+}
+
+/// `L_i(ξ)` for every i < N (ξ outside the domain).
+fn lagrange_at(log_n: u32, xi: Fr) -> Result<Vec<Fr>> {
+    let n = 1usize << log_n;
+    let domain = Radix2EvaluationDomain::<Fr>::new(n).ok_or_else(|| reject("no FFT domain"))?;
+    let zh = xi.pow([n as u64]) - Fr::one();
+    if zh.is_zero() {
+        return Err(reject("the key-check point fell in the domain"));
+    }
+    let omegas: Vec<Fr> = domain.elements().collect();
+    let mut dens: Vec<Fr> = omegas.iter().map(|w| xi - w).collect();
+    batch_inversion(&mut dens);
+    let scale = zh
+        * Fr::from(n as u64)
+            .inverse()
+            .ok_or_else(|| reject("domain size not invertible"))?;
+    Ok(omegas
+        .iter()
+        .zip(&dens)
+        .map(|(w, d)| scale * w * d)
+        .collect())
+}
+
+/// Checks a verifying key (see the module docs): `Ok` carries the key in the only form the
+/// model verifier accepts, and the anchor its SRS was accepted by. A key that fails is an
+/// `Error::Verification` (the key is not what it claims) or a malformed-key error.
+pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
+    let anchor = trust.find(&file.pcs.tau_h).cloned().ok_or_else(|| {
+        reject(format!(
+            "the key's SRS ({}) is not one this verifier trusts: its [τ]₂ is neither a known \
+             public ceremony nor an SRS in this machine's store (a proof on a local SRS \
+             convinces only those who trust the machine that made it)",
+            file.srs_label
+        ))
+    })?;
+    if file.srs_label != anchor.label {
+        return Err(reject(format!(
+            "the key says its SRS is {:?}, but its [τ]₂ is that of {:?}",
+            file.srs_label, anchor.label
+        )));
+    }
+    let vk = super::codec::vk_from_file(file)?;
+    check_architecture(&vk.program)?;
+    let mut batch = PairingBatch::new();
+    let mut t = start(file.body_digest());
+    let mut tilings = vk.key_proof.tilings.iter();
+    for (ix, key) in vk.keys.iter().enumerate() {
+        if let InstanceVerifierKey::MatMul(k) = key {
+            if k.vanishing_g2 != vk.vanishing_g2 || k.log_n != vk.log_n {
+                return Err(reject("a matrix-product key on another domain"));
+            }
+            if !k.tiling.is_empty() {
+                let proof = tilings
+                    .next()
+                    .ok_or_else(|| reject("a private matrix without its tiling proof"))?;
+                t.append_u64(b"key/tiling", ix as u64);
+                matmul::verify_tiling(&vk.pcs, k, proof, &mut t, &mut batch)?;
+            }
+        }
+    }
+    if tilings.next().is_some() {
+        return Err(reject("more tiling proofs than private matrices"));
+    }
+    t.append_g1(b"key/tau-n", &vk.key_proof.tau_n);
+    let xi = t.challenge_scalar(b"key/xi");
+    let lagrange = lagrange_at(vk.log_n, xi)?;
+    let mut commitments: Vec<Commitment> = Vec::new();
+    let mut values: Vec<Fr> = Vec::new();
+    for (ix, key) in vk.keys.iter().enumerate() {
+        let params = instance_params(&vk.program, vk.spread_bits[ix], ix, vk.log_n)
+            .map_err(|e| reject(format!("the architecture does not describe this key: {e}")))?;
+        let columns =
+            public_columns(&params, vk.log_n).map_err(|e| reject(format!("instance {ix}: {e}")))?;
+        let stated = key.commitments();
+        if stated.len() != columns.len() {
+            return Err(reject(format!(
+                "instance {ix}: the key has {} commitments where its architecture implies {}",
+                stated.len(),
+                columns.len()
+            )));
+        }
+        for (c, column) in stated.into_iter().zip(columns) {
+            if let Some(column) = column {
+                commitments.push(c);
+                values.push(column.evaluate(&lagrange)?);
+            }
+        }
+    }
+    for (&len, c) in &vk.ones {
+        if len > lagrange.len() {
+            return Err(reject("an all-ones vector longer than the domain"));
+        }
+        commitments.push(*c);
+        values.push(lagrange[..len].iter().sum());
+    }
+    commitments.push(Commitment(vk.key_proof.tau_n));
+    values.push(xi.pow([1u64 << vk.log_n]));
+    let queries: Vec<Query> = (0..commitments.len())
+        .map(|poly| Query { poly, point: xi })
+        .collect();
+    let opening = BatchOpening {
+        values,
+        witnesses: vec![vk.key_proof.opening],
+    };
+    pcs::batch_verify(
+        &vk.pcs,
+        &commitments,
+        &queries,
+        &opening,
+        &mut t,
+        &mut batch,
+    )?;
+    // e([τ^N]₁, [1]₂) = e([1]₁, [Z_H(τ)]₂ + [1]₂)
+    let tau_n_g2 = (vk.vanishing_g2.into_group() + vk.pcs.h.into_group()).into();
+    batch.add_equation(&[
+        (&[(vk.key_proof.tau_n, Fr::one())], vk.pcs.h),
+        (&[(vk.pcs.g, -Fr::one())], tau_n_g2),
+    ]);
+    if !batch.verify() {
+        return Err(reject(
+            "the key does not match its architecture or its SRS (key proof rejected)",
+        ));
+    }
+    Ok(CheckedKey { vk, anchor })
+}
+
+/// The architecture must be a well-formed program whose every layer is provable.
+fn check_architecture(program: &Program) -> Result<()> {
+    program
+        .check_dataflow()
+        .map_err(|e| reject(format!("the key's architecture is malformed: {e}")))?;
+    if !program.not_provable().is_empty() {
+        return Err(reject(
+            "the key's architecture has layers that are not provable",
+        ));
+    }
+    Ok(())
+}

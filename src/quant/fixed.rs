@@ -1,0 +1,163 @@
+//! Transcendental functions in exact integer arithmetic, so every machine computes the same
+//! table rows.
+//!
+//! A verifier recomputes every table of a key from the architecture (the key check) and the
+//! prover's witness must agree with it entry for entry. Platform `f64` `exp`/`tanh` come from the
+//! C library and are not guaranteed to round the same way everywhere, so the tables use these
+//! instead: fixed point with 56 fractional bits in `i128`, range reduction `v = k·ln 2 + r`
+//! (|r| ≤ ln 2 / 2), a Taylor series for `e^r` (error below 2^-50 relative), and the final
+//! `⌊value·2^out + ½⌋` taken exactly on the resulting rational. The result differs from the true
+//! round-half-up only when the true value lies within about 2^-48 of a half-integer step, and is
+//! the same on every platform.
+
+/// Fractional bits of the fixed-point intermediate values.
+const FRAC: u32 = 56;
+const ONE: i128 = 1 << FRAC;
+/// ln 2 · 2^56, rounded down (49946518145322873.67…).
+const LN2: i128 = 49_946_518_145_322_873;
+
+/// `e^r · 2^56` for `|r| ≤ ln2/2` given as `r·2^56` (Taylor series to 2^-60).
+fn exp_small(r: i128) -> i128 {
+    let mut sum = ONE;
+    let mut term = ONE;
+    for i in 1..30 {
+        term = term * r / (i << FRAC);
+        if term == 0 {
+            break;
+        }
+        sum += term;
+    }
+    sum
+}
+
+/// `(k, e^r·2^56)` with `x/2^bits = k·ln2 + r`: `e^(x/2^bits) = 2^k·e^r`. `None` beyond the
+/// range the fixed point holds (|x/2^bits| < 2^60 / 2^56, i.e. |v| < 16·…: every quantized
+/// input of a table is far inside).
+fn exp_parts(x: i64, bits: u32) -> Option<(i64, i128)> {
+    if bits > FRAC {
+        return None;
+    }
+    let v = i128::from(x).checked_mul(1i128 << (FRAC - bits))?;
+    // k = round(v / ln2), r = v − k·ln2.
+    let k = (2 * v + LN2).div_euclid(2 * LN2);
+    let r = v - k * LN2;
+    Some((i64::try_from(k).ok()?, exp_small(r)))
+}
+
+/// `⌊num / den + ½⌋` for den > 0.
+fn round_half_up(num: i128, den: i128) -> i128 {
+    (2 * num + den).div_euclid(2 * den)
+}
+
+/// `⌊e^(x/2^in) · 2^out + ½⌋`, saturating at i64::MAX.
+pub fn exp(x: i64, in_bits: u32, out_bits: u32) -> i64 {
+    let Some((k, e)) = exp_parts(x, in_bits) else {
+        return if x < 0 { 0 } else { i64::MAX };
+    };
+    // value = e · 2^(k + out − 56)
+    let shift = k + i64::from(out_bits) - i64::from(FRAC);
+    if shift >= 0 {
+        if shift > 62
+            || e.checked_shl(shift as u32)
+                .is_none_or(|v| v > i128::from(i64::MAX))
+        {
+            return i64::MAX;
+        }
+        return (e << shift) as i64;
+    }
+    let down = -shift;
+    if down > 120 {
+        return 0;
+    }
+    round_half_up(e, 1i128 << down) as i64
+}
+
+/// `e^(−|x|/2^in) · 2^56` (at most 1.0): the one exponential sigmoid and tanh need.
+fn exp_neg_abs(x: i64, bits: u32) -> i128 {
+    let Some((k, e)) = exp_parts(x.checked_abs().map_or(i64::MIN, |a| -a), bits) else {
+        return 0;
+    };
+    // k ≤ 0 here.
+    let down = (-k) as u32;
+    if down >= 120 {
+        0
+    } else {
+        e >> down
+    }
+}
+
+/// `⌊2^out / (1 + e^(−x/2^in)) + ½⌋`.
+pub fn sigmoid(x: i64, in_bits: u32, out_bits: u32) -> i64 {
+    if out_bits > 60 {
+        return i64::MAX;
+    }
+    let t = exp_neg_abs(x, in_bits);
+    // x ≥ 0: 1/(1 + t); x < 0: t/(1 + t).
+    let num = if x >= 0 { ONE } else { t };
+    round_half_up(num << out_bits, ONE + t) as i64
+}
+
+/// `⌊tanh(x/2^in) · 2^out + ½⌋`.
+pub fn tanh(x: i64, in_bits: u32, out_bits: u32) -> i64 {
+    if out_bits > 60 {
+        return i64::MAX;
+    }
+    // tanh|v| = (1 − e^(−2|v|)) / (1 + e^(−2|v|)); 2|v| = |x|/2^(in−1).
+    let t = if in_bits == 0 {
+        exp_neg_abs(x.saturating_mul(2), 0)
+    } else {
+        exp_neg_abs(x, in_bits - 1)
+    };
+    let magnitude = (ONE - t) << out_bits;
+    let num = if x >= 0 { magnitude } else { -magnitude };
+    round_half_up(num, ONE + t) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float_round(v: f64) -> i64 {
+        (v + 0.5).floor() as i64
+    }
+
+    /// Against f64 on every input of typical tables: equal except (rarely) by one step where
+    /// f64 itself is within its error of a half-integer.
+    #[test]
+    fn agrees_with_floating_point() {
+        let mut off = 0;
+        for x in -4096i64..=4096 {
+            let v = x as f64 / 256.0;
+            let cases = [
+                (exp(x.min(0), 8, 8), float_round(v.min(0.0).exp() * 256.0)),
+                (exp(x, 8, 12), float_round(v.exp() * 4096.0)),
+                (sigmoid(x, 8, 8), float_round(256.0 / (1.0 + (-v).exp()))),
+                (tanh(x, 8, 8), float_round(v.tanh() * 256.0)),
+                (tanh(x, 8, 16), float_round(v.tanh() * 65536.0)),
+            ];
+            for (i, (a, b)) in cases.into_iter().enumerate() {
+                assert!((a - b).abs() <= 1, "x = {x}, case {i}: {a} vs {b}");
+                off += usize::from(a != b);
+            }
+        }
+        assert!(off <= 8, "{off} entries differ from f64 by one step");
+    }
+
+    #[test]
+    fn exact_values_and_extremes() {
+        assert_eq!(exp(0, 8, 8), 256);
+        assert_eq!(exp(-256, 8, 8), 94); // 256/e = 94.18
+        assert_eq!(exp(256, 8, 8), 696); // 256·e = 695.89
+        assert_eq!(sigmoid(0, 8, 8), 128);
+        assert_eq!(sigmoid(256, 8, 8), 187);
+        assert_eq!(tanh(0, 8, 8), 0);
+        assert_eq!(tanh(-256, 8, 8), -195);
+        assert_eq!(exp(i64::MIN, 8, 8), 0);
+        assert_eq!(exp(i64::MAX, 8, 8), i64::MAX);
+        assert_eq!(exp(-(1 << 40), 8, 8), 0);
+        assert_eq!(sigmoid(i64::MIN, 8, 8), 0);
+        assert_eq!(sigmoid(i64::MAX, 8, 8), 256);
+        assert_eq!(tanh(i64::MIN, 8, 8), -256);
+        assert_eq!(tanh(1 << 40, 8, 8), 256);
+    }
+}

@@ -1,0 +1,472 @@
+//! The attacks of the adversarial audit (issue #9), each rebuilt here and shown rejected:
+//! public tensors shared between slots or bound to nothing, a bias recovered from many proofs,
+//! keys with a doctored `[τ]₂`, `[Z_H(τ)]₂`, table, wiring or weight layout, and a proof for
+//! another input. The threat model is the product's: the model owner makes the key and proves.
+
+use ark_bn254::{Fr, G1Affine, G2Affine};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{Field, One, Zero};
+use ark_poly::{EvaluationDomain, Polynomial, Radix2EvaluationDomain};
+use std::path::PathBuf;
+use zktorch::api;
+use zktorch::blocks::copy::{Source, Wiring};
+use zktorch::compile::{Block, Program, TensorKind, WiringSpec};
+use zktorch::model::{self, CheckedKey, ModelKey};
+use zktorch::pcs::Commitment;
+use zktorch::proof::VerifyingKey;
+use zktorch::quant::{TableFn, TableSpec};
+use zktorch::srs::anchor::Trust;
+use zktorch::srs::Srs;
+use zktorch::{onnx, witness, Error};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/attacks/{name}"))
+}
+
+struct Case {
+    key: ModelKey,
+    srs: Srs,
+    inputs: Vec<Vec<f32>>,
+}
+
+impl Case {
+    fn new(name: &str) -> Case {
+        let path = fixture(&format!("{name}.onnx"));
+        let graph = onnx::load(&path).unwrap();
+        let inputs =
+            onnx::read_input_json(&fixture(&format!("{name}.input.json")), &graph.inputs).unwrap();
+        let (_, program) = api::compile_model(&path, std::slice::from_ref(&inputs)).unwrap();
+        Self::from_program(program, inputs)
+    }
+
+    fn from_program(program: Program, inputs: Vec<Vec<f32>>) -> Case {
+        let plan = api::plan_model(&program, &inputs).unwrap();
+        let srs = Srs::insecure_for_tests(plan.srs_power, 11);
+        let key = api::setup_model(&srs, &program, &plan, [3u8; 32]).unwrap();
+        Case { key, srs, inputs }
+    }
+
+    fn trust(&self) -> Trust {
+        Trust::for_srs(&self.srs)
+    }
+
+    fn checked(&self) -> CheckedKey {
+        model::check_key(&self.key.vk_file, &self.trust()).unwrap()
+    }
+
+    /// Proves `inputs`; returns the public values of every slot and the proof.
+    fn prove(&self, inputs: &[Vec<f32>]) -> (Vec<Vec<i64>>, model::ModelProof) {
+        let mut rng = rand::thread_rng();
+        let (w, proof) = model::prove(&self.key, inputs, &mut rng).unwrap();
+        (slots(&self.key.program, &w), proof)
+    }
+
+    fn accepts(&self, public: &[Vec<i64>], proof: &model::ModelProof) -> bool {
+        model::verify(&self.checked(), public, proof).is_ok()
+    }
+
+    fn key_rejected(&self, file: &VerifyingKey) -> bool {
+        matches!(
+            model::check_key(file, &self.trust()),
+            Err(Error::Verification(_)) | Err(Error::Malformed { .. })
+        )
+    }
+}
+
+fn slots(program: &Program, w: &witness::Witness) -> Vec<Vec<i64>> {
+    model::public_slots(program)
+        .iter()
+        .map(|&t| w.values[t].clone())
+        .collect()
+}
+
+fn ones(n: usize) -> Vec<Vec<f32>> {
+    vec![vec![1.0; n]]
+}
+
+// ---- public tensors --------------------------------------------------------------------------
+
+/// Outputs `[Relu(x), Identity(x)]`: the second output is the input tensor itself. The audit's
+/// forgery stated an input of all 1.0, a Relu output that is not Relu of it, and the real input
+/// in the Identity slot. Every slot of one tensor must state the same values now.
+#[test]
+fn an_output_that_is_the_input_must_state_the_input() {
+    let c = Case::new("alias_outputs");
+    let (honest, proof) = c.prove(&c.inputs);
+    assert!(c.accepts(&honest, &proof));
+    let [x, r, x_out] = &honest[..] else {
+        panic!("three slots expected")
+    };
+    assert_eq!(x, x_out);
+    let ones_q = vec![256i64; x.len()];
+    // The forgery: input all 1.0, the honest Relu and Identity of another input.
+    assert!(!c.accepts(&[ones_q.clone(), r.clone(), x.clone()], &proof));
+    // Either slot alone changed.
+    assert!(!c.accepts(&[x.clone(), r.clone(), ones_q.clone()], &proof));
+    // Both changed consistently: the proof is about x, not 1.0.
+    let relu_ones = vec![256i64; x.len()];
+    assert!(!c.accepts(&[ones_q.clone(), relu_ones, ones_q.clone()], &proof));
+    // And an honest proof of 1.0 verifies.
+    let (h1, p1) = c.prove(&ones(x.len()));
+    assert!(c.accepts(&h1, &p1));
+}
+
+/// Outputs `[Relu(x), Identity(Relu(x))]`: one tensor in two output slots.
+#[test]
+fn one_tensor_in_two_output_slots_states_one_value() {
+    let c = Case::new("output_twice");
+    let (honest, proof) = c.prove(&c.inputs);
+    assert!(c.accepts(&honest, &proof));
+    for slot in [1, 2] {
+        let mut bad = honest.clone();
+        bad[slot][0] += 1;
+        assert!(!c.accepts(&bad, &proof), "slot {slot}");
+    }
+    let mut both = honest.clone();
+    both[1][0] += 1;
+    both[2][0] += 1;
+    assert!(!c.accepts(&both, &proof));
+}
+
+/// A constant graph output is public: the key's architecture states its values and a proof
+/// that states others is rejected.
+#[test]
+fn a_constant_output_is_the_models_constant() {
+    let c = Case::new("constant_output");
+    let (honest, proof) = c.prove(&c.inputs);
+    assert!(c.accepts(&honest, &proof));
+    let constant = c.key.program.outputs[1].1.tensor;
+    let checked = c.checked();
+    match &checked.vk().program.tensors[constant].kind {
+        TensorKind::Weight { values } => assert_eq!(values, &honest[2]),
+        other => panic!("the constant output is {other:?}"),
+    }
+    for delta in [1, -1, 1000] {
+        let mut bad = honest.clone();
+        bad[2][3] += delta;
+        assert!(!c.accepts(&bad, &proof), "constant changed by {delta}");
+    }
+}
+
+/// A graph output computed by a linear layer (Relu(x) + x) proves, and is bound.
+#[test]
+fn an_output_computed_by_an_add_proves_and_is_bound() {
+    let c = Case::new("linear_output");
+    let (honest, proof) = c.prove(&c.inputs);
+    assert!(c.accepts(&honest, &proof));
+    let mut bad = honest.clone();
+    bad[1][2] += 1;
+    assert!(!c.accepts(&bad, &proof));
+    let mut bad = honest.clone();
+    bad[0][2] += 1;
+    assert!(!c.accepts(&bad, &proof));
+}
+
+/// A model with no block at all (Reshape only) proves: input and output are one tensor.
+#[test]
+fn a_reshape_only_model_proves() {
+    let c = Case::new("reshape_only");
+    let (honest, proof) = c.prove(&c.inputs);
+    assert!(c.accepts(&honest, &proof));
+    let mut bad = honest.clone();
+    bad[1][0] += 1;
+    assert!(!c.accepts(&bad, &proof));
+    let mut bad = honest.clone();
+    bad[0][0] += 1;
+    bad[1][0] += 1;
+    assert!(!c.accepts(&bad, &proof));
+}
+
+// ---- weights stay hidden -----------------------------------------------------------------------
+
+/// Gaussian elimination over F_r: the rank of `rows`, and (when `rhs` is given) whether the
+/// system is consistent and its unique solution.
+fn eliminate(rows: &[Vec<Fr>], rhs: Option<&[Fr]>) -> (usize, Option<Vec<Fr>>, bool) {
+    let cols = rows.first().map_or(0, |r| r.len());
+    let mut m: Vec<Vec<Fr>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            r.push(rhs.map_or(Fr::zero(), |b| b[i]));
+            r
+        })
+        .collect();
+    let mut rank = 0;
+    let mut pivots = Vec::new();
+    for col in 0..cols {
+        let Some(p) = (rank..m.len()).find(|&i| !m[i][col].is_zero()) else {
+            continue;
+        };
+        m.swap(rank, p);
+        let inv = m[rank][col].inverse().unwrap();
+        for v in m[rank].iter_mut() {
+            *v *= inv;
+        }
+        for i in 0..m.len() {
+            if i != rank && !m[i][col].is_zero() {
+                let f = m[i][col];
+                let pivot_row = m[rank].clone();
+                for (v, p) in m[i].iter_mut().zip(&pivot_row) {
+                    *v -= f * p;
+                }
+            }
+        }
+        pivots.push(col);
+        rank += 1;
+    }
+    let consistent = m[rank..].iter().all(|r| r[cols].is_zero());
+    let solution = (consistent && rank == cols).then(|| {
+        let mut x = vec![Fr::zero(); cols];
+        for (i, &c) in pivots.iter().enumerate() {
+            x[c] = m[i][cols];
+        }
+        x
+    });
+    (rank, solution, consistent)
+}
+
+/// The audit recovered a 10-entry bias of the MNIST MLP from 18 proofs: every proof opens a
+/// combination the verifier can undo (`r + d·q − offset·1 − X·W` at ζ) to the bias
+/// polynomial's value at a fresh ζ, and with one fixed mask those values are a linear system
+/// in the bias and the mask. Here the same attack runs on real proofs: on the values the old
+/// fixed mask would have shown it recovers the bias exactly (the solver works); on what the
+/// proofs actually show, the system has no solution; and with the per-proof re-randomisation
+/// as unknowns, no bias entry is determined however many proofs are seen.
+#[test]
+fn a_bias_cannot_be_recovered_from_many_proofs() {
+    let c = Case::new("bias_relu");
+    let program = &c.key.program;
+    let checked = c.checked();
+    let vk = checked.vk();
+    // The layer: acc = X·W (MatMulConst), biased = acc + bias (Add), q = ⌊(biased + o)/d⌋.
+    let add = program
+        .instances
+        .iter()
+        .find(|i| i.block == Block::Add)
+        .unwrap();
+    let (t_acc, t_bias) = match program.tensors[add.inputs[1]].kind {
+        TensorKind::Weight { .. } => (add.inputs[0], add.inputs[1]),
+        _ => (add.inputs[1], add.inputs[0]),
+    };
+    let div = program
+        .instances
+        .iter()
+        .find(|i| i.inputs[0] == add.output)
+        .unwrap();
+    let Block::DivConst {
+        divisor, offset, ..
+    } = div.block
+    else {
+        panic!("no rescale after the bias")
+    };
+    let TensorKind::Weight { values: bias } = &program.tensors[t_bias].kind else {
+        panic!()
+    };
+    let len = bias.len();
+    let log_n = vk.log_n;
+    let n = 1usize << log_n;
+    let domain = Radix2EvaluationDomain::<Fr>::new(n).unwrap();
+    let mask_len = c.key.masks[t_bias].max(2);
+    let c_ones = vk.ones[&len];
+    let setup_poly = &c.key.weights[&t_bias].poly.poly;
+
+    // More equations than the fixed-mask system has unknowns.
+    let proofs = len + mask_len + 3;
+    let mut zetas = Vec::new();
+    let mut shown = Vec::new();
+    for p in 0..proofs {
+        let inputs: Vec<Vec<f32>> = vec![(0..8)
+            .map(|i| ((i * 7 + p) % 5) as f32 * 0.3 - 0.6)
+            .collect()];
+        let (public, proof) = c.prove(&inputs);
+        let view = model::view(&checked, &public, &proof).unwrap();
+        let tensor = |t: usize| view.tensors[t].unwrap();
+        let c_a = (tensor(add.output).0 + c_ones.0 * Fr::from(offset)).into_affine();
+        let c_q = tensor(div.output);
+        let c_r = Commitment((c_a.into_group() - c_q.0 * Fr::from(divisor)).into_affine());
+        let at = |cm: Commitment| {
+            view.claims
+                .iter()
+                .find(|k| k.commitment == cm)
+                .map(|k| (k.point, k.value))
+                .unwrap()
+        };
+        let (zeta, r_val) = at(c_r);
+        let (z2, q_val) = at(c_q);
+        let (z3, acc_val) = at(tensor(t_acc));
+        assert!(zeta == z2 && zeta == z3);
+        let ones_at: Fr = domain.evaluate_all_lagrange_coefficients(zeta)[..len]
+            .iter()
+            .sum();
+        shown.push(r_val + Fr::from(divisor) * q_val - Fr::from(offset) * ones_at - acc_val);
+        zetas.push(zeta);
+    }
+    // The equations of the attack: value_p = Σ_i b_i L_i(ζ_p) + Z_H(ζ_p)·Σ_j m_j ζ_p^j.
+    let row = |zeta: Fr| -> Vec<Fr> {
+        let mut r: Vec<Fr> = domain.evaluate_all_lagrange_coefficients(zeta)[..len].to_vec();
+        let zh = zeta.pow([n as u64]) - Fr::one();
+        r.extend((0..mask_len).map(|j| zh * zeta.pow([j as u64])));
+        r
+    };
+    let rows: Vec<Vec<Fr>> = zetas.iter().map(|&z| row(z)).collect();
+    // Control: with the setup's fixed mask (the old scheme) the attack recovers the bias.
+    let old: Vec<Fr> = zetas.iter().map(|z| setup_poly.evaluate(z)).collect();
+    let (_, recovered, _) = eliminate(&rows, Some(&old));
+    let recovered = recovered.expect("the attack works on a fixed mask");
+    let expected: Vec<Fr> = bias.iter().map(|&v| Fr::from(v)).collect();
+    assert_eq!(&recovered[..len], &expected[..]);
+    // On what the proofs show: no solution at all.
+    let (_, solution, consistent) = eliminate(&rows, Some(&shown));
+    assert!(
+        solution.is_none() && !consistent,
+        "the proofs' values fit one fixed mask"
+    );
+    // With each proof's own δ as unknowns, the system is underdetermined in every bias entry:
+    // e_i is never in the row space.
+    let width = len + mask_len + proofs * mask_len;
+    let full: Vec<Vec<Fr>> = zetas
+        .iter()
+        .enumerate()
+        .map(|(p, &z)| {
+            let mut r = row(z);
+            r.resize(width, Fr::zero());
+            let zh = z.pow([n as u64]) - Fr::one();
+            for j in 0..mask_len {
+                r[len + mask_len + p * mask_len + j] = zh * z.pow([j as u64]);
+            }
+            r
+        })
+        .collect();
+    let (rank, _, _) = eliminate(&full, None);
+    for i in 0..len {
+        let mut with = full.clone();
+        let mut e = vec![Fr::zero(); width];
+        e[i] = Fr::one();
+        with.push(e);
+        assert_eq!(
+            eliminate(&with, None).0,
+            rank + 1,
+            "bias entry {i} is determined"
+        );
+    }
+}
+
+// ---- doctored keys -----------------------------------------------------------------------------
+
+/// `[Z_H(τ)]₂ = [1]₂` made every weight re-randomisation check vacuous (Δ could change the
+/// weights); `[τ]₂ = [s]₂` for a known s lets any commitment open to anything. Both keys are
+/// refused before any proof is looked at.
+#[test]
+fn a_key_with_a_doctored_srs_element_is_refused() {
+    let c = Case::new("bias_relu");
+    assert!(!c.key_rejected(&c.key.vk_file));
+    let mut bad = c.key.vk_file.clone();
+    bad.g2_extra = vec![G2Affine::generator()];
+    assert!(c.key_rejected(&bad), "[Z_H(τ)]₂ = [1]₂");
+    let mut bad = c.key.vk_file.clone();
+    bad.g2_extra = vec![(bad.g2_extra[0] + G2Affine::generator()).into_affine()];
+    assert!(c.key_rejected(&bad), "[Z_H(τ)]₂ off by [1]₂");
+    // The whole key made on an SRS whose τ the owner knows (a public seed): not trusted.
+    let program = c.key.program.clone();
+    let plan = c.key.plan.clone();
+    let known = Srs::insecure_for_tests(plan.srs_power, 12345);
+    let theirs = api::setup_model(&known, &program, &plan, [3u8; 32]).unwrap();
+    assert!(c.key_rejected(&theirs.vk_file));
+    // [τ]₂ swapped in an otherwise honest key.
+    let mut bad = c.key.vk_file.clone();
+    bad.pcs.tau_h = known.verifier_key().tau_h;
+    assert!(c.key_rejected(&bad));
+    // A key that names another SRS than its [τ]₂ is that of.
+    let mut bad = c.key.vk_file.clone();
+    bad.srs_label = "ceremony:hermez-ptau28".into();
+    assert!(c.key_rejected(&bad));
+}
+
+/// The owner builds the key from a program whose Relu table is the identity, then states the
+/// Relu architecture and proves the key over it: the key check recomputes the table from the
+/// architecture and refuses it.
+#[test]
+fn a_key_whose_table_is_not_its_architectures_is_refused() {
+    let honest = Case::new("bias_relu");
+    let mut doctored = honest.key.program.clone();
+    let relu = doctored
+        .tables
+        .iter_mut()
+        .find(|t| t.func == TableFn::Relu)
+        .unwrap();
+    *relu = TableSpec {
+        func: TableFn::Clip {
+            lo: i64::MIN,
+            hi: i64::MAX,
+        },
+        ..relu.clone()
+    };
+    let mut c = Case::from_program(doctored, honest.inputs.clone());
+    // Its own architecture (identity table) is sound; the stated Relu architecture is not.
+    assert!(!c.key_rejected(&c.key.vk_file));
+    c.key.vk.program = model::strip_weights(&honest.key.program);
+    c.key.reseal().unwrap();
+    assert!(c.key_rejected(&c.key.vk_file));
+}
+
+/// The same with a copy: the key's σ columns encode another wiring than the architecture's.
+#[test]
+fn a_key_whose_wiring_is_not_its_architectures_is_refused() {
+    let honest = Case::new("transpose_relu");
+    let mut doctored = honest.key.program.clone();
+    let copy = doctored
+        .instances
+        .iter_mut()
+        .find(|i| matches!(i.block, Block::Copy { .. }))
+        .unwrap();
+    let Block::Copy { spec } = &copy.block else {
+        unreachable!()
+    };
+    let mut w: Wiring = spec.expand().unwrap();
+    w.output.swap(0, 1);
+    w.output[2] = Source::Const(0);
+    copy.block = Block::Copy {
+        spec: WiringSpec::Explicit(w),
+    };
+    let mut c = Case::from_program(doctored, honest.inputs.clone());
+    assert!(!c.key_rejected(&c.key.vk_file));
+    c.key.vk.program = model::strip_weights(&honest.key.program);
+    c.key.reseal().unwrap();
+    assert!(c.key_rejected(&c.key.vk_file));
+}
+
+/// A private weight column that is not the weights tiled with zero padding (a commitment
+/// changed in the key) fails its tiling proof.
+#[test]
+fn a_key_whose_weights_are_not_tiled_is_refused() {
+    let mut c = Case::new("bias_relu");
+    let ix = c
+        .key
+        .vk
+        .keys
+        .iter()
+        .position(|k| matches!(k, model::InstanceVerifierKey::MatMul(m) if !m.tiling.is_empty()))
+        .unwrap();
+    if let model::InstanceVerifierKey::MatMul(m) = &mut c.key.vk.keys[ix] {
+        m.columns[0] = Commitment((m.columns[0].0 + G1Affine::generator()).into_affine());
+    }
+    c.key.reseal().unwrap();
+    assert!(c.key_rejected(&c.key.vk_file));
+}
+
+// ---- the input -----------------------------------------------------------------------------
+
+/// A server answers input x with a valid proof for x′: `verify --input x` rejects it.
+#[test]
+fn a_proof_for_another_input_is_rejected_when_the_input_is_given() {
+    let c = Case::new("bias_relu");
+    let other = vec![vec![0.25f32; 8]];
+    let (file, _) = api::prove_model(&c.key, &other, true).unwrap();
+    assert!(api::verify_proof(&file, None, &c.trust()).is_ok());
+    assert!(api::check_inputs(&file, &c.key.vk_file, &other).is_ok());
+    assert!(matches!(
+        api::check_inputs(&file, &c.key.vk_file, &c.inputs),
+        Err(Error::Verification(_))
+    ));
+}
