@@ -200,7 +200,18 @@ fn cached_setup(
     };
     let vk = model::vk_from_file(&c.vk)?;
     api::apply_ranges(&mut program, &vk.program)?;
-    let srs = stages.time("srs", || srs_for(store, c.plan.srs_power))?;
+    // Exactly the SRS the key was made with (by its [τ]₂), never another one.
+    let srs = stages
+        .time("srs", || store.find_by_tau(&vk.pcs.tau_h, c.plan.srs_power))?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "the cached setup in {} was made with the SRS {:?} (digest {}), which is not in                  the SRS store {}: restore that SRS file, or delete the model's cache directory                  to set up again (a new setup has a new model digest)",
+                dir.display(),
+                vk.srs_label,
+                hex::encode(vk.srs_digest),
+                store.dir().display()
+            )
+        })?;
     let key = stages.time("setup", || {
         api::setup_model(&srs, &program, &c.plan, c.seed)
     })?;

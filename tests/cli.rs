@@ -27,13 +27,15 @@ fn every_subcommand_has_real_help() {
     let top = zktorch(&["--help"]);
     assert!(top.status.success());
     let t = text(&top);
-    for cmd in ["setup", "prove", "verify", "inspect", "srs"] {
+    for cmd in ["setup", "prove", "verify", "inspect", "srs", "key"] {
         assert!(t.contains(cmd), "top-level help lacks {cmd}");
     }
     let cases: &[(&[&str], &str)] = &[
         (&["setup", "--help"], "verifying key"),
         (&["prove", "--help"], "input_data"),
         (&["verify", "--help"], "1 = invalid"),
+        (&["verify", "--help"], "--require-ceremony"),
+        (&["key", "check", "--help"], "architecture"),
         (&["inspect", "--help"], "basic blocks"),
         (&["srs", "--help"], "powers of tau"),
         (&["srs", "import", "--help"], "randomized pairing check"),
@@ -122,4 +124,112 @@ fn corrupt_or_missing_ptau_is_refused_with_exit_2() {
         })
         .count();
     assert_eq!(stored, 0, "a refused file must not be stored");
+}
+
+fn attack_fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/attacks/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// `zktorch` with its caches in `dir` (SRS store `dir/srs`, prover cache `dir/models`).
+fn zktorch_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_zktorch"))
+        .args(args)
+        .env("ZKTORCH_SRS_DIR", dir.join("srs"))
+        .env("ZKTORCH_CACHE_DIR", dir.join("models"))
+        .current_dir(dir)
+        .output()
+        .expect("the zktorch binary runs")
+}
+
+/// A proof on a local SRS verifies where that SRS is (and says so), is refused where it is not
+/// and under --require-ceremony; `--input` pins the input; `key check` checks the key alone.
+#[test]
+fn verify_names_its_srs_and_checks_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = attack_fixture("bias_relu.onnx");
+    let input = attack_fixture("bias_relu.input.json");
+    let o = zktorch_in(d, &["prove", &model, &input]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("input digest"), "{}", text(&o));
+    let o = zktorch_in(d, &["verify", "proof.bin"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("SRS local") && t.contains("input digest"), "{t}");
+    // Not anchored anywhere else.
+    let o = zktorch_in(d, &["verify", "proof.bin", "--require-ceremony"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_zktorch"))
+        .args(["verify", d.join("proof.bin").to_str().unwrap()])
+        .env("ZKTORCH_SRS_DIR", elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("not one this verifier trusts"),
+        "{}",
+        text(&o)
+    );
+    // The input it was made for, and another one.
+    let o = zktorch_in(d, &["verify", "proof.bin", "--input", &input]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let other = d.join("other.json");
+    std::fs::write(
+        &other,
+        r#"{"input_data": [[0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]]}"#,
+    )
+    .unwrap();
+    let o = zktorch_in(
+        d,
+        &["verify", "proof.bin", "--input", other.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("another input"), "{}", text(&o));
+    // The key alone.
+    let vk = std::fs::read_dir(d.join("models"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("model.vk");
+    let o = zktorch_in(d, &["key", "check", vk.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("key is sound"), "{}", text(&o));
+    let o = zktorch_in(
+        d,
+        &["key", "check", vk.to_str().unwrap(), "--require-ceremony"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+}
+
+/// On the public Hermez ceremony (its power-8 file): a proof any machine can check, and
+/// `--require-ceremony` accepts it.
+#[test]
+fn a_proof_on_the_public_ceremony_verifies_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let o = zktorch_in(d, &["srs", "import", FIXTURE]);
+    assert!(o.status.success(), "{}", text(&o));
+    let model = attack_fixture("reshape_only.onnx");
+    let input = attack_fixture("reshape_only.input.json");
+    let o = zktorch_in(d, &["prove", &model, &input]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A verifier with an empty store: the ceremony is built in.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_zktorch"))
+        .args([
+            "verify",
+            d.join("proof.bin").to_str().unwrap(),
+            "--require-ceremony",
+        ])
+        .env("ZKTORCH_SRS_DIR", elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("ceremony:hermez-ptau28"), "{}", text(&o));
 }

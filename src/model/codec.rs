@@ -204,20 +204,31 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
     let program = arch.program;
     let log_n = arch.log_n;
     let n = 1usize << log_n;
-    let fits_domain = |shape: &[usize]| {
+    let fits = |shape: &[usize], limit: usize| {
         shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-            .is_some_and(|len| len <= n)
+            .is_some_and(|len| len <= limit)
     };
-    if program.tensors.iter().any(|t| !fits_domain(&t.shape))
-        || program.outputs.iter().any(|(_, o)| !fits_domain(&o.shape))
+    let largest = 1usize << crate::srs::MAX_POWER;
+    if program.tensors.iter().any(|t| !fits(&t.shape, largest))
+        || program.outputs.iter().any(|(_, o)| !fits(&o.shape, n))
     {
-        return Err(malformed("a tensor is larger than the key's domain"));
+        return Err(malformed("a tensor is larger than any domain"));
     }
     program
         .check_dataflow()
         .map_err(|e| malformed(format!("architecture: {e}")))?;
+    let committed = super::keys::on_domain(&program);
+    if program
+        .tensors
+        .iter()
+        .any(|t| committed[t.id] && !fits(&t.shape, n))
+    {
+        return Err(malformed(
+            "a committed tensor is larger than the key's domain",
+        ));
+    }
     if program
         .outputs
         .iter()

@@ -193,8 +193,19 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
             file.srs_label, anchor.label
         )));
     }
+    let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
+    let started = std::time::Instant::now();
+    let lap = |what: &str| {
+        if profile {
+            eprintln!(
+                "profile: {:>9.1} ms  key check: {what}",
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    };
     let vk = super::codec::vk_from_file(file)?;
     check_architecture(&vk.program)?;
+    lap("read and architecture");
     let mut batch = PairingBatch::new();
     let mut t = start(file.body_digest());
     let mut tilings = vk.key_proof.tilings.iter();
@@ -215,9 +226,11 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
     if tilings.next().is_some() {
         return Err(reject("more tiling proofs than private matrices"));
     }
+    lap("tiling proofs");
     t.append_g1(b"key/tau-n", &vk.key_proof.tau_n);
     let xi = t.challenge_scalar(b"key/xi");
     let lagrange = lagrange_at(vk.log_n, xi)?;
+    lap("Lagrange basis at ξ");
     let mut commitments: Vec<Commitment> = Vec::new();
     let mut values: Vec<Fr> = Vec::new();
     for (ix, key) in vk.keys.iter().enumerate() {
@@ -247,6 +260,7 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
         commitments.push(*c);
         values.push(lagrange[..len].iter().sum());
     }
+    lap("public columns at ξ");
     commitments.push(Commitment(vk.key_proof.tau_n));
     values.push(xi.pow([1u64 << vk.log_n]));
     let queries: Vec<Query> = (0..commitments.len())
@@ -270,7 +284,9 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
         (&[(vk.key_proof.tau_n, Fr::one())], vk.pcs.h),
         (&[(vk.pcs.g, -Fr::one())], tau_n_g2),
     ]);
-    if !batch.verify() {
+    let holds = batch.verify();
+    lap("pairings");
+    if !holds {
         return Err(reject(
             "the key does not match its architecture or its SRS (key proof rejected)",
         ));

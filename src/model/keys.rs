@@ -112,6 +112,31 @@ fn mask_counts(program: &Program, roles: &[Role]) -> Vec<usize> {
     points.into_iter().map(|p| p + 1).collect()
 }
 
+/// Which tensors are committed on the domain: all but the weights that live only in a matrix
+/// product's key columns (there the product's own size counts).
+pub fn on_domain(program: &Program) -> Vec<bool> {
+    let mut on: Vec<bool> = program
+        .tensors
+        .iter()
+        .map(|t| !matches!(t.kind, TensorKind::Weight { .. }))
+        .collect();
+    for inst in &program.instances {
+        for (slot, &t) in inst.inputs.iter().enumerate() {
+            if !(matches!(inst.block, Block::MatMulConst { .. }) && slot == 1) {
+                if let Some(o) = on.get_mut(t) {
+                    *o = true;
+                }
+            }
+        }
+    }
+    for t in public_slots(program) {
+        if let Some(o) = on.get_mut(t) {
+            *o = true;
+        }
+    }
+    on
+}
+
 /// The domain and SRS an instance set needs, fixed at setup.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
@@ -135,10 +160,10 @@ pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
         .check_dataflow()
         .map_err(|e| Error::InvalidArgument(format!("malformed program: {e}")))?;
     let len = |t: TensorId| program.tensors[t].len();
-    let mut rows = program
-        .tensors
-        .iter()
-        .map(|t| t.len())
+    let on_domain = on_domain(program);
+    let mut rows = (0..program.tensors.len())
+        .filter(|&t| on_domain[t])
+        .map(len)
         .max()
         .unwrap_or(1)
         .max(2);

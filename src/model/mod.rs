@@ -30,7 +30,7 @@ pub use codec::{
 };
 pub use keycheck::{check_key, CheckedKey, KeyProof};
 pub use keys::{
-    bound_tensors, plan, public_committed, public_slots, roles, setup, InstanceKey,
+    bound_tensors, on_domain, plan, public_committed, public_slots, roles, setup, InstanceKey,
     InstanceVerifierKey, ModelKey, ModelVerifierKey, Plan, Role,
 };
 pub use params::{instance_params, public_columns, Column, InstanceParams};
