@@ -21,18 +21,37 @@ use rand_chacha::ChaCha20Rng;
 use std::path::Path;
 
 /// Loads and compiles `model` and calibrates its tables and quotient ranges on `samples` (each a
-/// list of flat inputs, one per graph input; none: left uncalibrated).
+/// list of flat inputs, one per graph input; none: left uncalibrated). A model with layers that
+/// cannot be proved is an [`Error::NotProvable`] naming every one ([`not_provable`], the same
+/// list `inspect` prints).
 pub fn compile_model(
     model: &Path,
     samples: &[Vec<Vec<f32>>],
 ) -> Result<(onnx::LayerGraph, Program)> {
     let graph = onnx::load(model)?;
-    onnx::check_supported(&graph)?;
     let mut program = compile::compile(&graph, QuantConfig::default())?;
+    let blocked = not_provable(&program);
+    if !blocked.is_empty() {
+        return Err(Error::NotProvable(blocked));
+    }
     if !samples.is_empty() {
         quant::calibrate(&mut program, samples)?;
     }
     Ok((graph, program))
+}
+
+/// Every layer of `program` that cannot be proved, as `Op (node "name"): reason`.
+pub fn not_provable(program: &Program) -> Vec<String> {
+    program
+        .not_provable()
+        .iter()
+        .filter_map(|l| match &l.status {
+            compile::LayerStatus::NotProvable(r) => {
+                Some(format!("{} (node {:?}): {r}", l.op, l.name))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Copies the calibrated ranges (tables, quotients) of `from` into `to`, which must be the same
@@ -305,6 +324,37 @@ pub fn check_inputs(file: &ProofFile, vk: &VerifyingKey, expected: &[Vec<f32>]) 
                 "the proof is about another input: {:?} differs{}",
                 tensor.name,
                 at.map(|i| format!(" at index {i}")).unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a proof states `expected` (one list of real values per graph output, e.g. from
+/// `prove --output-json`): quantized with the key's output scales, they must equal the proof's
+/// public outputs exactly.
+pub fn check_outputs(file: &ProofFile, vk: &VerifyingKey, expected: &[Vec<f64>]) -> Result<()> {
+    let vk = model::vk_from_file(vk)?;
+    let program = &vk.program;
+    if expected.len() != program.outputs.len() || file.outputs.len() != program.outputs.len() {
+        return Err(Error::Verification(format!(
+            "the model has {} outputs, the expected-output file {}",
+            program.outputs.len(),
+            expected.len()
+        )));
+    }
+    for (((name, o), e), stated) in program.outputs.iter().zip(expected).zip(&file.outputs) {
+        let bits = program.tensors[o.tensor].scale_bits;
+        let q = e
+            .iter()
+            .map(|&v| quant::quantize(v, bits, &format!("output {name:?}")))
+            .collect::<Result<Vec<i64>>>()?;
+        if q != stated.data {
+            let at = q.iter().zip(&stated.data).position(|(a, b)| a != b);
+            return Err(Error::Verification(format!(
+                "the proof states other outputs: {name:?} differs{}",
+                at.map(|i| format!(" at index {i}"))
+                    .unwrap_or_else(|| " in length".into())
             )));
         }
     }

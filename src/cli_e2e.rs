@@ -1,97 +1,30 @@
-//! `zktorch setup`, `prove` and `verify`: files, caches, printing. The work is in
-//! [`zktorch::api`].
-//!
-//! **Prover cache.** Setup is a deterministic function of the calibrated program, the SRS and a
-//! secret seed, so the prover caches only the seed, the plan and the verifying key, under
-//! `$ZKTORCH_CACHE_DIR` (default: the user cache directory, `zktorch/models/<id>/`), where the id
-//! hashes the compiled program *with* its weights (other weights, other id). `prove` rebuilds the
-//! key from them and checks that its digest is the cached one.
+//! `zktorch setup`, `prove`, `verify` and `key`: arguments in, the library's
+//! [`zktorch::workspace`] and [`zktorch::api`] called, results printed. Every output path is
+//! checked before any work and written atomically; `--json` gives machine-readable results
+//! (with a schema version), written on failure too for `prove`.
 
 use anyhow::{bail, Context};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use zktorch::api;
-use zktorch::compile::Program;
-use zktorch::model::{self, ModelKey, Plan};
+use zktorch::api::{self, Statement};
+use zktorch::fsx;
+use zktorch::model;
 use zktorch::proof::{ProofFile, VerifyingKey};
 use zktorch::srs::anchor::Trust;
-use zktorch::srs::{store::SrsStore, Srs};
+use zktorch::workspace::{KeySource, Prepared, Stages, Workspace};
 use zktorch::{onnx, Error};
-
-fn cache_root() -> PathBuf {
-    std::env::var_os("ZKTORCH_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            dirs::cache_dir()
-                .unwrap_or_else(std::env::temp_dir)
-                .join("zktorch")
-                .join("models")
-        })
-}
-
-/// The cache directory of a compiled (uncalibrated) program, by a digest of it and its weights.
-fn cache_dir(program: &Program) -> anyhow::Result<PathBuf> {
-    use blake2::{Blake2b512, Digest};
-    let bytes = serde_json::to_vec(program)?;
-    let mut h = Blake2b512::new();
-    h.update(b"zktorch/model-cache/v1");
-    h.update(&bytes);
-    Ok(cache_root().join(hex::encode(&h.finalize()[..16])))
-}
-
-struct Cached {
-    seed: [u8; 32],
-    plan: Plan,
-    vk: VerifyingKey,
-}
-
-fn read_cache(dir: &Path) -> anyhow::Result<Option<Cached>> {
-    let seed_path = dir.join("seed");
-    if !seed_path.exists() {
-        return Ok(None);
-    }
-    let seed: [u8; 32] = hex::decode(std::fs::read_to_string(&seed_path)?.trim())?
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("{} is not a 32-byte seed", seed_path.display()))?;
-    let plan: Plan = serde_json::from_slice(&std::fs::read(dir.join("plan.json"))?)?;
-    let vk = VerifyingKey::read_from(dir.join("model.vk"))?;
-    Ok(Some(Cached { seed, plan, vk }))
-}
-
-fn write_cache(dir: &Path, c: &Cached) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let seed_path = dir.join("seed");
-    std::fs::write(&seed_path, hex::encode(c.seed))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&seed_path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    std::fs::write(dir.join("plan.json"), serde_json::to_vec(&c.plan)?)?;
-    c.vk.write_to(dir.join("model.vk"))?;
-    Ok(())
-}
-
-/// An SRS of at least `power` from the store, or a new local one (saved, with a warning).
-fn srs_for(store: &SrsStore, power: u32) -> anyhow::Result<Srs> {
-    if let Some(srs) = store.find(power)? {
-        return Ok(srs);
-    }
-    eprintln!(
-        "no SRS of power ≥ {power} in {}: creating a local one (it convinces only those who \
-         trust this machine; import a public ceremony with `zktorch srs import` for proofs \
-         others should believe)",
-        store.dir().display()
-    );
-    let srs = Srs::local(power)?;
-    store.save(&srs)?;
-    Ok(srs)
-}
 
 fn read_inputs(path: &Path, graph: &onnx::LayerGraph) -> anyhow::Result<Vec<Vec<f32>>> {
     Ok(onnx::read_input_json(path, &graph.inputs)?)
+}
+
+/// Writes a JSON value atomically.
+fn write_json(path: &Path, v: &Value) -> anyhow::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(v)?;
+    bytes.push(b'\n');
+    Ok(fsx::write_atomic(path, &bytes, false)?)
 }
 
 /// A one-line progress bar on stderr (only when stderr is a terminal and the stage lasts more
@@ -140,105 +73,32 @@ impl Progress {
     }
 }
 
-/// Stage timings for `--json`.
-#[derive(Default)]
-struct Stages(Vec<(&'static str, f64)>);
-
-impl Stages {
-    fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
-        let t = Instant::now();
-        let out = f();
-        self.0.push((name, t.elapsed().as_secs_f64()));
-        out
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::Value::Object(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect(),
-        )
-    }
+fn stages_json(s: &Stages) -> Value {
+    Value::Object(s.0.iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
 }
 
-/// Setup from scratch: calibrate on `samples`, fresh seed, cache it.
-fn fresh_setup(
-    model_path: &Path,
-    samples: &[Vec<Vec<f32>>],
-    store: &SrsStore,
-    stages: &mut Stages,
-) -> anyhow::Result<ModelKey> {
-    let (_, mut program) = stages.time("compile", || api::compile_model(model_path, &[]))?;
-    let dir = cache_dir(&program)?;
-    zktorch::quant::calibrate(&mut program, samples)?;
-    let plan = api::plan_model(&program, &samples[0])?;
-    let srs = stages.time("srs", || srs_for(store, plan.srs_power))?;
-    let mut seed = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
-    let key = stages.time("setup", || api::setup_model(&srs, &program, &plan, seed))?;
-    write_cache(
-        &dir,
-        &Cached {
-            seed,
-            plan,
-            vk: key.vk_file.clone(),
-        },
-    )?;
-    Ok(key)
+fn warn_local_srs(power: u32) {
+    eprintln!(
+        "no SRS of power ≥ {power} in the store: created a local one (it convinces only those \
+         who trust this machine; import a public ceremony with `zktorch srs import` for proofs \
+         others should believe)"
+    );
 }
 
-/// The model key from the cache (rebuilt and checked against the cached digest), or `None`.
-fn cached_setup(
-    model_path: &Path,
-    store: &SrsStore,
-    stages: &mut Stages,
-) -> anyhow::Result<Option<ModelKey>> {
-    let (_, mut program) = stages.time("compile", || api::compile_model(model_path, &[]))?;
-    let dir = cache_dir(&program)?;
-    let Some(c) = read_cache(&dir)? else {
-        return Ok(None);
-    };
-    let vk = model::vk_from_file(&c.vk)?;
-    api::apply_ranges(&mut program, &vk.program)?;
-    // Exactly the SRS the key was made with (by its [τ]₂), never another one.
-    let srs = stages
-        .time("srs", || store.find_by_tau(&vk.pcs.tau_h, c.plan.srs_power))?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "the cached setup in {} was made with the SRS {:?} (digest {}), which is not in                  the SRS store {}: restore that SRS file, or delete the model's cache directory                  to set up again (a new setup has a new model digest)",
-                dir.display(),
-                vk.srs_label,
-                hex::encode(vk.srs_digest),
-                store.dir().display()
-            )
-        })?;
-    let key = stages.time("setup", || {
-        api::setup_model(&srs, &program, &c.plan, c.seed)
-    })?;
-    if key.vk.digest != vk.digest {
-        bail!(
-            "the cached setup in {} does not reproduce its verifying key (SRS or zktorch \
-             changed?); delete that directory to set up again",
-            dir.display()
-        );
-    }
-    Ok(Some(key))
-}
-
+/// Calibration inputs: the files given, else the model's bundled `MODEL.input.json`.
 fn calibration_samples(
     model_path: &Path,
-    first: Option<&Path>,
-    extra: &[PathBuf],
+    graph: &onnx::LayerGraph,
+    files: &[PathBuf],
 ) -> anyhow::Result<Vec<Vec<Vec<f32>>>> {
-    let graph = onnx::load(model_path)?;
     let mut samples = Vec::new();
-    for p in first.into_iter().chain(extra.iter().map(PathBuf::as_path)) {
-        samples.push(read_inputs(p, &graph)?);
+    for p in files {
+        samples.push(read_inputs(p, graph)?);
     }
     if samples.is_empty() {
         let beside = model_path.with_extension("input.json");
         if beside.exists() {
-            samples.push(read_inputs(&beside, &graph)?);
+            samples.push(read_inputs(&beside, graph)?);
         } else {
             bail!(Error::InvalidArgument(
                 "setup needs a calibration input: pass --calibration input.json".into()
@@ -248,21 +108,123 @@ fn calibration_samples(
     Ok(samples)
 }
 
+fn srs_json(vk: &model::ModelVerifierKey) -> Value {
+    json!({"label": vk.srs_label, "digest": hex::encode(vk.srs_digest)})
+}
+
+/// What the user should run when an input leaves the calibrated ranges of a cached key.
+fn recalibration_hint(e: anyhow::Error, model: &Path, input: &Path, p: &Prepared) -> anyhow::Error {
+    let out_of_range = e
+        .downcast_ref::<Error>()
+        .is_some_and(|z| matches!(z, Error::OutOfRange { .. }));
+    if !out_of_range {
+        return e;
+    }
+    let how = match p.source {
+        KeySource::Cached => format!(
+            "the key of this model (digest {}) was calibrated on other inputs at setup. To \
+             cover this input, set the model up again on inputs that include it — a new key \
+             and model digest: `zktorch setup {} --calibration {} --calibration <the earlier \
+             calibration inputs> --force`",
+            hex::encode(p.key.vk.digest),
+            model.display(),
+            input.display()
+        ),
+        KeySource::Created => format!(
+            "the key was calibrated on this input only; pass more calibration inputs with \
+             `--calibration FILE` (on the first prove, or with `zktorch setup {} --force`)",
+            model.display()
+        ),
+    };
+    e.context(format!(
+        "input {} is outside the calibrated ranges",
+        input.display()
+    ))
+    .context(how)
+}
+
 /// `zktorch setup`.
+#[allow(clippy::too_many_arguments)] // one per flag
 pub fn setup(
     model_path: &Path,
     output: &Path,
     calibration: &[PathBuf],
-    store: &SrsStore,
+    force: bool,
+    json_out: bool,
+    ws: &Workspace,
 ) -> anyhow::Result<ExitCode> {
-    let samples = calibration_samples(model_path, None, calibration)?;
+    let mut inputs: Vec<&Path> = vec![model_path];
+    inputs.extend(calibration.iter().map(PathBuf::as_path));
+    fsx::check_output(output, &inputs)?;
+    let published = match VerifyingKey::read_from(output) {
+        Ok(k) => Some(k.digest()),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => None,
+    };
+    let graph = onnx::load(model_path)?;
+    let samples = calibration_samples(model_path, &graph, calibration)?;
     let mut stages = Stages::default();
     let t = Instant::now();
-    let key = fresh_setup(model_path, &samples, store, &mut stages)?;
+    let prepared = ws.setup(
+        model_path,
+        &samples,
+        !calibration.is_empty(),
+        force,
+        &mut stages,
+        &mut warn_local_srs,
+    )?;
+    let key = &prepared.key;
+    if let Some(old) = published.filter(|d| *d != key.vk.digest) {
+        if !force {
+            bail!(Error::InvalidArgument(format!(
+                "{} holds another key (model digest {}); writing this model's key (digest {}) \
+                 there would replace it. Choose another -o, or pass --force",
+                output.display(),
+                hex::encode(old),
+                hex::encode(key.vk.digest)
+            )));
+        }
+    }
     key.vk_file.write_to(output)?;
-    println!("verifying key written to {}", output.display());
-    println!("model digest {}", hex::encode(key.vk.digest));
-    println!(
+    let replaced = prepared
+        .replaced
+        .as_ref()
+        .map(|(d, p)| json!({"digest": hex::encode(d), "kept_at": p.display().to_string()}));
+    if json_out {
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "schema": "zktorch/setup/v1",
+                "model": model_path.display().to_string(),
+                "model_digest": hex::encode(key.vk.digest),
+                "key_file": output.display().to_string(),
+                "key_source": if prepared.source == KeySource::Cached { "cached" } else { "created" },
+                "cache_entry": prepared.entry.display().to_string(),
+                "replaced": replaced,
+                "srs": srs_json(&key.vk),
+                "log_domain": key.plan.log_n,
+                "srs_power": key.plan.srs_power,
+                "instances": key.program.instances.len(),
+                "stages_s": stages_json(&stages),
+                "total_s": t.elapsed().as_secs_f64(),
+            }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if prepared.source == KeySource::Cached {
+        say!("model already set up: wrote its existing key (pass --force for a new one)");
+    }
+    if let Some((d, p)) = &prepared.replaced {
+        say!(
+            "replaced the key of digest {} (its cache entry is kept at {})",
+            hex::encode(d),
+            p.display()
+        );
+    }
+    say!("verifying key written to {}", output.display());
+    say!("model digest {}", hex::encode(key.vk.digest));
+    say!("SRS {}", key.vk.srs_label);
+    say!(
         "domain 2^{}, SRS power {}, {} block instances; setup {:.2} s",
         key.plan.log_n,
         key.plan.srs_power,
@@ -272,128 +234,255 @@ pub fn setup(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `zktorch prove`.
-pub fn prove(
-    model_path: &Path,
-    input: &Path,
-    output: &Path,
-    embed_vk: bool,
-    json_out: Option<&Path>,
-    store: &SrsStore,
-) -> anyhow::Result<ExitCode> {
+/// What `prove` was asked to do.
+pub struct ProveArgs<'a> {
+    /// The ONNX model.
+    pub model: &'a Path,
+    /// The input file.
+    pub input: &'a Path,
+    /// Where to write the proof.
+    pub output: &'a Path,
+    /// Embed the verifying key.
+    pub embed_vk: bool,
+    /// Summary JSON file.
+    pub json: Option<&'a Path>,
+    /// Full outputs as JSON.
+    pub output_json: Option<&'a Path>,
+    /// Calibration inputs for a first setup.
+    pub calibration: &'a [PathBuf],
+}
+
+/// `zktorch prove`: the summary (`--json`) is written whatever happens.
+pub fn prove(a: &ProveArgs<'_>, ws: &Workspace) -> anyhow::Result<ExitCode> {
     let total = Instant::now();
-    let mut stages = Stages::default();
-    let graph = onnx::load(model_path)?;
-    let inputs = read_inputs(input, &graph)?;
-    let key = match cached_setup(model_path, store, &mut stages)? {
-        Some(k) => k,
-        None => {
-            eprintln!("no cached setup for this model: running setup (calibrated on this input)");
-            fresh_setup(
-                model_path,
-                std::slice::from_ref(&inputs),
-                store,
-                &mut stages,
-            )?
+    let mut summary = json!({
+        "schema": "zktorch/prove/v1",
+        "model": a.model.display().to_string(),
+        "input": a.input.display().to_string(),
+    });
+    let result = prove_inner(a, ws, &mut summary);
+    if let Some(path) = a.json {
+        summary["total_s"] = json!(total.elapsed().as_secs_f64());
+        summary["peak_rss_bytes"] = json!(peak_rss_bytes());
+        if let Err(e) = &result {
+            summary["error"] = json!(format!("{e:#}"));
+            summary["exit_code"] = json!(exit_code_of(e));
         }
-    };
-    let mut bar = Progress::new("proving");
-    let (file, statement) = stages.time("prove", || {
-        api::prove_model_with_progress(&key, &inputs, embed_vk, &mut |d, n| bar.update(d, n))
-    })?;
-    bar.finish();
-    file.write_to(output)?;
-    let size = file.to_bytes().len();
-    for (name, shape, values) in &statement.outputs {
-        println!("output {name} {shape:?}: {}", format_values(values));
+        let written = write_json(path, &summary);
+        if result.is_ok() {
+            written?;
+        }
     }
-    println!("input digest {}", hex::encode(statement.input_digest));
-    println!("model digest {}", hex::encode(statement.model_digest));
-    println!(
+    result
+}
+
+fn exit_code_of(e: &anyhow::Error) -> i32 {
+    e.downcast_ref::<Error>().map_or(2, |z| z.exit_code())
+}
+
+fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow::Result<ExitCode> {
+    let mut inputs: Vec<&Path> = vec![a.model, a.input];
+    inputs.extend(a.calibration.iter().map(PathBuf::as_path));
+    for out in [Some(a.output), a.json, a.output_json]
+        .into_iter()
+        .flatten()
+    {
+        fsx::check_output(out, &inputs)?;
+    }
+    let graph = onnx::load(a.model)?;
+    let input = read_inputs(a.input, &graph)?;
+    let mut samples = vec![input.clone()];
+    for p in a.calibration {
+        samples.push(read_inputs(p, &graph)?);
+    }
+    let mut stages = Stages::default();
+    let prepared = ws.key_for_prove(a.model, &samples, &mut stages, &mut |p| {
+        eprintln!("no cached setup for this model: set it up (calibrated on this input)");
+        warn_local_srs(p)
+    })?;
+    if prepared.source == KeySource::Cached && !a.calibration.is_empty() {
+        eprintln!(
+            "note: the model is already set up; --calibration applies to a first setup only \
+             (the cached key keeps its ranges)"
+        );
+    }
+    let key = &prepared.key;
+    summary["model_digest"] = json!(hex::encode(key.vk.digest));
+    summary["key_source"] = json!(if prepared.source == KeySource::Cached {
+        "cached"
+    } else {
+        "created"
+    });
+    summary["key_file"] = json!(prepared.entry.join("model.vk").display().to_string());
+    summary["srs"] = srs_json(&key.vk);
+    let mut bar = Progress::new("proving");
+    let proved = stages.time("prove", || {
+        api::prove_model_with_progress(key, &input, a.embed_vk, &mut |d, n| bar.update(d, n))
+    });
+    bar.finish();
+    summary["stages_s"] = stages_json(&stages);
+    let (file, statement) =
+        proved.map_err(|e| recalibration_hint(e.into(), a.model, a.input, &prepared))?;
+    file.write_to(a.output)?;
+    let size = file.to_bytes().len();
+    if let Some(path) = a.output_json {
+        write_json(path, &outputs_json(&statement))?;
+    }
+    summary["proof_bytes"] = json!(size);
+    summary["vk_embedded"] = json!(a.embed_vk);
+    summary["input_digest"] = json!(hex::encode(statement.input_digest));
+    summary["outputs"] = outputs_json(&statement)["outputs"].clone();
+    for (name, shape, values) in &statement.outputs {
+        say!("output {name} {shape:?}: {}", format_values(values));
+    }
+    say!("input digest {}", hex::encode(statement.input_digest));
+    say!("model digest {}", hex::encode(statement.model_digest));
+    say!(
         "proof written to {} ({size} bytes{})",
-        output.display(),
-        if embed_vk {
+        a.output.display(),
+        if a.embed_vk {
             ", verifying key embedded"
         } else {
             ""
         }
     );
-    if let Some(path) = json_out {
-        let summary = json!({
-            "model": model_path.display().to_string(),
-            "model_digest": hex::encode(statement.model_digest),
-            "proof_bytes": size,
-            "vk_embedded": embed_vk,
-            "stages_s": stages.json(),
-            "total_s": total.elapsed().as_secs_f64(),
-            "peak_rss_bytes": peak_rss_bytes(),
-        });
-        std::fs::write(path, serde_json::to_vec_pretty(&summary)?)?;
+    if !a.embed_vk {
+        say!(
+            "verifying key: {} (publish it; verifiers pass it with --vk)",
+            prepared.entry.join("model.vk").display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// The SRS anchors a verifier on this machine accepts: the public ceremonies zktorch knows,
-/// and (unless `ceremony_only`) every SRS in the store.
-pub fn trust(store: &SrsStore, ceremony_only: bool) -> anyhow::Result<Trust> {
-    let t = Trust::with_store(store)
-        .with_context(|| format!("reading the SRS store {}", store.dir().display()))?;
-    Ok(if ceremony_only {
-        t.ceremonies_only()
-    } else {
-        t
+/// The outputs of a statement as `{"output_data": [[…]], "outputs": [{name, shape, values}]}`
+/// (`output_data` in the order of the graph outputs, like EZKL's witness files).
+fn outputs_json(s: &Statement) -> Value {
+    json!({
+        "schema": "zktorch/outputs/v1",
+        "output_data": s.outputs.iter().map(|(_, _, v)| v.clone()).collect::<Vec<_>>(),
+        "outputs": s.outputs.iter().map(|(name, shape, v)| json!({
+            "name": name, "shape": shape, "values": v,
+        })).collect::<Vec<_>>(),
     })
 }
 
+/// The expected outputs of `verify --expected-output`: `{"output_data": [[…], …]}`.
+fn read_expected_outputs(path: &Path) -> anyhow::Result<Vec<Vec<f64>>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let v: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let data = v
+        .get("output_data")
+        .and_then(Value::as_array)
+        .with_context(|| format!("{}: no \"output_data\" list", path.display()))?;
+    data.iter()
+        .enumerate()
+        .map(|(i, o)| {
+            o.as_array()
+                .and_then(|xs| xs.iter().map(Value::as_f64).collect::<Option<Vec<f64>>>())
+                .with_context(|| format!("{}: output {i} is not a list of numbers", path.display()))
+        })
+        .collect()
+}
+
+/// What `verify` was asked to do.
+pub struct VerifyArgs<'a> {
+    /// The proof file.
+    pub proof: &'a Path,
+    /// A pinned key.
+    pub vk: Option<&'a Path>,
+    /// The input the proof must be about.
+    pub input: Option<&'a Path>,
+    /// The outputs it must state.
+    pub expected_output: Option<&'a Path>,
+    /// One JSON object on stdout.
+    pub json: bool,
+}
+
 /// `zktorch verify`: exit 0 valid, 1 invalid, 2 unusable.
-pub fn verify(
-    proof: &Path,
-    vk: Option<&Path>,
-    input: Option<&Path>,
-    trust: &Trust,
-) -> anyhow::Result<ExitCode> {
-    let file = ProofFile::read_from(proof)?;
-    let pinned = vk.map(VerifyingKey::read_from).transpose()?;
-    let key = match (&pinned, &file.vk) {
-        (Some(k), _) | (None, Some(k)) => Some(k),
-        (None, None) => None,
-    };
-    let expected = match (input, key) {
+pub fn verify(a: &VerifyArgs<'_>, trust: &Trust) -> anyhow::Result<ExitCode> {
+    let file = ProofFile::read_from(a.proof)?;
+    let pinned = a.vk.map(VerifyingKey::read_from).transpose()?;
+    let key = pinned.as_ref().or(file.vk.as_ref());
+    let expected_in = match (a.input, key) {
         (Some(path), Some(key)) => Some(onnx::read_input_json(path, &api::key_inputs(key)?)?),
         _ => None,
     };
+    let expected_out = a.expected_output.map(read_expected_outputs).transpose()?;
     let t = Instant::now();
     let verdict = api::verify_proof(&file, pinned.as_ref(), trust).and_then(|s| {
-        if let (Some(e), Some(key)) = (&expected, key) {
+        if let (Some(e), Some(key)) = (&expected_in, key) {
             api::check_inputs(&file, key, e)?;
+        }
+        if let (Some(e), Some(key)) = (&expected_out, key) {
+            api::check_outputs(&file, key, e)?;
         }
         Ok(s)
     });
+    let ms = t.elapsed().as_secs_f64() * 1e3;
     match verdict {
-        Ok(statement) => {
-            for (name, shape, values) in &statement.inputs {
-                println!("input {name} {shape:?}: {}", format_values(values));
+        Ok(s) => {
+            if a.json {
+                say!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "schema": "zktorch/verify/v1",
+                        "valid": true,
+                        "model_digest": hex::encode(s.model_digest),
+                        "key_pinned": pinned.is_some(),
+                        "input_digest": hex::encode(s.input_digest),
+                        "input_checked": a.input.is_some(),
+                        "outputs_checked": a.expected_output.is_some(),
+                        "srs": s.srs.as_ref().map(|x| json!({
+                            "label": x.label,
+                            "kind": format!("{:?}", x.kind),
+                            "describe": x.describe(),
+                        })),
+                        "outputs": outputs_json(&s)["outputs"].clone(),
+                        "verify_ms": ms,
+                    }))?
+                );
+                return Ok(ExitCode::SUCCESS);
             }
-            println!("input digest {}", hex::encode(statement.input_digest));
-            if input.is_some() {
-                println!("(the proof is about exactly the input file given)");
+            for (name, shape, values) in &s.inputs {
+                say!("input {name} {shape:?}: {}", format_values(values));
             }
-            for (name, shape, values) in &statement.outputs {
-                println!("output {name} {shape:?}: {}", format_values(values));
+            say!("input digest {}", hex::encode(s.input_digest));
+            if a.input.is_some() {
+                say!("(the proof is about exactly the input file given)");
             }
-            println!("model digest {}", hex::encode(statement.model_digest));
-            if let Some(a) = &statement.srs {
-                println!("SRS {}", a.describe());
+            for (name, shape, values) in &s.outputs {
+                say!("output {name} {shape:?}: {}", format_values(values));
+            }
+            if a.expected_output.is_some() {
+                say!("(the outputs are exactly the expected ones)");
+            }
+            say!("model digest {}", hex::encode(s.model_digest));
+            if let Some(x) = &s.srs {
+                say!("SRS {}", x.describe());
             }
             if pinned.is_none() {
-                println!("(key taken from the proof: compare the digest with the one the model owner published, or pin it with --vk)");
+                say!("(key taken from the proof: compare the digest with the one the model owner published, or pin it with --vk)");
             }
-            println!("valid ({:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
+            say!("valid ({ms:.1} ms)");
             Ok(ExitCode::SUCCESS)
         }
         Err(Error::Verification(reason)) => {
-            println!("model digest {}", hex::encode(file.vk_digest));
-            println!("invalid: {reason}");
+            if a.json {
+                say!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "schema": "zktorch/verify/v1",
+                        "valid": false,
+                        "model_digest": hex::encode(file.vk_digest),
+                        "reason": reason,
+                    }))?
+                );
+            } else {
+                say!("model digest {}", hex::encode(file.vk_digest));
+                say!("invalid: {reason}");
+            }
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
@@ -407,26 +496,74 @@ pub fn key_check(path: &Path, trust: &Trust) -> anyhow::Result<ExitCode> {
     match model::check_key(&file, trust) {
         Ok(checked) => {
             let vk = checked.vk();
-            println!("model digest {}", hex::encode(vk.digest));
-            println!("SRS {}", checked.anchor().describe());
-            println!(
-                "{} block instances on a domain of 2^{}; every public column matches the                  architecture",
+            say!("model digest {}", hex::encode(vk.digest));
+            say!("SRS {}", checked.anchor().describe());
+            say!(
+                "{} block instances on a domain of 2^{}; every public column matches the \
+                 architecture",
                 vk.program.instances.len(),
                 vk.log_n
             );
-            println!("key is sound ({:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
+            say!("key is sound ({:.1} ms)", t.elapsed().as_secs_f64() * 1e3);
             Ok(ExitCode::SUCCESS)
         }
         Err(Error::Verification(reason)) => {
-            println!("model digest {}", hex::encode(file.digest()));
-            println!("key rejected: {reason}");
+            say!("model digest {}", hex::encode(file.digest()));
+            say!("key rejected: {reason}");
             Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
     }
 }
 
-fn format_values(v: &[f64]) -> String {
+/// `zktorch key info`: what a key states (not checked: `key check` does that).
+pub fn key_info(path: &Path, json_out: bool) -> anyhow::Result<ExitCode> {
+    let file = VerifyingKey::read_from(path)?;
+    let vk = model::vk_from_file(&file)?;
+    let p = &vk.program;
+    let tensor = |t: usize| json!({"name": p.tensors[t].name, "shape": p.tensors[t].shape});
+    let info = json!({
+        "schema": "zktorch/key-info/v1",
+        "file": path.display().to_string(),
+        "model_digest": hex::encode(vk.digest),
+        "srs": srs_json(&vk),
+        "log_domain": vk.log_n,
+        "instances": p.instances.len(),
+        "blocks": p.class_counts().iter().map(|(c, n)| json!({"class": c.name(), "instances": n})).collect::<Vec<_>>(),
+        "inputs": p.inputs.iter().map(|&t| tensor(t)).collect::<Vec<_>>(),
+        "outputs": p.outputs.iter().map(|(name, o)| json!({"name": name, "shape": o.shape})).collect::<Vec<_>>(),
+        "layers": p.layers.len(),
+        "bytes": file.to_bytes().len(),
+    });
+    if json_out {
+        say!("{}", serde_json::to_string_pretty(&info)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    say!("verifying key {}", path.display());
+    say!("model digest {}", hex::encode(vk.digest));
+    say!(
+        "SRS {} (digest {})",
+        vk.srs_label,
+        hex::encode(vk.srs_digest)
+    );
+    for &t in &p.inputs {
+        say!("input {} {:?}", p.tensors[t].name, p.tensors[t].shape);
+    }
+    for (name, o) in &p.outputs {
+        say!("output {name} {:?}", o.shape);
+    }
+    say!(
+        "{} layers, {} block instances on a domain of 2^{}; {} bytes",
+        p.layers.len(),
+        p.instances.len(),
+        vk.log_n,
+        file.to_bytes().len()
+    );
+    say!("(not checked: `zktorch key check` checks it against its SRS and architecture)");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn format_values(v: &[f64]) -> String {
     let shown: Vec<String> = v.iter().take(16).map(|x| format!("{x:.4}")).collect();
     let more = if v.len() > 16 {
         format!(", … ({} values)", v.len())

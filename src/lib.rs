@@ -11,7 +11,10 @@
 //! - [`onnx`]: the ONNX frontend (layer graph, float reference run, input files);
 //! - [`quant`]: fixed-point scheme, tables, calibration, accuracy report;
 //! - [`compile`]: layer graph → block program;
-//! - [`witness`]: exact integer execution of a block program.
+//! - [`witness`]: exact integer execution of a block program;
+//! - [`model`]: setup, the key check, the model prover and verifier;
+//! - [`api`], [`workspace`]: the library's door — files in, files out; the SRS store and the
+//!   model cache ([`fsx`]: atomic writes, locks).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,6 +25,7 @@ pub mod blocks;
 pub mod codec;
 pub mod compile;
 pub mod error;
+pub mod fsx;
 pub mod model;
 pub mod onnx;
 pub mod pcs;
@@ -30,5 +34,6 @@ pub mod quant;
 pub mod srs;
 pub mod transcript;
 pub mod witness;
+pub mod workspace;
 
 pub use error::{Error, Result};

@@ -9,6 +9,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use zktorch::srs::{ptau, store::SrsStore, Srs, SrsSource};
+use zktorch::workspace::Workspace;
+
+/// Prints a line on stdout, ignoring a closed pipe (`zktorch verify … | head -1`): the exit
+/// code carries the verdict, not the pipe.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
 
 mod cli_e2e;
 
@@ -18,7 +28,8 @@ mod cli_e2e;
 /// anyone checks a proof (`verify`) and learns that the committed model produced the output on
 /// the input, and nothing about the weights. Proofs use KZG commitments over BN254 and need a
 /// structured reference string (SRS): import a public powers-of-tau ceremony with
-/// `zktorch srs import`, or let zktorch make a local one.
+/// `zktorch srs import`, or let zktorch make a local one (which convinces only those who trust
+/// this machine).
 #[derive(Parser)]
 #[command(name = "zktorch", version, propagate_version = true)]
 struct Cli {
@@ -38,12 +49,26 @@ impl SrsDir {
     fn store(&self) -> SrsStore {
         SrsStore::new(self.srs_dir.clone().unwrap_or_else(SrsStore::default_dir))
     }
+
+    fn workspace(&self) -> Workspace {
+        let ws = Workspace::default_dirs();
+        match &self.srs_dir {
+            Some(d) => ws.with_srs_dir(d),
+            None => ws,
+        }
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Commit to a model once: weight and table commitments, per-model preprocessing, and the
     /// verifying key (model.vk) whose digest identifies the model.
+    ///
+    /// A model's key is made once and cached ($ZKTORCH_CACHE_DIR, else ~/.cache/zktorch/models):
+    /// running setup again writes the same key. Two setups of one model have different digests
+    /// — the weights are hidden by fresh random masks — so a new setup (--force) orphans every
+    /// proof and published key of the old digest; the old cache entry is kept beside the new
+    /// one. Publish model.vk (or its digest) once; verifiers pin it with `verify --vk`.
     Setup {
         /// The ONNX model.
         model: PathBuf,
@@ -54,11 +79,19 @@ enum Command {
         /// [default: MODEL.input.json beside the model, if it exists].
         #[arg(long, value_name = "FILE")]
         calibration: Vec<PathBuf>,
+        /// Make a new key even though the model is set up (new digest; the old entry is kept),
+        /// or overwrite an -o file that holds another key.
+        #[arg(long)]
+        force: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         srs: SrsDir,
     },
-    /// Run the model on an input and prove the result; writes proof.bin and prints the output
-    /// and the model digest.
+    /// Run the model on an input and prove the result; writes proof.bin and prints the output,
+    /// the input's digest and the model digest. Sets the model up on first use (calibrated on
+    /// this input and any --calibration files).
     Prove {
         /// The ONNX model.
         model: PathBuf,
@@ -67,9 +100,17 @@ enum Command {
         /// Where to write the proof.
         #[arg(short, long, default_value = "proof.bin")]
         output: PathBuf,
-        /// Write a machine-readable summary (stage times, proof size, peak memory) to FILE.
+        /// Write a machine-readable summary (outputs, digests, SRS, stage times, proof size,
+        /// peak memory; the error on failure) to FILE.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write the full output tensors to FILE ({"output_data": [[...]]}; `verify
+        /// --expected-output` reads it).
+        #[arg(long, value_name = "FILE")]
+        output_json: Option<PathBuf>,
+        /// More calibration inputs for a first setup (ignored, with a note, once set up).
+        #[arg(long, value_name = "FILE")]
+        calibration: Vec<PathBuf>,
         /// Do not embed the verifying key (verifiers then need --vk).
         #[arg(long)]
         no_embed_vk: bool,
@@ -93,10 +134,17 @@ enum Command {
         /// The input you sent (input.json format): the proof must be about exactly this input.
         #[arg(long, value_name = "FILE")]
         input: Option<PathBuf>,
+        /// The outputs the proof must state ({"output_data": [[...]]}, as `prove --output-json`
+        /// writes).
+        #[arg(long, value_name = "FILE")]
+        expected_output: Option<PathBuf>,
         /// Refuse a proof whose SRS is not a public ceremony (a local SRS convinces only those
         /// who trust the machine that made it).
         #[arg(long)]
         require_ceremony: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         srs: SrsDir,
     },
@@ -106,8 +154,9 @@ enum Command {
     /// Show how a model lowers into basic blocks: layers, blocks, SRS size, estimated cost.
     ///
     /// With an input, also runs the quantized model (exact integer witness) and compares its
-    /// output, and every layer's, with tract's float run. Table ranges are calibrated on the
-    /// input and on every --calibration file.
+    /// output, and every layer's, with tract's float run, and plans the proof exactly as
+    /// `prove` would (domain, SRS power). Table ranges are calibrated on the input and on every
+    /// --calibration file. Exit code 2 when the model is not provable.
     Inspect {
         /// The ONNX model.
         model: PathBuf,
@@ -138,6 +187,15 @@ enum KeyCommand {
         require_ceremony: bool,
         #[command(flatten)]
         srs: SrsDir,
+    },
+    /// What a verifying key states: model digest, SRS label and digest, inputs, outputs, size
+    /// (not checked: `key check` does that).
+    Info {
+        /// The verifying key (model.vk).
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -171,6 +229,9 @@ enum SrsCommand {
     },
     /// List the SRSs in the cache: power, digest, source, size.
     Info {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         srs: SrsDir,
     },
@@ -181,7 +242,15 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The chain, each cause once (an I/O error's text is already in its parent's).
+            let mut text = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !text.contains(&c) {
+                    text = format!("{text}: {c}");
+                }
+            }
+            eprintln!("error: {text}");
             let code = e
                 .downcast_ref::<zktorch::Error>()
                 .map(|z| z.exit_code())
@@ -197,40 +266,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             model,
             output,
             calibration,
+            force,
+            json,
             srs,
-        } => cli_e2e::setup(&model, &output, &calibration, &srs.store()),
+        } => cli_e2e::setup(&model, &output, &calibration, force, json, &srs.workspace()),
         Command::Prove {
             model,
             input,
             output,
             json,
+            output_json,
+            calibration,
             no_embed_vk,
             srs,
         } => cli_e2e::prove(
-            &model,
-            &input,
-            &output,
-            !no_embed_vk,
-            json.as_deref(),
-            &srs.store(),
+            &cli_e2e::ProveArgs {
+                model: &model,
+                input: &input,
+                output: &output,
+                embed_vk: !no_embed_vk,
+                json: json.as_deref(),
+                output_json: output_json.as_deref(),
+                calibration: &calibration,
+            },
+            &srs.workspace(),
         ),
         Command::Verify {
             proof,
             vk,
             input,
+            expected_output,
             require_ceremony,
+            json,
             srs,
         } => cli_e2e::verify(
-            &proof,
-            vk.as_deref(),
-            input.as_deref(),
-            &cli_e2e::trust(&srs.store(), require_ceremony)?,
+            &cli_e2e::VerifyArgs {
+                proof: &proof,
+                vk: vk.as_deref(),
+                input: input.as_deref(),
+                expected_output: expected_output.as_deref(),
+                json,
+            },
+            &srs.workspace().trust(require_ceremony)?,
         ),
         Command::Key(KeyCommand::Check {
             file,
             require_ceremony,
             srs,
-        }) => cli_e2e::key_check(&file, &cli_e2e::trust(&srs.store(), require_ceremony)?),
+        }) => cli_e2e::key_check(&file, &srs.workspace().trust(require_ceremony)?),
+        Command::Key(KeyCommand::Info { file, json }) => cli_e2e::key_info(&file, json),
         Command::Inspect {
             model,
             input,
@@ -252,13 +336,13 @@ fn srs(cmd: SrsCommand) -> anyhow::Result<ExitCode> {
             let imported = ptau::import(&file, max_power)?;
             let checked = t.elapsed();
             let path = srs.store().save(&imported)?;
-            println!("imported {}", file.display());
+            say!("imported {}", file.display());
             print_srs(&imported);
-            println!(
+            say!(
                 "validated in {:.2} s (points on curve and in subgroup, powers consistent)",
                 checked.as_secs_f64()
             );
-            println!("stored at {}", path.display());
+            say!("stored at {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         SrsCommand::Local { power, srs } => {
@@ -271,24 +355,46 @@ fn srs(cmd: SrsCommand) -> anyhow::Result<ExitCode> {
                  should believe"
             );
             print_srs(&local);
-            println!("created in {:.2} s", t.elapsed().as_secs_f64());
-            println!("stored at {}", path.display());
+            say!("created in {:.2} s", t.elapsed().as_secs_f64());
+            say!("stored at {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
-        SrsCommand::Info { srs } => {
+        SrsCommand::Info { json, srs } => {
             let store = srs.store();
             let list = store
                 .list()
                 .with_context(|| format!("reading {}", store.dir().display()))?;
-            println!("SRS cache: {}", store.dir().display());
-            if list.is_empty() {
-                println!(
-                    "(empty: `zktorch srs import FILE.ptau` or `zktorch srs local --power P`)"
+            if json {
+                let items: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|info| {
+                        serde_json::json!({
+                            "path": info.path.display().to_string(),
+                            "power": info.power,
+                            "digest": info.digest_hex,
+                            "bytes": info.bytes,
+                            "source": info.source.as_ref().map(|s| s.to_string()),
+                            "error": info.error,
+                        })
+                    })
+                    .collect();
+                say!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "schema": "zktorch/srs-info/v1",
+                        "store": store.dir().display().to_string(),
+                        "srs": items,
+                    }))?
                 );
+                return Ok(ExitCode::SUCCESS);
+            }
+            say!("SRS cache: {}", store.dir().display());
+            if list.is_empty() {
+                say!("(empty: `zktorch srs import FILE.ptau` or `zktorch srs local --power P`)");
             }
             for info in list {
                 match (&info.error, &info.source) {
-                    (None, Some(source)) => println!(
+                    (None, Some(source)) => say!(
                         "  power {:>2}  digest {}  {:>10} bytes  {}\n    {}",
                         info.power,
                         info.digest_hex,
@@ -296,7 +402,7 @@ fn srs(cmd: SrsCommand) -> anyhow::Result<ExitCode> {
                         source,
                         info.path.display()
                     ),
-                    (e, _) => println!(
+                    (e, _) => say!(
                         "  {}: unreadable: {}",
                         info.path.display(),
                         e.as_deref().unwrap_or("unknown error")
@@ -309,15 +415,15 @@ fn srs(cmd: SrsCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn print_srs(srs: &Srs) {
-    println!(
+    say!(
         "power {} (domains up to 2^{} points): {} G1 powers, {} G2 powers",
         srs.power(),
         srs.power(),
         srs.g1_powers().len(),
         srs.g2_powers().len()
     );
-    println!("digest {}", srs.digest_hex());
-    println!("source {}", srs.source());
+    say!("digest {}", srs.digest_hex());
+    say!("source {}", srs.source());
     if matches!(srs.source(), SrsSource::InsecureTestOnly { .. }) {
         eprintln!("warning: this SRS is INSECURE (τ derived from a public seed)");
     }
@@ -335,10 +441,11 @@ mod inspect {
     use zktorch::quant::{self, report::max_abs_error, QuantConfig};
     use zktorch::witness;
 
-    /// What the quantized run produced.
+    /// What the quantized run produced, and the plan `prove` would use.
     struct Comparison {
         outputs: Vec<(String, Vec<f64>, Vec<f32>)>,
         layers: Vec<quant::LayerAccuracy>,
+        plan: zktorch::model::Plan,
     }
 
     pub fn run(
@@ -362,7 +469,7 @@ mod inspect {
             _ => None,
         };
         if json {
-            println!(
+            say!(
                 "{}",
                 serde_json::to_string_pretty(&to_json(model, &graph, &program, &comparison))?
             );
@@ -371,9 +478,7 @@ mod inspect {
         }
         match comparison {
             Some(Err(e)) => Err(e),
-            _ if input.is_some() && !provable => {
-                Err(zktorch::Error::NotProvable(not_provable_lines(&program)).into())
-            }
+            _ if !provable => Err(zktorch::Error::NotProvable(not_provable_lines(&program)).into()),
             _ => Ok(ExitCode::SUCCESS),
         }
     }
@@ -396,17 +501,26 @@ mod inspect {
             })
             .collect();
         let layers = quant::accuracy_report(program, &w, &float);
-        Ok(Comparison { outputs, layers })
+        // The same plan setup makes (domain, SRS power): one code path for both.
+        let plan = zktorch::api::plan_model(program, &samples[0])?;
+        Ok(Comparison {
+            outputs,
+            layers,
+            plan,
+        })
     }
 
     fn not_provable_lines(p: &Program) -> Vec<String> {
-        p.not_provable()
-            .iter()
-            .map(|l| match &l.status {
-                LayerStatus::NotProvable(r) => format!("{} (node {:?}): {r}", l.op, l.name),
-                _ => String::new(),
-            })
-            .collect()
+        zktorch::api::not_provable(p)
+    }
+
+    /// What the plan's SRS power means for where the SRS can come from.
+    fn srs_note(power: u32) -> &'static str {
+        if power <= zktorch::srs::MAX_LOCAL_POWER {
+            "a local SRS will do; import a public ceremony for proofs others should believe"
+        } else {
+            "above what a local SRS allows: import a public ceremony of at least this power"
+        }
     }
 
     fn status(s: &LayerStatus) -> String {
@@ -444,30 +558,35 @@ mod inspect {
         cmp: &Option<anyhow::Result<Comparison>>,
     ) {
         let cfg = p.config;
-        println!(
+        say!(
             "model {} (graph {:?}, opset {})",
             model.display(),
             g.name,
             g.opset()
         );
         for i in &g.inputs {
-            println!("  input  {} {}", i.name, shape(&i.shape));
+            say!("  input  {} {}", i.name, shape(&i.shape));
         }
         for o in &g.outputs {
-            println!("  output {} {}", o.name, shape(&o.shape));
+            say!("  output {} {}", o.name, shape(&o.shape));
         }
-        println!(
+        say!(
             "quantization: activations q/2^{}, weights q/2^{}, biases at the product scale; \
              rescale ⌊(x + 2^(k−1)) / 2^k⌋",
-            cfg.activation_bits, cfg.weight_bits
+            cfg.activation_bits,
+            cfg.weight_bits
         );
-        println!("\nlayers ({}):", p.layers.len());
-        println!(
+        say!("\nlayers ({}):", p.layers.len());
+        say!(
             "  {:<20} {:<20} {:<16} {:>5} {:>6}  status",
-            "name", "op", "output", "scale", "blocks"
+            "name",
+            "op",
+            "output",
+            "scale",
+            "blocks"
         );
         for l in &p.layers {
-            println!(
+            say!(
                 "  {:<20} {:<20} {:<16} {:>5} {:>6}  {}",
                 l.name,
                 l.op,
@@ -480,15 +599,15 @@ mod inspect {
             );
         }
         let (inp, wts, acts, largest) = tensor_sizes(p);
-        println!(
+        say!(
             "\nblock program: {} tensors ({inp} input entries, {wts} weight entries, {acts} \
              activation entries; largest {largest}), {} instances",
             p.tensors.len(),
             p.instances.len()
         );
-        println!("  {:<12} {:>9}  prover", "class", "instances");
+        say!("  {:<12} {:>9}  prover", "class", "instances");
         for (c, n) in p.class_counts() {
-            println!(
+            say!(
                 "  {:<12} {:>9}  {}",
                 c.name(),
                 n,
@@ -496,57 +615,73 @@ mod inspect {
             );
         }
         if !p.tables.is_empty() {
-            println!("  tables:");
+            say!("  tables:");
             for (i, t) in p.tables.iter().enumerate() {
-                println!("    {i}: {}", t.describe());
+                say!("    {i}: {}", t.describe());
             }
         }
-        let (power, at) = p.srs_power();
-        match at {
-            Some(i) => println!(
-                "SRS power needed: {power} (2^{power} points; largest: instance {i}, {} in {:?})",
-                p.instances[i].block.describe(),
-                p.instances[i].layer
+        match cmp {
+            Some(Ok(c)) => say!(
+                "proof plan (as `prove` makes it): domain 2^{}, SRS power {} ({})",
+                c.plan.log_n,
+                c.plan.srs_power,
+                srs_note(c.plan.srs_power)
             ),
-            None => println!("SRS power needed: 0 (no block instance)"),
+            _ => {
+                let (power, at) = p.srs_power();
+                match at {
+                    Some(i) => say!(
+                        "SRS power needed: at least {power} (estimate; largest: instance {i},                          {} in {:?}; give an input for the exact plan)",
+                        p.instances[i].block.describe(),
+                        p.instances[i].layer
+                    ),
+                    None => say!("SRS power needed: no block instance"),
+                }
+            }
         }
         let blocked = not_provable_lines(p);
         if blocked.is_empty() {
-            println!("not yet provable: nothing (every layer lowers into blocks)");
+            say!("not yet provable: nothing (every layer lowers into blocks)");
         } else {
-            println!("not yet provable ({}):", blocked.len());
+            say!("not yet provable ({}):", blocked.len());
             for b in blocked {
-                println!("  {b}");
+                say!("  {b}");
             }
         }
         match cmp {
             None => {}
-            Some(Err(e)) => println!("\nquantized run failed: {e:#}"),
+            Some(Err(e)) => say!("\nquantized run failed: {e:#}"),
             Some(Ok(c)) => {
                 for (name, q, f) in &c.outputs {
-                    println!(
+                    say!(
                         "\noutput {name}: quantized vs float, max abs error {:.6}",
                         max_abs_error(q, f)
                     );
-                    println!(
+                    say!(
                         "  {:>6} {:>12} {:>12} {:>10}",
-                        "index", "quantized", "float", "|error|"
+                        "index",
+                        "quantized",
+                        "float",
+                        "|error|"
                     );
                     for (i, (a, b)) in q.iter().zip(f).enumerate().take(32) {
-                        println!(
+                        say!(
                             "  {i:>6} {a:>12.6} {b:>12.6} {:>10.6}",
                             (a - f64::from(*b)).abs()
                         );
                     }
                     if q.len() > 32 {
-                        println!("  ... {} more", q.len() - 32);
+                        say!("  ... {} more", q.len() - 32);
                     }
                 }
-                println!("\nper-layer max abs error (dequantized vs float):");
+                say!("\nper-layer max abs error (dequantized vs float):");
                 for a in &c.layers {
-                    println!(
+                    say!(
                         "  {:<20} {:<20} {:>10.6}  (max |float| {:.4})",
-                        a.layer, a.op, a.max_abs_error, a.max_abs_float
+                        a.layer,
+                        a.op,
+                        a.max_abs_error,
+                        a.max_abs_float
                     );
                 }
             }
@@ -561,8 +696,15 @@ mod inspect {
     ) -> Value {
         let (power, _) = p.srs_power();
         let (inp, wts, acts, largest) = tensor_sizes(p);
+        let planned = match cmp {
+            Some(Ok(c)) => json!({"log_domain": c.plan.log_n, "srs_power": c.plan.srs_power}),
+            _ => serde_json::Value::Null,
+        };
         let mut v = json!({
+            "schema": "zktorch/inspect/v1",
             "model": model.display().to_string(),
+            "plan": planned,
+            "provable": p.not_provable().is_empty() && !matches!(cmp, Some(Err(_))),
             "opset": g.opset(),
             "activation_bits": p.config.activation_bits,
             "weight_bits": p.config.weight_bits,
@@ -580,7 +722,7 @@ mod inspect {
             })).collect::<Vec<_>>(),
             "tables": p.tables.iter().map(|t| t.describe()).collect::<Vec<_>>(),
             "tensor_entries": {"input": inp, "weight": wts, "activation": acts, "largest": largest},
-            "srs_power": power,
+            "srs_power_estimate": power,
             "not_provable": not_provable_lines(p),
         });
         match cmp {

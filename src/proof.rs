@@ -429,7 +429,7 @@ fn read_array<const N: usize>(r: &mut Reader<'_>) -> Result<[u8; N]> {
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
+    crate::fsx::write_atomic(path, bytes, false)
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {

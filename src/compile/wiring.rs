@@ -112,7 +112,7 @@ impl WiringSpec {
                 let total = shapes.iter().try_fold(0usize, |acc, s| {
                     entries(s).ok().and_then(|n| acc.checked_add(n))
                 });
-                if !total.is_some_and(|t| t <= MAX_ENTRIES) {
+                if total.is_none_or(|t| t > MAX_ENTRIES) {
                     return Err(bad_spec("concat larger than any domain"));
                 }
                 concat(shapes, *axis)

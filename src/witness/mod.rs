@@ -187,7 +187,7 @@ fn groups<'a>(
     x: &'a [i64],
     len: usize,
 ) -> Result<std::slice::ChunksExact<'a, i64>> {
-    if len == 0 || x.len() % len != 0 {
+    if len == 0 || !x.len().is_multiple_of(len) {
         return Err(Error::InvalidArgument(format!(
             "layer {:?}: {} entries are not groups of {len}",
             inst.layer,

@@ -1,0 +1,398 @@
+//! The prover's and verifier's local state: the SRS store and the model cache, and the
+//! orchestration around them (choose or create an SRS, set a model up once, rebuild its key for
+//! every proof). The CLI is a thin shell over this; so is any other front end.
+//!
+//! **Model cache.** Setup is a deterministic function of the calibrated program, the SRS and a
+//! secret 32-byte seed, so a model's cache entry is `<cache>/<id>/` with three files: `seed`
+//! (mode 0600, the owner's secret: it fixes the masks that hide the weights), `plan.json`, and
+//! `model.vk`; `<id>` hashes the compiled program *with* its weights. Rules (issue #10):
+//!
+//! - **A key is created once.** Proving an uncached model sets it up (calibrated on the proved
+//!   input); later runs rebuild the same key and check its digest. `setup` on a cached model
+//!   reuses the key unless `force`; a forced setup keeps the old entry as
+//!   `<id>.replaced-<digest prefix>` (its proofs and published key still have their seed).
+//! - **Never a silent re-setup.** An entry with a missing or unreadable file is an error naming
+//!   the file and the fix, never a reason to set up again (a new setup is a new digest).
+//! - **Atomic and locked.** An entry is written into a temporary directory and renamed into
+//!   place; every read-or-create of one model runs under the lock `<cache>/<id>.lock`, SRS
+//!   creation under `<store>/.lock`: two `prove` runs on an empty cache make one key.
+//! - **The key pins its SRS.** A cached key is rebuilt only with the SRS whose `[τ]₂` it names.
+
+use crate::api;
+use crate::compile::Program;
+use crate::error::{Error, Result};
+use crate::fsx::{self, Lock};
+use crate::model::{self, ModelKey, Plan};
+use crate::proof::VerifyingKey;
+use crate::srs::anchor::Trust;
+use crate::srs::store::SrsStore;
+use crate::srs::Srs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Stage timings (seconds), in the order they ran.
+#[derive(Clone, Debug, Default)]
+pub struct Stages(pub Vec<(&'static str, f64)>);
+
+impl Stages {
+    /// Runs `f`, recording its wall-clock time under `name`.
+    pub fn time<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        let t = Instant::now();
+        let out = f();
+        self.0.push((name, t.elapsed().as_secs_f64()));
+        out
+    }
+}
+
+/// Where a prover key came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// Rebuilt from the model cache (digest checked).
+    Cached,
+    /// Set up by this call (and cached).
+    Created,
+}
+
+/// A model's prover key, where it came from, and where it is cached.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The key.
+    pub key: ModelKey,
+    /// Cached or created now.
+    pub source: KeySource,
+    /// The model's cache entry (its `model.vk` is the key to publish).
+    pub entry: PathBuf,
+    /// A key this call replaced (forced setup): its digest and where its entry was kept.
+    pub replaced: Option<([u8; 32], PathBuf)>,
+}
+
+/// The SRS store and the model cache.
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    srs: SrsStore,
+    models: PathBuf,
+}
+
+/// The cache files of one model.
+struct Entry {
+    seed: [u8; 32],
+    plan: Plan,
+    vk: VerifyingKey,
+}
+
+const SEED: &str = "seed";
+const PLAN: &str = "plan.json";
+const VK: &str = "model.vk";
+
+impl Workspace {
+    /// A workspace on these directories.
+    pub fn new(srs_dir: impl Into<PathBuf>, models_dir: impl Into<PathBuf>) -> Self {
+        Workspace {
+            srs: SrsStore::new(srs_dir),
+            models: models_dir.into(),
+        }
+    }
+
+    /// The default directories: `$ZKTORCH_SRS_DIR` (else the user cache's `zktorch/srs`) and
+    /// `$ZKTORCH_CACHE_DIR` (else the user cache's `zktorch/models`).
+    pub fn default_dirs() -> Self {
+        let models = std::env::var_os("ZKTORCH_CACHE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                dirs::cache_dir()
+                    .unwrap_or_else(std::env::temp_dir)
+                    .join("zktorch")
+                    .join("models")
+            });
+        Workspace::new(SrsStore::default_dir(), models)
+    }
+
+    /// The same workspace with another SRS store.
+    pub fn with_srs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.srs = SrsStore::new(dir);
+        self
+    }
+
+    /// The SRS store.
+    pub fn srs_store(&self) -> &SrsStore {
+        &self.srs
+    }
+
+    /// The model cache directory.
+    pub fn models_dir(&self) -> &Path {
+        &self.models
+    }
+
+    /// The anchors a verifier here accepts: the known ceremonies, and (unless `ceremony_only`)
+    /// every SRS in the store.
+    pub fn trust(&self, ceremony_only: bool) -> Result<Trust> {
+        let t = Trust::with_store(&self.srs)?;
+        Ok(if ceremony_only {
+            t.ceremonies_only()
+        } else {
+            t
+        })
+    }
+
+    /// The cache entry of a compiled (uncalibrated) program.
+    pub fn entry_for(&self, program: &Program) -> Result<PathBuf> {
+        use blake2::{Blake2b512, Digest};
+        let bytes = serde_json::to_vec(program)
+            .map_err(|e| Error::InvalidArgument(format!("program encoding: {e}")))?;
+        let mut h = Blake2b512::new();
+        h.update(b"zktorch/model-cache/v1");
+        h.update(&bytes);
+        Ok(self.models.join(hex::encode(&h.finalize()[..16])))
+    }
+
+    /// The key of `model` for proving: rebuilt from the cache, or — the model never set up —
+    /// a fresh setup calibrated on `samples` (cached). `on_create_srs` is called when a local
+    /// SRS has to be made (the caller says it convinces only those who trust this machine).
+    pub fn key_for_prove(
+        &self,
+        model: &Path,
+        samples: &[Vec<Vec<f32>>],
+        stages: &mut Stages,
+        on_create_srs: &mut dyn FnMut(u32),
+    ) -> Result<Prepared> {
+        let (_, program) = stages.time("compile", || api::compile_model(model, &[]))?;
+        let entry = self.entry_for(&program)?;
+        let _lock = Lock::exclusive(&entry.with_extension("lock"))?;
+        if let Some(cached) = read_entry(&entry)? {
+            let key = rebuild(&self.srs, program, &entry, &cached, stages)?;
+            return Ok(Prepared {
+                key,
+                source: KeySource::Cached,
+                entry,
+                replaced: None,
+            });
+        }
+        let (key, fresh) = self.fresh_setup(program, samples, stages, on_create_srs)?;
+        write_entry(&entry, &fresh)?;
+        Ok(Prepared {
+            key,
+            source: KeySource::Created,
+            entry,
+            replaced: None,
+        })
+    }
+
+    /// `setup`: the model's key, created once. A cached model's key is returned as it is
+    /// (`calibrate` must then be false: new calibration inputs would make another key); with
+    /// `force`, a new key replaces it (the old entry is kept beside it).
+    pub fn setup(
+        &self,
+        model: &Path,
+        samples: &[Vec<Vec<f32>>],
+        calibrate: bool,
+        force: bool,
+        stages: &mut Stages,
+        on_create_srs: &mut dyn FnMut(u32),
+    ) -> Result<Prepared> {
+        let (_, program) = stages.time("compile", || api::compile_model(model, &[]))?;
+        let entry = self.entry_for(&program)?;
+        let _lock = Lock::exclusive(&entry.with_extension("lock"))?;
+        let existing = if force {
+            read_entry(&entry).ok().flatten()
+        } else {
+            read_entry(&entry)?
+        };
+        match existing {
+            Some(cached) if !force => {
+                if calibrate {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} is already set up (model digest {}); new calibration inputs would \
+                         make a new key and orphan every proof and published key of that \
+                         digest. Keep the key (omit --calibration), or pass --force to replace \
+                         it",
+                        model.display(),
+                        hex::encode(cached.vk.digest())
+                    )));
+                }
+                let key = rebuild(&self.srs, program, &entry, &cached, stages)?;
+                Ok(Prepared {
+                    key,
+                    source: KeySource::Cached,
+                    entry,
+                    replaced: None,
+                })
+            }
+            previous => {
+                let (key, fresh) = self.fresh_setup(program, samples, stages, on_create_srs)?;
+                // Only now is the old entry (or an unreadable one) moved aside — never deleted.
+                let old = previous.map_or([0u8; 32], |c| c.vk.digest());
+                let replaced = if entry.exists() {
+                    Some((old, set_aside(&entry, old)?))
+                } else {
+                    None
+                };
+                if let Err(e) = write_entry(&entry, &fresh) {
+                    if let Some((_, aside)) = &replaced {
+                        let _ = std::fs::rename(aside, &entry);
+                    }
+                    return Err(e);
+                }
+                Ok(Prepared {
+                    key,
+                    source: KeySource::Created,
+                    entry,
+                    replaced,
+                })
+            }
+        }
+    }
+
+    /// A new key for `program` calibrated on `samples`, and the cache entry that rebuilds it
+    /// (not written yet). The SRS is the most trustworthy one in the store (a ceremony before a
+    /// local one) of sufficient power, else a new local SRS — saved only once the setup
+    /// succeeded, all under the store's lock (concurrent runs make one SRS).
+    fn fresh_setup(
+        &self,
+        mut program: Program,
+        samples: &[Vec<Vec<f32>>],
+        stages: &mut Stages,
+        on_create_srs: &mut dyn FnMut(u32),
+    ) -> Result<(ModelKey, Entry)> {
+        let first = samples.first().ok_or_else(|| {
+            Error::InvalidArgument("setup needs a calibration input (input.json format)".into())
+        })?;
+        crate::quant::calibrate(&mut program, samples)?;
+        let plan = api::plan_model(&program, first)?;
+        let _store = Lock::exclusive(&self.srs.dir().join(".lock"))?;
+        let (srs, created) = stages.time("srs", || -> Result<(Srs, bool)> {
+            match self.srs.find(plan.srs_power)? {
+                Some(srs) => Ok((srs, false)),
+                None => Ok((Srs::local(plan.srs_power)?, true)),
+            }
+        })?;
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        let key = stages.time("setup", || api::setup_model(&srs, &program, &plan, seed))?;
+        if created {
+            self.srs.save(&srs)?;
+            on_create_srs(plan.srs_power);
+        }
+        let entry = Entry {
+            seed,
+            plan,
+            vk: key.vk_file.clone(),
+        };
+        Ok((key, entry))
+    }
+}
+
+/// Rebuilds a cached key with exactly the SRS it names, and checks its digest.
+fn rebuild(
+    store: &SrsStore,
+    mut program: Program,
+    entry: &Path,
+    cached: &Entry,
+    stages: &mut Stages,
+) -> Result<ModelKey> {
+    let vk = model::vk_from_file(&cached.vk).map_err(|e| corrupt(entry, VK, e))?;
+    api::apply_ranges(&mut program, &vk.program)?;
+    let srs = stages
+        .time("srs", || {
+            store.find_by_tau(&vk.pcs.tau_h, cached.plan.srs_power)
+        })?
+        .ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "the key cached in {} was made with the SRS {:?} (digest {}), which is not in \
+                 the SRS store {}: restore that SRS file (or import the same ceremony again), or \
+                 run `zktorch setup MODEL --force` for a new key (a new model digest)",
+                entry.display(),
+                vk.srs_label,
+                hex::encode(vk.srs_digest),
+                store.dir().display()
+            ))
+        })?;
+    let key = stages.time("setup", || {
+        api::setup_model(&srs, &program, &cached.plan, cached.seed)
+    })?;
+    if key.vk.digest != vk.digest {
+        return Err(Error::InvalidArgument(format!(
+            "the setup cached in {} does not reproduce its verifying key {} (was it made by \
+             another zktorch version?); run `zktorch setup MODEL --force` for a new key (a new \
+             model digest), keeping the old entry",
+            entry.display(),
+            hex::encode(vk.digest)
+        )));
+    }
+    Ok(key)
+}
+
+fn corrupt(entry: &Path, file: &str, e: impl std::fmt::Display) -> Error {
+    Error::InvalidArgument(format!(
+        "the model cache file {} is unreadable ({e}). The key it holds cannot be rebuilt \
+         without it: restore the file from a backup, or run `zktorch setup MODEL --force` for a \
+         new key (a new model digest: proofs and published keys of the old one stay valid only \
+         with the old entry, which --force keeps)",
+        entry.join(file).display()
+    ))
+}
+
+/// A model's cache entry: `None` if there is none; an error naming the file if it is
+/// incomplete or unreadable.
+fn read_entry(entry: &Path) -> Result<Option<Entry>> {
+    if !entry.exists() {
+        return Ok(None);
+    }
+    let read = |file: &str| std::fs::read(entry.join(file)).map_err(|e| corrupt(entry, file, e));
+    let seed_text = read(SEED)?;
+    let seed: [u8; 32] = std::str::from_utf8(&seed_text)
+        .ok()
+        .and_then(|s| hex::decode(s.trim()).ok())
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| corrupt(entry, SEED, "not a 32-byte hex seed"))?;
+    let plan: Plan = serde_json::from_slice(&read(PLAN)?).map_err(|e| corrupt(entry, PLAN, e))?;
+    let vk = VerifyingKey::from_bytes(&read(VK)?).map_err(|e| corrupt(entry, VK, e))?;
+    Ok(Some(Entry { seed, plan, vk }))
+}
+
+/// Writes an entry into a temporary directory beside it and renames it into place.
+fn write_entry(entry: &Path, e: &Entry) -> Result<()> {
+    let parent = entry
+        .parent()
+        .ok_or_else(|| Error::InvalidArgument("cache entry without a parent".into()))?;
+    std::fs::create_dir_all(parent).map_err(|err| Error::io(parent, err))?;
+    let name = entry
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let written = (|| -> Result<()> {
+        std::fs::create_dir(&tmp).map_err(|err| Error::io(&tmp, err))?;
+        fsx::write_atomic(&tmp.join(SEED), hex::encode(e.seed).as_bytes(), true)?;
+        let plan = serde_json::to_vec(&e.plan)
+            .map_err(|err| Error::InvalidArgument(format!("plan encoding: {err}")))?;
+        fsx::write_atomic(&tmp.join(PLAN), &plan, false)?;
+        fsx::write_atomic(&tmp.join(VK), &e.vk.to_bytes(), false)?;
+        std::fs::rename(&tmp, entry).map_err(|err| Error::io(entry, err))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    written
+}
+
+/// Moves an entry aside (`<id>.replaced-<digest prefix>`, numbered if taken) before a forced
+/// setup replaces it.
+fn set_aside(entry: &Path, digest: [u8; 32]) -> Result<PathBuf> {
+    let base = format!(
+        "{}.replaced-{}",
+        entry
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        &hex::encode(digest)[..16]
+    );
+    let mut target = entry.with_file_name(&base);
+    let mut k = 1;
+    while target.exists() {
+        target = entry.with_file_name(format!("{base}-{k}"));
+        k += 1;
+    }
+    std::fs::rename(entry, &target).map_err(|e| Error::io(entry, e))?;
+    Ok(target)
+}
