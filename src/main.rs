@@ -50,6 +50,19 @@ impl SrsDir {
         SrsStore::new(self.srs_dir.clone().unwrap_or_else(SrsStore::default_dir))
     }
 
+    /// The anchors a verifier here accepts, and its domain limit.
+    fn trust(
+        &self,
+        ceremony_only: bool,
+        max_log_domain: Option<u32>,
+    ) -> anyhow::Result<zktorch::srs::anchor::Trust> {
+        let t = self.workspace().trust(ceremony_only)?;
+        Ok(match max_log_domain {
+            Some(k) => t.with_max_log_domain(k),
+            None => t,
+        })
+    }
+
     fn workspace(&self) -> Workspace {
         let ws = Workspace::default_dirs();
         match &self.srs_dir {
@@ -142,6 +155,10 @@ enum Command {
         /// who trust the machine that made it).
         #[arg(long)]
         require_ceremony: bool,
+        /// Check keys of domains up to 2^K (default 24): checking a key costs time and memory
+        /// in proportion to its domain.
+        #[arg(long, value_name = "K")]
+        max_domain_log: Option<u32>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -185,6 +202,9 @@ enum KeyCommand {
         /// Refuse a key whose SRS is not a public ceremony.
         #[arg(long)]
         require_ceremony: bool,
+        /// Check keys of domains up to 2^K (default 24).
+        #[arg(long, value_name = "K")]
+        max_domain_log: Option<u32>,
         #[command(flatten)]
         srs: SrsDir,
     },
@@ -297,6 +317,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input,
             expected_output,
             require_ceremony,
+            max_domain_log,
             json,
             srs,
         } => cli_e2e::verify(
@@ -307,13 +328,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 expected_output: expected_output.as_deref(),
                 json,
             },
-            &srs.workspace().trust(require_ceremony)?,
+            &srs.trust(require_ceremony, max_domain_log)?,
         ),
         Command::Key(KeyCommand::Check {
             file,
             require_ceremony,
+            max_domain_log,
             srs,
-        }) => cli_e2e::key_check(&file, &srs.workspace().trust(require_ceremony)?),
+        }) => cli_e2e::key_check(&file, &srs.trust(require_ceremony, max_domain_log)?),
         Command::Key(KeyCommand::Info { file, json }) => cli_e2e::key_info(&file, json),
         Command::Inspect {
             model,

@@ -470,3 +470,199 @@ fn a_proof_for_another_input_is_rejected_when_the_input_is_given() {
         Err(Error::Verification(_))
     ));
 }
+
+// ---- the second audit's findings -------------------------------------------------------------
+
+fn compiled(name: &str) -> (Program, Vec<Vec<f32>>) {
+    let path = fixture(&format!("{name}.onnx"));
+    let graph = onnx::load(&path).unwrap();
+    let inputs =
+        onnx::read_input_json(&fixture(&format!("{name}.input.json")), &graph.inputs).unwrap();
+    let (_, program) = api::compile_model(&path, std::slice::from_ref(&inputs)).unwrap();
+    (program, inputs)
+}
+
+fn add_tensor(p: &mut Program, name: &str, shape: Vec<usize>, kind: TensorKind) -> usize {
+    let id = p.tensors.len();
+    p.tensors.push(zktorch::compile::Tensor {
+        id,
+        name: name.into(),
+        shape,
+        scale_bits: p.config.weight_bits,
+        kind,
+    });
+    id
+}
+
+/// The stated architecture feeds a private product a *public* constant (C = 0, so the stated
+/// model ignores its input) while the key's columns hold the real W; or makes two products
+/// read one weight tensor (tied weights) while each key commits its own. Nothing ties a
+/// product's key columns to any other commitment, so a product's weights must be its own: such
+/// architectures are malformed.
+#[test]
+fn a_products_weights_must_be_its_own() {
+    let (mut p, inputs) = compiled("bias_relu");
+    let mm = p
+        .instances
+        .iter()
+        .position(|i| matches!(i.block, Block::MatMulConst { .. }))
+        .unwrap();
+    let w = p.instances[mm].inputs[1];
+    let (shape, len) = (p.tensors[w].shape.clone(), p.tensors[w].len());
+    // 1. A public constant C = 0 stated as the product's weight.
+    let c = add_tensor(
+        &mut p,
+        "public_C",
+        shape.clone(),
+        TensorKind::Weight {
+            values: vec![0; len],
+        },
+    );
+    p.outputs.push((
+        "public_C".into(),
+        zktorch::compile::NamedTensor { tensor: c, shape },
+    ));
+    let mut case = Case::from_program(p.clone(), inputs.clone());
+    let mut stated = model::strip_weights(&p);
+    stated.instances[mm].inputs[1] = c;
+    assert!(stated.check_dataflow().is_err());
+    case.key.vk.program = stated;
+    case.key.reseal().unwrap();
+    assert!(case.key_rejected(&case.key.vk_file));
+    // 2. Tied weights: a second product reading the first one's W.
+    let (mut p, inputs) = compiled("bias_relu");
+    let first = p.instances[mm].clone();
+    let y_shape = p.tensors[first.output].shape.clone();
+    let y2 = add_tensor(&mut p, "y2", y_shape.clone(), TensorKind::Output);
+    let mut second = first.clone();
+    second.layer = "second".into();
+    second.output = y2;
+    p.instances.push(second);
+    p.outputs.push((
+        "y2".into(),
+        zktorch::compile::NamedTensor {
+            tensor: y2,
+            shape: y_shape,
+        },
+    ));
+    assert!(p.check_dataflow().is_err());
+    assert!(api::plan_model(&p, &inputs).is_err());
+}
+
+/// An architecture that lists values for a private weight (an "open weights" claim the proofs
+/// never use) is refused.
+#[test]
+fn an_architecture_listing_private_weight_values_is_refused() {
+    let mut c = Case::new("bias_relu");
+    let bias = c
+        .key
+        .program
+        .instances
+        .iter()
+        .find(|i| i.block == Block::Add)
+        .unwrap()
+        .inputs
+        .iter()
+        .copied()
+        .find(|&t| matches!(c.key.program.tensors[t].kind, TensorKind::Weight { .. }))
+        .unwrap();
+    let len = c.key.program.tensors[bias].len();
+    c.key.vk.program.tensors[bias].kind = TensorKind::Weight {
+        values: vec![1000; len],
+    };
+    c.key.reseal().unwrap();
+    assert!(c.key_rejected(&c.key.vk_file));
+}
+
+/// A key (anchored on the public ceremony, which anyone can name) whose copy spec is
+/// degenerate: rejected at once, never a hang, never a panic.
+#[test]
+fn degenerate_wiring_specs_are_refused_at_once() {
+    use zktorch::compile::wiring::Window2d;
+    let big = 1usize << 27;
+    let window = Window2d {
+        n: 1,
+        c: 1 << 9,
+        h: 0,
+        w: 0,
+        kh: 0,
+        kw: 0,
+        oh: big,
+        ow: big,
+        stride: (1, 1),
+        dilation: (1, 1),
+        pad: (0, 0),
+    };
+    let specs = [
+        WiringSpec::Concat {
+            shapes: vec![vec![1 << 30, 1 << 30, 0]; 2],
+            axis: 2,
+        },
+        WiringSpec::Concat {
+            shapes: vec![vec![0, 1 << 40, 1 << 40]],
+            axis: 0,
+        },
+        WiringSpec::Transpose {
+            shape: vec![0, 1 << 40, 1 << 40],
+            perm: vec![2, 1, 0],
+        },
+        WiringSpec::Im2col(window),
+        WiringSpec::PoolWindows { window, pad: None },
+    ];
+    let honest = Case::new("transpose_relu");
+    let hermez = zktorch::srs::ptau::import(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/powersOfTau28_hez_final_08.ptau"),
+        Some(4),
+    )
+    .unwrap()
+    .verifier_key()
+    .tau_h;
+    for spec in specs {
+        let started = std::time::Instant::now();
+        assert!(spec.expand().is_err(), "{spec:?}");
+        let mut c = Case::new("transpose_relu");
+        let copy = c
+            .key
+            .vk
+            .program
+            .instances
+            .iter_mut()
+            .find(|i| matches!(i.block, Block::Copy { .. }))
+            .unwrap();
+        copy.block = Block::Copy { spec: spec.clone() };
+        c.key.reseal().unwrap();
+        let mut file = c.key.vk_file.clone();
+        file.pcs.tau_h = hermez;
+        file.srs_label = "ceremony:hermez-ptau28".into();
+        assert!(model::check_key(&file, &Trust::ceremonies()).is_err());
+        assert!(honest.key_rejected(&c.key.vk_file));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{spec:?}"
+        );
+    }
+}
+
+/// A key stating a larger domain than its program implies (to make its own check cost
+/// seconds and gigabytes) is refused before any domain-sized work; a key above the verifier's
+/// limit is refused with the limit named.
+#[test]
+fn a_key_cannot_choose_the_cost_of_its_check() {
+    let c = Case::new("transpose_relu");
+    for log_n in [c.key.vk.log_n + 1, 21, 26] {
+        let mut vk = c.key.vk.clone();
+        vk.log_n = log_n;
+        let file = model::vk_file(&vk).unwrap();
+        let started = std::time::Instant::now();
+        assert!(model::check_key(&file, &c.trust().with_max_log_domain(27)).is_err());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "log_n {log_n}: {:?}",
+            started.elapsed()
+        );
+    }
+    let small = c.trust().with_max_log_domain(c.key.vk.log_n - 1);
+    let err = model::check_key(&c.key.vk_file, &small).unwrap_err();
+    assert!(err.to_string().contains("--max-domain-log"), "{err}");
+}

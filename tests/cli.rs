@@ -192,10 +192,10 @@ fn verify_names_its_srs_and_checks_the_input() {
     // The key alone.
     let vk = std::fs::read_dir(d.join("models"))
         .unwrap()
-        .next()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
         .unwrap()
-        .unwrap()
-        .path()
         .join("model.vk");
     let o = zktorch_in(d, &["key", "check", vk.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));

@@ -432,6 +432,30 @@ impl Program {
                 self.tensors[t].name
             ));
         }
+        // A constant matrix lives only in its product's key columns, which nothing ties to any
+        // other commitment: it must be that product's alone (no other reader, no public slot),
+        // or the architecture would state a tie (tied weights, a public constant) that the key
+        // does not enforce.
+        let mut readers = vec![0usize; nt];
+        for inst in &self.instances {
+            for &t in &inst.inputs {
+                readers[t] += 1;
+            }
+        }
+        for (_, o) in &self.outputs {
+            readers[o.tensor] += 1;
+        }
+        for (ix, inst) in self.instances.iter().enumerate() {
+            if let Block::MatMulConst { .. } = inst.block {
+                let w = inst.inputs[1];
+                if readers[w] != 1 || inst.inputs[0] == w {
+                    return Err(format!(
+                        "instance {ix} ({:?}): its constant matrix (tensor {w}) is also read                          elsewhere or public; a product's weights must be its own",
+                        inst.layer
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 

@@ -59,7 +59,13 @@ pub enum WiringSpec {
     Explicit(Wiring),
 }
 
+/// The number of entries of `shape`, which must have no zero dimension (an empty tensor moves
+/// nothing, and a zero would hide arbitrarily large other dimensions from the bound) and fit
+/// the largest domain — so every loop over a spec's entries is bounded by the domain.
 fn entries(shape: &[usize]) -> Result<usize> {
+    if shape.contains(&0) {
+        return Err(bad_spec(format!("shape {shape:?} has an empty dimension")));
+    }
     shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
@@ -318,7 +324,7 @@ impl Window2d {
             self.pad.0,
             self.pad.1,
         ];
-        if all.iter().any(|&d| d > MAX_ENTRIES) {
+        if all.iter().any(|&d| d > MAX_ENTRIES) || all[..12].contains(&0) {
             return Err(bad_spec(format!("window {self:?} out of range")));
         }
         entries(&[self.n, self.c, self.h, self.w])?;

@@ -191,6 +191,13 @@ fn commitments(c: &mut Cursor<'_, G1Affine>, n: usize) -> Result<Vec<Commitment>
 
 /// Rebuilds the model's verifying key from its file, checking every count.
 pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
+    vk_from_file_within(file, crate::srs::MAX_POWER)
+}
+
+/// [`vk_from_file`] for a key whose domain is at most `2^max_log_n` (a verifier's resource
+/// limit, checked before any work that grows with the domain); a larger one is an
+/// [`Error::InvalidArgument`] saying so.
+pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelVerifierKey> {
     let arch: Architecture = serde_json::from_slice(&file.architecture)
         .map_err(|e| malformed(format!("architecture: {e}")))?;
     let canonical = serde_json::to_vec(&arch).map_err(|e| malformed(e.to_string()))?;
@@ -201,8 +208,21 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
     {
         return Err(malformed("unsupported architecture version or domain"));
     }
+    if arch.log_n > max_log_n {
+        return Err(Error::InvalidArgument(format!(
+            "the key's domain is 2^{}, above this verifier's limit of 2^{max_log_n} (checking              it costs time and memory in proportion; raise the limit with --max-domain-log {}              if you expect a model this large)",
+            arch.log_n, arch.log_n
+        )));
+    }
     let program = arch.program;
     let log_n = arch.log_n;
+    // No copy may be expanded beyond the domain (the expansion allocates its output).
+    if program.instances.iter().any(|i| match &i.block {
+        Block::Copy { spec } => spec.output_len() > 1usize << log_n,
+        _ => false,
+    }) {
+        return Err(malformed("a copy larger than the key's domain"));
+    }
     let n = 1usize << log_n;
     let fits = |shape: &[usize], limit: usize| {
         shape
@@ -238,6 +258,32 @@ pub fn vk_from_file(file: &VerifyingKey) -> Result<ModelVerifierKey> {
         return Err(malformed(
             "architecture: output shapes or spreads do not match",
         ));
+    }
+    // A private constant's values are not in the key (an architecture listing some would
+    // publish "weights" the proofs never use); a constant graph output's are, in full.
+    let public: std::collections::BTreeSet<usize> =
+        program.outputs.iter().map(|(_, o)| o.tensor).collect();
+    for t in &program.tensors {
+        if let TensorKind::Weight { values } = &t.kind {
+            let expected = if public.contains(&t.id) { t.len() } else { 0 };
+            if values.len() != expected {
+                return Err(malformed(format!(
+                    "architecture: constant {:?} lists {} values where {expected} are expected",
+                    t.name,
+                    values.len()
+                )));
+            }
+        }
+    }
+    // The domain must be the one the program implies: a key cannot state a larger one and so
+    // choose how much work its own check costs.
+    let implied = super::keys::plan_with_spreads(&program, arch.spread_bits.clone())
+        .map_err(|e| malformed(format!("architecture: {e}")))?;
+    if implied.log_n != arch.log_n {
+        return Err(malformed(format!(
+            "the key states a domain of 2^{} where its program implies 2^{}",
+            arch.log_n, implied.log_n
+        )));
     }
     let [vanishing_g2] = file.g2_extra[..] else {
         return Err(malformed(

@@ -203,7 +203,7 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
             );
         }
     };
-    let vk = super::codec::vk_from_file(file)?;
+    let vk = super::codec::vk_from_file_within(file, trust.max_log_domain())?;
     check_architecture(&vk.program)?;
     lap("read and architecture");
     let mut batch = PairingBatch::new();

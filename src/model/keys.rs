@@ -156,9 +156,37 @@ fn bits_for(v: i64) -> u32 {
 /// included; tables for lookups, divisions and max range checks). Max instances get a spread
 /// bound with two bits of headroom over what the calibration witness shows (at least 2^4).
 pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
+    let mut spread_bits = vec![None; program.instances.len()];
+    for (ix, inst) in program.instances.iter().enumerate() {
+        if let Block::MaxGroups { len: g } = inst.block {
+            let x = calibration
+                .values
+                .get(inst.inputs[0])
+                .ok_or_else(|| Error::InvalidArgument("calibration witness too short".into()))?;
+            let spread = x
+                .chunks(g.max(1))
+                .map(|c| c.iter().max().unwrap_or(&0) - c.iter().min().unwrap_or(&0))
+                .max()
+                .unwrap_or(0);
+            spread_bits[ix] = Some((bits_for(spread.saturating_mul(4))).clamp(4, 20));
+        }
+    }
+    plan_with_spreads(program, spread_bits)
+}
+
+/// The plan of a program whose max instances have these spread bounds: what [`plan`] computes
+/// after calibration, and what a verifier recomputes from an architecture to check that a key's
+/// domain is the one its program implies (so a key cannot make its own check arbitrarily
+/// expensive).
+pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Result<Plan> {
     program
         .check_dataflow()
         .map_err(|e| Error::InvalidArgument(format!("malformed program: {e}")))?;
+    if spread_bits.len() != program.instances.len() {
+        return Err(Error::InvalidArgument(
+            "one spread per instance expected".into(),
+        ));
+    }
     let len = |t: TensorId| program.tensors[t].len();
     let on_domain = on_domain(program);
     let mut rows = (0..program.tensors.len())
@@ -168,25 +196,29 @@ pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
         .unwrap_or(1)
         .max(2);
     let mut degree = 3usize;
-    let mut spread_bits = vec![None; program.instances.len()];
     for (ix, inst) in program.instances.iter().enumerate() {
         let need = match &inst.block {
             Block::MatMulConst { rows, inner, cols } => (rows * inner).max(rows * cols),
             Block::MatMul { rows, inner, cols } => {
                 (rows * inner).max(inner * cols).max(rows * cols)
             }
-            Block::MaxGroups { len: g } => {
-                let x = &calibration.values[inst.inputs[0]];
-                let spread = x
-                    .chunks((*g).max(1))
-                    .map(|c| c.iter().max().unwrap_or(&0) - c.iter().min().unwrap_or(&0))
-                    .max()
-                    .unwrap_or(0);
-                let b = (bits_for(spread.saturating_mul(4))).clamp(4, 20);
-                spread_bits[ix] = Some(b);
-                len(inst.inputs[0]) + (1usize << b)
+            Block::MaxGroups { .. } => match spread_bits[ix] {
+                Some(b) if (1..=24).contains(&b) => len(inst.inputs[0]) + (1usize << b),
+                other => {
+                    return Err(Error::InvalidArgument(format!(
+                        "instance {ix}: max spread bound {other:?}"
+                    )))
+                }
+            },
+            Block::Lookup { table } => {
+                let rows = program
+                    .tables
+                    .get(*table)
+                    .map(|t| t.rows())
+                    .unwrap_or(0)
+                    .min(1 << MAX_POWER);
+                len(inst.inputs[0]) + rows
             }
-            Block::Lookup { table } => len(inst.inputs[0]) + program.tables[*table].rows(),
             Block::DivConst { divisor, range, .. } => {
                 let (lo, hi) = range.ok_or_else(|| {
                     Error::InvalidArgument(format!(
@@ -208,7 +240,7 @@ pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
     let log_n = pcs::domain_log(rows);
     // The quotient has degree ≈ (degree − 1)·N plus mask terms; an SRS of power p holds
     // 2^(p+1) − 1 G1 powers (and 2^p G2 powers: [τ^N]₂ exists for p > log N).
-    let needed_g1 = (degree - 1) * (1usize << log_n) + 256;
+    let needed_g1 = (degree - 1).saturating_mul(1usize << log_n.min(40)) + 256;
     let srs_power = (pcs::domain_log(needed_g1 + 1) - 1).max(log_n + 1);
     if srs_power > MAX_POWER {
         return Err(Error::InvalidArgument(format!(

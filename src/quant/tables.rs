@@ -110,7 +110,9 @@ impl TableSpec {
     /// Number of rows (0 before calibration).
     pub fn rows(&self) -> usize {
         match self.range {
-            Some((lo, hi)) if hi >= lo => (hi - lo) as usize + 1,
+            Some((lo, hi)) if hi >= lo => {
+                usize::try_from(i128::from(hi) - i128::from(lo) + 1).unwrap_or(usize::MAX)
+            }
             _ => 0,
         }
     }

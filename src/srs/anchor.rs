@@ -109,16 +109,42 @@ fn ceremony_tau(c: &Ceremony) -> Option<G2Affine> {
     G2Affine::deserialize_compressed(&c.tau_g2[..]).ok()
 }
 
-/// The set of anchors a verifier accepts keys by.
-#[derive(Clone, Debug, Default)]
+/// The set of anchors a verifier accepts keys by, and the largest domain it is willing to check
+/// a key of (a key check costs time and memory in proportion to the domain).
+#[derive(Clone, Debug)]
 pub struct Trust {
     anchors: Vec<SrsAnchor>,
+    max_log_domain: u32,
+}
+
+/// The largest domain a verifier checks by default: `2^24`, as large as a local SRS goes.
+pub const DEFAULT_MAX_LOG_DOMAIN: u32 = super::MAX_LOCAL_POWER;
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust {
+            anchors: Vec::new(),
+            max_log_domain: DEFAULT_MAX_LOG_DOMAIN,
+        }
+    }
 }
 
 impl Trust {
+    /// The largest domain (log2) this verifier checks.
+    pub fn max_log_domain(&self) -> u32 {
+        self.max_log_domain
+    }
+
+    /// The same trust with another domain limit.
+    pub fn with_max_log_domain(mut self, log: u32) -> Self {
+        self.max_log_domain = log;
+        self
+    }
+
     /// The public ceremonies this program knows, and nothing else.
     pub fn ceremonies() -> Self {
         Trust {
+            max_log_domain: DEFAULT_MAX_LOG_DOMAIN,
             anchors: CEREMONIES
                 .iter()
                 .filter_map(|c| {
