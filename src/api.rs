@@ -239,7 +239,17 @@ pub fn verify_proof(
     pinned: Option<&VerifyingKey>,
     trust: &Trust,
 ) -> Result<Statement> {
-    let vk_file = match (pinned, &file.vk) {
+    let checked = model::check_key(proof_key(file, pinned)?, trust)?;
+    verify_proof_checked(file, &checked)
+}
+
+/// The key a proof is verified against: `pinned` (whose digest must be the one the proof names),
+/// else the key embedded in the proof.
+pub fn proof_key<'a>(
+    file: &'a ProofFile,
+    pinned: Option<&'a VerifyingKey>,
+) -> Result<&'a VerifyingKey> {
+    Ok(match (pinned, &file.vk) {
         (Some(vk), _) => {
             if vk.digest() != file.vk_digest {
                 return Err(Error::Verification(format!(
@@ -256,9 +266,20 @@ pub fn verify_proof(
                 "the proof carries no verifying key: pass the model's key with --vk".into(),
             ))
         }
-    };
-    let checked = model::check_key(vk_file, trust)?;
+    })
+}
+
+/// Verifies a proof file against a key already checked ([`model::check_key`], or a recorded
+/// verdict, [`crate::workspace::Workspace::check_key`]); the key must be the proof's.
+pub fn verify_proof_checked(file: &ProofFile, checked: &model::CheckedKey) -> Result<Statement> {
     let vk = checked.vk();
+    if vk.digest != file.vk_digest {
+        return Err(Error::Verification(format!(
+            "the proof is for model {}, not for the key {}",
+            hex::encode(file.vk_digest),
+            hex::encode(vk.digest)
+        )));
+    }
     let program = &vk.program;
     let shapes_match = |tensors: &[Tensor], expected: Vec<Vec<usize>>| {
         tensors.len() == expected.len()
@@ -294,7 +315,7 @@ pub fn verify_proof(
         .chain(&file.outputs)
         .map(|t| t.data.clone())
         .collect();
-    model::verify(&checked, &public, &proof)?;
+    model::verify(checked, &public, &proof)?;
     let inputs: Vec<Vec<i64>> = file.inputs.iter().map(|t| t.data.clone()).collect();
     let outputs: Vec<Vec<i64>> = file.outputs.iter().map(|t| t.data.clone()).collect();
     let mut s = statement(program, vk.digest, &inputs, &outputs);

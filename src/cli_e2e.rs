@@ -400,8 +400,9 @@ pub struct VerifyArgs<'a> {
     pub json: bool,
 }
 
-/// `zktorch verify`: exit 0 valid, 1 invalid, 2 unusable.
-pub fn verify(a: &VerifyArgs<'_>, trust: &Trust) -> anyhow::Result<ExitCode> {
+/// `zktorch verify`: exit 0 valid, 1 invalid, 2 unusable. The key is checked once per machine
+/// (a recorded verdict in the workspace), then every proof against it is checked in full.
+pub fn verify(a: &VerifyArgs<'_>, trust: &Trust, ws: &Workspace) -> anyhow::Result<ExitCode> {
     let file = ProofFile::read_from(a.proof)?;
     let pinned = a.vk.map(VerifyingKey::read_from).transpose()?;
     let key = pinned.as_ref().or(file.vk.as_ref());
@@ -411,15 +412,18 @@ pub fn verify(a: &VerifyArgs<'_>, trust: &Trust) -> anyhow::Result<ExitCode> {
     };
     let expected_out = a.expected_output.map(read_expected_outputs).transpose()?;
     let t = Instant::now();
-    let verdict = api::verify_proof(&file, pinned.as_ref(), trust).and_then(|s| {
-        if let (Some(e), Some(key)) = (&expected_in, key) {
-            api::check_inputs(&file, key, e)?;
-        }
-        if let (Some(e), Some(key)) = (&expected_out, key) {
-            api::check_outputs(&file, key, e)?;
-        }
-        Ok(s)
-    });
+    let verdict = api::proof_key(&file, pinned.as_ref())
+        .and_then(|k| ws.check_key(k, trust))
+        .and_then(|(checked, _)| api::verify_proof_checked(&file, &checked))
+        .and_then(|s| {
+            if let (Some(e), Some(key)) = (&expected_in, key) {
+                api::check_inputs(&file, key, e)?;
+            }
+            if let (Some(e), Some(key)) = (&expected_out, key) {
+                api::check_outputs(&file, key, e)?;
+            }
+            Ok(s)
+        });
     let ms = t.elapsed().as_secs_f64() * 1e3;
     match verdict {
         Ok(s) => {

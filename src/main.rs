@@ -329,6 +329,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json,
             },
             &srs.trust(require_ceremony, max_domain_log)?,
+            &srs.workspace(),
         ),
         Command::Key(KeyCommand::Check {
             file,

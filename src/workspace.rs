@@ -134,6 +134,35 @@ impl Workspace {
         })
     }
 
+    /// A verifying key checked against `trust` ([`model::check_key`]) — or, when this exact
+    /// key (same digest, same zktorch) passed that check before on this machine with an anchor
+    /// `trust` still accepts, the recorded verdict: "check the key once". Every check that
+    /// passes is recorded (`<cache>/checked/<digest>`, written atomically). The verdicts are as
+    /// trustworthy as the cache directory, like the SRS store. Returns whether the verdict was
+    /// recorded.
+    pub fn check_key(
+        &self,
+        file: &VerifyingKey,
+        trust: &Trust,
+    ) -> Result<(model::CheckedKey, bool)> {
+        let digest = hex::encode(file.digest());
+        let path = self.models.join("checked").join(&digest);
+        let expected = verdict(&digest, &file.srs_label);
+        if std::fs::read(&path).ok().as_deref() == Some(expected.as_bytes()) {
+            if let Ok(key) = model::CheckedKey::from_verdict(file, trust) {
+                return Ok((key, true));
+            }
+        }
+        let key = model::check_key(file, trust)?;
+        if let Some(dir) = path.parent() {
+            if std::fs::create_dir_all(dir).is_ok() {
+                // A verdict that cannot be recorded only costs the next check.
+                let _ = fsx::write_atomic(&path, expected.as_bytes(), false);
+            }
+        }
+        Ok((key, false))
+    }
+
     /// The cache entry of a compiled (uncalibrated) program.
     pub fn entry_for(&self, program: &Program) -> Result<PathBuf> {
         use blake2::{Blake2b512, Digest};
@@ -279,6 +308,17 @@ impl Workspace {
         };
         Ok((key, entry))
     }
+}
+
+/// The recorded verdict of a key check: the key's digest, its SRS label, the zktorch version
+/// and file format that checked it.
+fn verdict(digest: &str, label: &str) -> String {
+    format!(
+        "{{\"schema\":\"zktorch/checked-key/v1\",\"digest\":\"{digest}\",\"srs\":{:?},\"zktorch\":\"{}\",\"format\":{}}}\n",
+        label,
+        env!("CARGO_PKG_VERSION"),
+        crate::proof::FORMAT_VERSION
+    )
 }
 
 /// Rebuilds a cached key with exactly the SRS it names, and checks its digest.

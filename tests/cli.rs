@@ -159,7 +159,10 @@ fn verify_names_its_srs_and_checks_the_input() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("SRS local") && t.contains("input digest"), "{t}");
-    // Not anchored anywhere else.
+    // The key's check is recorded (checked once per machine)…
+    let verdicts = std::fs::read_dir(d.join("models").join("checked")).unwrap().count();
+    assert_eq!(verdicts, 1);
+    // …but a recorded verdict never outlives the trust it was given under.
     let o = zktorch_in(d, &["verify", "proof.bin", "--require-ceremony"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let elsewhere = tempfile::tempdir().unwrap();
@@ -194,7 +197,7 @@ fn verify_names_its_srs_and_checks_the_input() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.is_dir())
+        .find(|p| p.join("model.vk").exists())
         .unwrap()
         .join("model.vk");
     let o = zktorch_in(d, &["key", "check", vk.to_str().unwrap()]);

@@ -147,7 +147,7 @@ fn a_missing_or_corrupt_cache_file_is_named_never_a_silent_resetup() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.is_dir())
+        .find(|p| p.join("model.vk").exists())
         .unwrap();
     for (file, damage) in [
         ("plan.json", &b"{\"log"[..]),

@@ -151,12 +151,19 @@ impl CopyKey {
     /// Compiles `wiring` (σ from the copy cycles, constant selector and values) and commits its
     /// public columns.
     pub fn new(srs: &Srs, wiring: Wiring) -> Result<Self> {
-        let columns = wiring_columns(&wiring)?;
         let log_n = wiring.log_n();
+        Self::on_domain(srs, wiring, log_n)
+    }
+
+    /// As [`CopyKey::new`] on a domain of size `2^log_n` (at least the wiring's own): the
+    /// output's padding up to the domain is the constant 0.
+    pub fn on_domain(srs: &Srs, wiring: Wiring, log_n: u32) -> Result<Self> {
+        let columns = wiring_columns(&wiring, log_n)?;
+        let powers = omega_powers(log_n)?;
         let mut public = Vec::with_capacity(columns.sigma.len() + 2);
         let mut commitments = Vec::with_capacity(columns.sigma.len() + 2);
         for col in &columns.sigma {
-            let (c, p) = public_column(srs, col)?;
+            let (c, p) = public_column(srs, &col.dense(&powers))?;
             public.push(p);
             commitments.push(c);
         }
@@ -174,50 +181,78 @@ impl CopyKey {
     }
 }
 
-/// A wiring's public columns on its domain: σ_0..σ_m (field values), the constant selector q
-/// and the constants κ.
-pub struct WiringColumns {
-    /// σ_c for every wire (inputs, then the output).
-    pub sigma: Vec<Vec<Fr>>,
-    /// q: 1 on output cells that hold a constant (padding included).
-    pub selector: Vec<i64>,
-    /// κ: those constants.
-    pub constants: Vec<i64>,
-}
-
-/// Compiles `wiring` into its public columns (σ from the copy cycles, constant selector and
-/// values). Setup commits them; a verifier checking a key recomputes them from the wiring.
-pub fn wiring_columns(wiring: &Wiring) -> Result<WiringColumns> {
-    wiring.check(wiring.input_lens.iter().copied())?;
-    let log_n = wiring.log_n();
-    if log_n > crate::srs::MAX_POWER {
-        return Err(Error::InvalidArgument(format!(
-            "a wiring over 2^{log_n} cells is larger than any domain"
-        )));
-    }
+/// `ω^i` for i < 2^log_n.
+fn omega_powers(log_n: u32) -> Result<Vec<Fr>> {
     let n = 1usize << log_n;
     let omega = Radix2EvaluationDomain::<Fr>::new(n)
         .ok_or_else(|| Error::InvalidArgument("no FFT domain".into()))?
         .group_gen();
-    let m = wiring.input_lens.len();
-    let out = m; // column index of y
     let mut powers = Vec::with_capacity(n);
     let mut x = Fr::one();
     for _ in 0..n {
         powers.push(x);
         x *= omega;
     }
-    // The cells' names k_c·ω^i; σ starts as the identity and each input cell's copies form a
-    // cycle through it.
-    let name = |c: usize, i: usize| Fr::GENERATOR.pow([c as u64]) * powers[i];
-    let mut sigma: Vec<Vec<Fr>> = (0..=m)
-        .map(|c| {
-            let k = Fr::GENERATOR.pow([c as u64]);
-            powers.iter().map(|p| k * p).collect()
-        })
-        .collect();
-    let mut last: std::collections::HashMap<(usize, usize), (usize, usize)> =
-        std::collections::HashMap::new();
+    Ok(powers)
+}
+
+/// One σ column: the identity `k·ω^i` (the cells' own names, `k = k_c = g^c`) except at the
+/// cells a copy cycle moves, where it is another cell's name `k_t·ω^(i')`. Kept in this form so
+/// that a verifier evaluates it in O(moves), not O(n):
+/// `σ(ξ) = k·ξ + Σ_moved (k_t·ω^(i') − k·ω^i)·L_i(ξ)` (X interpolates ω^i on H).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigmaColumn {
+    /// This column's `k_c`.
+    pub k: Fr,
+    /// Every wire's `k` (the targets' multipliers).
+    pub ks: Vec<Fr>,
+    /// `(i, t, i')`: row i holds the name of cell i' of wire t; by increasing i.
+    pub moves: Vec<(usize, usize, usize)>,
+}
+
+impl SigmaColumn {
+    /// The values on H given `powers[i] = ω^i`.
+    pub fn dense(&self, powers: &[Fr]) -> Vec<Fr> {
+        let mut v: Vec<Fr> = powers.iter().map(|p| self.k * p).collect();
+        for &(i, t, j) in &self.moves {
+            v[i] = self.ks[t] * powers[j];
+        }
+        v
+    }
+}
+
+/// A wiring's public columns on its domain: σ_0..σ_m, the constant selector q and the
+/// constants κ.
+pub struct WiringColumns {
+    /// σ_c for every wire (inputs, then the output).
+    pub sigma: Vec<SigmaColumn>,
+    /// q: 1 on output cells that hold a constant (padding included).
+    pub selector: Vec<i64>,
+    /// κ: those constants.
+    pub constants: Vec<i64>,
+}
+
+/// Compiles `wiring` into its public columns on the domain of size `2^log_n` (σ from the copy
+/// cycles, constant selector and values; output rows past the wiring's are the constant 0).
+/// Setup commits them; a verifier checking a key recomputes them from the wiring.
+pub fn wiring_columns(wiring: &Wiring, log_n: u32) -> Result<WiringColumns> {
+    wiring.check(wiring.input_lens.iter().copied())?;
+    if log_n > crate::srs::MAX_POWER || log_n < wiring.log_n() {
+        return Err(Error::InvalidArgument(format!(
+            "a wiring over 2^{} cells on a domain of 2^{log_n}",
+            wiring.log_n()
+        )));
+    }
+    let n = 1usize << log_n;
+    let m = wiring.input_lens.len();
+    let out = m; // column index of y
+    let ks: Vec<Fr> = (0..=m).map(|c| Fr::GENERATOR.pow([c as u64])).collect();
+    // Each input cell's copies form a cycle through it: (input, index) → y_j1 → y_j2 → … →
+    // (input, index). `first`/`last` per input cell, `next` per output cell.
+    const NONE: usize = usize::MAX;
+    let mut first: Vec<Vec<usize>> = wiring.input_lens.iter().map(|&l| vec![NONE; l]).collect();
+    let mut last = first.clone();
+    let mut next = vec![NONE; wiring.output.len()];
     let mut selector = vec![0i64; n];
     let mut constants = vec![0i64; n];
     // Output padding is the constant 0.
@@ -229,12 +264,36 @@ pub fn wiring_columns(wiring: &Wiring) -> Result<WiringColumns> {
                 constants[j] = v;
             }
             Source::Input { input, index } => {
-                // Insert y_j into the cycle of (input, index): prev → y_j → (input, index).
-                let prev = *last.get(&(input, index)).unwrap_or(&(input, index));
-                sigma[prev.0][prev.1] = name(out, j);
-                sigma[out][j] = name(input, index);
-                last.insert((input, index), (out, j));
+                match last[input][index] {
+                    NONE => first[input][index] = j,
+                    prev => next[prev] = j,
+                }
+                last[input][index] = j;
             }
+        }
+    }
+    let mut sigma: Vec<SigmaColumn> = ks
+        .iter()
+        .map(|&k| SigmaColumn {
+            k,
+            ks: ks.clone(),
+            moves: Vec::new(),
+        })
+        .collect();
+    for (c, cells) in first.iter().enumerate() {
+        for (i, &f) in cells.iter().enumerate() {
+            if f != NONE {
+                sigma[c].moves.push((i, out, f));
+            }
+        }
+    }
+    for (j, s) in wiring.output.iter().enumerate() {
+        if let Source::Input { input, index } = *s {
+            let target = match next[j] {
+                NONE => (input, index),
+                nj => (out, nj),
+            };
+            sigma[out].moves.push((j, target.0, target.1));
         }
     }
     Ok(WiringColumns {

@@ -80,7 +80,7 @@ impl Groups {
 /// its group), the range table `[0, 2^B)`, and the group-start, in-group-link and group-end
 /// selectors `s, ℓ, e`. Setup commits them; a verifier checking a key recomputes them.
 pub struct KeyParts {
-    /// The broadcast wiring (output padded to the domain with the constant 0).
+    /// The broadcast wiring (on the block's domain, the output's padding is the constant 0).
     pub broadcast: Wiring,
     /// The range table.
     pub range: Table,
@@ -97,13 +97,12 @@ pub fn key_parts(groups: Groups, log_n: u32) -> Result<KeyParts> {
     }
     let n = 1usize << log_n;
     let total = groups.count * groups.len;
-    let mut output: Vec<Source> = (0..total)
+    let output: Vec<Source> = (0..total)
         .map(|p| Source::Input {
             input: 0,
             index: p / groups.len,
         })
         .collect();
-    output.resize(n, Source::Const(0));
     let (mut s, mut l, mut e) = (vec![0i64; n], vec![0i64; n], vec![0i64; n]);
     for p in 0..total {
         let i = p % groups.len;
@@ -197,7 +196,7 @@ impl MaxKey {
     /// As [`MaxKey::new`] on a larger domain of size `2^log_n`.
     pub fn on_domain(srs: &Srs, groups: Groups, log_n: u32) -> Result<Self> {
         let parts = key_parts(groups, log_n)?;
-        let broadcast = CopyKey::new(srs, parts.broadcast)?;
+        let broadcast = CopyKey::on_domain(srs, parts.broadcast, log_n)?;
         let range = LookupKey::on_domain(srs, groups.count * groups.len, parts.range, log_n)?;
         let mut public = Vec::with_capacity(3);
         let mut commitments = Vec::with_capacity(3);

@@ -20,7 +20,7 @@
 //! the key, and stored in the key; [`check_key`] verifies it with one multi-pairing.
 
 use super::keys::{InstanceKey, InstanceVerifierKey, ModelVerifierKey};
-use super::params::{instance_params, public_columns};
+use super::params::{instance_params, public_columns, At};
 use crate::blocks::identity::IdentityProof;
 use crate::blocks::{matmul, Committed};
 use crate::compile::Program;
@@ -32,9 +32,10 @@ use crate::srs::Srs;
 use crate::transcript::Transcript;
 use ark_bn254::{Fr, G1Affine};
 use ark_ec::AffineRepr;
-use ark_ff::{batch_inversion, Field, One, Zero};
+use ark_ff::{Field, One, Zero};
 use ark_poly::univariate::DensePolynomial;
-use ark_poly::{DenseUVPolynomial, EvaluationDomain, Radix2EvaluationDomain};
+use ark_poly::DenseUVPolynomial;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// The proof a verifying key carries about itself.
@@ -67,6 +68,19 @@ pub struct CheckedKey {
 }
 
 impl CheckedKey {
+    /// A key whose check passed earlier on this machine (a recorded verdict, see
+    /// [`crate::workspace::Workspace::check_key`]): parsed, but its key proof not re-verified.
+    /// The caller vouches that `file` passed [`check_key`] with an anchor `trust` still accepts.
+    pub(crate) fn from_verdict(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
+        let anchor = trust
+            .find(&file.pcs.tau_h)
+            .filter(|a| a.label == file.srs_label)
+            .cloned()
+            .ok_or_else(|| reject("the recorded verdict's SRS is no longer trusted"))?;
+        let vk = super::codec::vk_from_file_within(file, trust.max_log_domain())?;
+        Ok(CheckedKey { vk, anchor })
+    }
+
     /// The checked key.
     pub fn vk(&self) -> &ModelVerifierKey {
         &self.vk
@@ -153,28 +167,6 @@ fn reject(why: impl Into<String>) -> Error {
     Error::Verification(why.into())
 }
 
-/// `L_i(ξ)` for every i < N (ξ outside the domain).
-fn lagrange_at(log_n: u32, xi: Fr) -> Result<Vec<Fr>> {
-    let n = 1usize << log_n;
-    let domain = Radix2EvaluationDomain::<Fr>::new(n).ok_or_else(|| reject("no FFT domain"))?;
-    let zh = xi.pow([n as u64]) - Fr::one();
-    if zh.is_zero() {
-        return Err(reject("the key-check point fell in the domain"));
-    }
-    let omegas: Vec<Fr> = domain.elements().collect();
-    let mut dens: Vec<Fr> = omegas.iter().map(|w| xi - w).collect();
-    batch_inversion(&mut dens);
-    let scale = zh
-        * Fr::from(n as u64)
-            .inverse()
-            .ok_or_else(|| reject("domain size not invertible"))?;
-    Ok(omegas
-        .iter()
-        .zip(&dens)
-        .map(|(w, d)| scale * w * d)
-        .collect())
-}
-
 /// Checks a verifying key (see the module docs): `Ok` carries the key in the only form the
 /// model verifier accepts, and the anchor its SRS was accepted by. A key that fails is an
 /// `Error::Verification` (the key is not what it claims) or a malformed-key error.
@@ -229,36 +221,27 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
     lap("tiling proofs");
     t.append_g1(b"key/tau-n", &vk.key_proof.tau_n);
     let xi = t.challenge_scalar(b"key/xi");
-    let lagrange = lagrange_at(vk.log_n, xi)?;
+    let at = At::new(vk.log_n, xi)?;
     lap("Lagrange basis at ξ");
     let mut commitments: Vec<Commitment> = Vec::new();
     let mut values: Vec<Fr> = Vec::new();
-    for (ix, key) in vk.keys.iter().enumerate() {
-        let params = instance_params(&vk.program, vk.spread_bits[ix], ix, vk.log_n)
-            .map_err(|e| reject(format!("the architecture does not describe this key: {e}")))?;
-        let columns =
-            public_columns(&params, vk.log_n).map_err(|e| reject(format!("instance {ix}: {e}")))?;
-        let stated = key.commitments();
-        if stated.len() != columns.len() {
-            return Err(reject(format!(
-                "instance {ix}: the key has {} commitments where its architecture implies {}",
-                stated.len(),
-                columns.len()
-            )));
-        }
-        for (c, column) in stated.into_iter().zip(columns) {
-            if let Some(column) = column {
-                commitments.push(c);
-                values.push(column.evaluate(&lagrange)?);
-            }
-        }
+    // Every instance's public columns at ξ (independent: in parallel), in key order.
+    let per_instance: Vec<Vec<(Commitment, Fr)>> = vk
+        .keys
+        .par_iter()
+        .enumerate()
+        .map(|(ix, key)| instance_claims(&vk, ix, key, &at))
+        .collect::<Result<_>>()?;
+    for (c, v) in per_instance.into_iter().flatten() {
+        commitments.push(c);
+        values.push(v);
     }
     for (&len, c) in &vk.ones {
-        if len > lagrange.len() {
+        if len > at.lagrange.len() {
             return Err(reject("an all-ones vector longer than the domain"));
         }
         commitments.push(*c);
-        values.push(lagrange[..len].iter().sum());
+        values.push(at.range(0, len));
     }
     lap("public columns at ξ");
     commitments.push(Commitment(vk.key_proof.tau_n));
@@ -292,6 +275,32 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
         ));
     }
     Ok(CheckedKey { vk, anchor })
+}
+
+/// The public commitments of instance `ix`'s key with the values the architecture implies at ξ.
+fn instance_claims(
+    vk: &ModelVerifierKey,
+    ix: usize,
+    key: &InstanceVerifierKey,
+    at: &At,
+) -> Result<Vec<(Commitment, Fr)>> {
+    let params = instance_params(&vk.program, vk.spread_bits[ix], ix, vk.log_n)
+        .map_err(|e| reject(format!("the architecture does not describe this key: {e}")))?;
+    let columns =
+        public_columns(&params, vk.log_n).map_err(|e| reject(format!("instance {ix}: {e}")))?;
+    let stated = key.commitments();
+    if stated.len() != columns.len() {
+        return Err(reject(format!(
+            "instance {ix}: the key has {} commitments where its architecture implies {}",
+            stated.len(),
+            columns.len()
+        )));
+    }
+    stated
+        .into_iter()
+        .zip(columns)
+        .filter_map(|(c, column)| column.map(|col| col.evaluate(at).map(|v| (c, v))))
+        .collect()
 }
 
 /// The architecture must be a well-formed program whose every layer is provable.

@@ -473,7 +473,9 @@ pub fn setup<R: RngCore + CryptoRng>(
                     log_n,
                 )?)
             }
-            InstanceParams::Copy { wiring } => InstanceKey::Copy(CopyKey::new(&srs, wiring)?),
+            InstanceParams::Copy { wiring } => {
+                InstanceKey::Copy(CopyKey::on_domain(&srs, wiring, log_n)?)
+            }
         };
         // Weights read other than as a matrix-product key's W are committed on their own.
         for (slot, &t) in inst.inputs.iter().enumerate() {

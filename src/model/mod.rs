@@ -33,6 +33,6 @@ pub use keys::{
     bound_tensors, on_domain, plan, plan_with_spreads, public_committed, public_slots, roles,
     setup, InstanceKey, InstanceVerifierKey, ModelKey, ModelVerifierKey, Plan, Role,
 };
-pub use params::{instance_params, public_columns, Column, InstanceParams};
+pub use params::{instance_params, public_columns, At, Column, InstanceParams};
 pub use prove::{prove, prove_with_progress, InstanceProof, ModelProof, WeightShift};
 pub use verify::{evaluate_values, verify, verify_with, view, Decider, ProofView};
