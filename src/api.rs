@@ -99,6 +99,25 @@ pub fn setup_model(
     model::setup(srs, program, plan, &mut ChaCha20Rng::from_seed(seed))
 }
 
+/// The key a cached setup made, rebuilt from (program, plan, SRS, seed) with the key proof taken
+/// from its cached key file (the warm path: no key proof recomputed); fails unless the rebuilt
+/// key is exactly `cached`.
+pub fn rebuild_model(
+    srs: &Srs,
+    program: &Program,
+    plan: &model::Plan,
+    seed: [u8; 32],
+    cached: &VerifyingKey,
+) -> Result<ModelKey> {
+    model::rebuild(
+        srs,
+        program,
+        plan,
+        &mut ChaCha20Rng::from_seed(seed),
+        cached,
+    )
+}
+
 /// What a proof says: the model digest, the public inputs (and their digest) and outputs
 /// (name, shape, dequantized values), and for a verified proof the SRS it was accepted by.
 #[derive(Clone, Debug)]

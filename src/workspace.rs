@@ -346,19 +346,19 @@ fn rebuild(
                 store.dir().display()
             ))
         })?;
-    let key = stages.time("setup", || {
-        api::setup_model(&srs, &program, &cached.plan, cached.seed)
-    })?;
-    if key.vk.digest != vk.digest {
-        return Err(Error::InvalidArgument(format!(
-            "the setup cached in {} does not reproduce its verifying key {} (was it made by \
-             another zktorch version?); run `zktorch setup MODEL --force` for a new key (a new \
-             model digest), keeping the old entry",
-            entry.display(),
-            hex::encode(vk.digest)
-        )));
-    }
-    Ok(key)
+    stages
+        .time("setup", || {
+            api::rebuild_model(&srs, &program, &cached.plan, cached.seed, &cached.vk)
+        })
+        .map_err(|e| {
+            Error::InvalidArgument(format!(
+                "the setup cached in {} does not reproduce its verifying key {} ({e}; was it \
+                 made by another zktorch version?); run `zktorch setup MODEL --force` for a new \
+                 key (a new model digest), keeping the old entry",
+                entry.display(),
+                hex::encode(vk.digest)
+            ))
+        })
 }
 
 fn corrupt(entry: &Path, file: &str, e: impl std::fmt::Display) -> Error {

@@ -160,7 +160,9 @@ fn verify_names_its_srs_and_checks_the_input() {
     let t = text(&o);
     assert!(t.contains("SRS local") && t.contains("input digest"), "{t}");
     // The key's check is recorded (checked once per machine)…
-    let verdicts = std::fs::read_dir(d.join("models").join("checked")).unwrap().count();
+    let verdicts = std::fs::read_dir(d.join("models").join("checked"))
+        .unwrap()
+        .count();
     assert_eq!(verdicts, 1);
     // …but a recorded verdict never outlives the trust it was given under.
     let o = zktorch_in(d, &["verify", "proof.bin", "--require-ceremony"]);

@@ -65,10 +65,20 @@ fn fixture() -> &'static Fixture {
 }
 
 /// The verdict on a proof file as `zktorch verify` would reach it (through the bytes).
+/// The fixture's key, checked once (as `verify` records it); any other key is checked in full.
+fn checked_key() -> &'static zktorch::model::CheckedKey {
+    static K: OnceLock<zktorch::model::CheckedKey> = OnceLock::new();
+    K.get_or_init(|| zktorch::model::check_key(&fixture().key.vk_file, &trust()).unwrap())
+}
+
 fn verdict(file: &ProofFile) -> Result<(), Error> {
     let bytes = file.to_bytes();
     let read = ProofFile::from_bytes(&bytes)?;
-    api::verify_proof(&read, None, &trust()).map(|_| ())
+    if read.vk.as_ref() == Some(&fixture().key.vk_file) {
+        api::verify_proof_checked(&read, checked_key()).map(|_| ())
+    } else {
+        api::verify_proof(&read, None, &trust()).map(|_| ())
+    }
 }
 
 fn rejected(file: &ProofFile) -> bool {
@@ -85,6 +95,10 @@ fn the_honest_proof_verifies_and_is_deterministic_in_its_key() {
     assert_eq!(again.vk.digest, f.key.vk.digest);
     let other = api::setup_model(&f.srs, &f.program, &plan, [8u8; 32]).unwrap();
     assert_ne!(other.vk.digest, f.key.vk.digest, "masks come from the seed");
+    // The warm path: rebuilt with the cached key proof, the same key; another seed is refused.
+    let warm = api::rebuild_model(&f.srs, &f.program, &plan, [7u8; 32], &f.key.vk_file).unwrap();
+    assert_eq!(warm.vk_file, f.key.vk_file);
+    assert!(api::rebuild_model(&f.srs, &f.program, &plan, [8u8; 32], &f.key.vk_file).is_err());
 }
 
 #[test]
@@ -263,7 +277,7 @@ fn every_byte_flipped_is_rejected() {
         b[i] ^= 0x01;
         let ok = ProofFile::from_bytes(&b)
             .ok()
-            .is_some_and(|file| api::verify_proof(&file, None, &trust()).is_ok());
+            .is_some_and(|file| verdict(&file).is_ok());
         assert!(!ok, "byte {i} flipped still verifies");
     }
 }

@@ -418,6 +418,41 @@ pub fn setup<R: RngCore + CryptoRng>(
     plan: &Plan,
     rng: &mut R,
 ) -> Result<ModelKey> {
+    let mut key = setup_unsealed(srs, program, plan, rng)?;
+    key.reseal()?;
+    Ok(key)
+}
+
+/// Setup again from the same (program, plan, SRS, randomness), taking the key proof from the
+/// key file this setup made before (`cached`) instead of proving it again: the prover's warm
+/// path. Fails unless the rebuilt key is byte for byte `cached` with that proof.
+pub fn rebuild<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    program: &Program,
+    plan: &Plan,
+    rng: &mut R,
+    cached: &VerifyingKey,
+) -> Result<ModelKey> {
+    let mut key = setup_unsealed(srs, program, plan, rng)?;
+    key.vk.key_proof = super::codec::vk_from_file(cached)?.key_proof;
+    key.vk_file = super::codec::vk_file(&key.vk)?;
+    if key.vk_file != *cached {
+        return Err(Error::InvalidArgument(format!(
+            "the setup does not reproduce the cached verifying key {}",
+            hex::encode(cached.digest())
+        )));
+    }
+    key.vk.digest = key.vk_file.digest();
+    Ok(key)
+}
+
+/// Everything of [`setup`] but the key proof (an empty one in place).
+fn setup_unsealed<R: RngCore + CryptoRng>(
+    srs: &Srs,
+    program: &Program,
+    plan: &Plan,
+    rng: &mut R,
+) -> Result<ModelKey> {
     program
         .check_dataflow()
         .map_err(|e| Error::InvalidArgument(format!("malformed program: {e}")))?;
@@ -526,7 +561,7 @@ pub fn setup<R: RngCore + CryptoRng>(
         key_proof: KeyProof::empty(),
         digest: [0u8; 32],
     };
-    let mut key = ModelKey {
+    Ok(ModelKey {
         vk_file: super::codec::vk_file(&vk)?,
         program: program.clone(),
         plan: plan.clone(),
@@ -537,9 +572,7 @@ pub fn setup<R: RngCore + CryptoRng>(
         masks,
         roles,
         vk,
-    };
-    key.reseal()?;
-    Ok(key)
+    })
 }
 
 impl ModelKey {

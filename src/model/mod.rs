@@ -30,8 +30,8 @@ pub use codec::{
 };
 pub use keycheck::{check_key, CheckedKey, KeyProof};
 pub use keys::{
-    bound_tensors, on_domain, plan, plan_with_spreads, public_committed, public_slots, roles,
-    setup, InstanceKey, InstanceVerifierKey, ModelKey, ModelVerifierKey, Plan, Role,
+    bound_tensors, on_domain, plan, plan_with_spreads, public_committed, public_slots, rebuild,
+    roles, setup, InstanceKey, InstanceVerifierKey, ModelKey, ModelVerifierKey, Plan, Role,
 };
 pub use params::{instance_params, public_columns, At, Column, InstanceParams};
 pub use prove::{prove, prove_with_progress, InstanceProof, ModelProof, WeightShift};
