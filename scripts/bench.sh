@@ -24,7 +24,7 @@ now() { date +%s.%N; }
 printf "%-14s %8s %8s %9s %9s %9s %9s %9s %10s %9s\n" model setup_s prove_s verify1_ms \
   verify_ms proof_B with_vk_B peak_MB us/entry kB/entry
 for m in "${models[@]}"; do
-  rm -rf "$ZKTORCH_CACHE_DIR"
+  rm -rf "$ZKTORCH_CACHE_DIR" "$out/$m.vk"
   $bin inspect "models/$m.onnx" --json > "$out/$m.inspect.json" || true
   s0=$(now); $bin setup "models/$m.onnx" -o "$out/$m.vk" >/dev/null; s1=$(now)
   $bin prove "models/$m.onnx" "models/$m.input.json" -o "$out/$m.proof" --no-embed-vk \
