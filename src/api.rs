@@ -134,6 +134,32 @@ pub struct Statement {
     pub srs: Option<SrsAnchor>,
 }
 
+impl Statement {
+    /// The statement as JSON (`zktorch/statement/v1`): digests, inputs and outputs with their
+    /// names, shapes and real values, and the SRS it was accepted by (after verification).
+    pub fn to_json(&self) -> serde_json::Value {
+        let tensors = |ts: &[(String, Vec<usize>, Vec<f64>)]| -> Vec<serde_json::Value> {
+            ts.iter()
+                .map(|(name, shape, values)| {
+                    serde_json::json!({"name": name, "shape": shape, "values": values})
+                })
+                .collect()
+        };
+        serde_json::json!({
+            "schema": "zktorch/statement/v1",
+            "model_digest": hex::encode(self.model_digest),
+            "input_digest": hex::encode(self.input_digest),
+            "inputs": tensors(&self.inputs),
+            "outputs": tensors(&self.outputs),
+            "srs": self.srs.as_ref().map(|a| serde_json::json!({
+                "label": a.label,
+                "kind": format!("{:?}", a.kind),
+                "describe": a.describe(),
+            })),
+        })
+    }
+}
+
 /// BLAKE2b-512 (first 32 bytes) of `zktorch/input/v1` and the quantized public inputs, each
 /// as its length and little-endian values: what `prove` and `verify` print so a user can tell
 /// which input a proof is about.
@@ -347,27 +373,17 @@ pub fn verify_proof_checked(file: &ProofFile, checked: &model::CheckedKey) -> Re
 /// public inputs exactly. An `Error::Verification` names the first input that differs.
 pub fn check_inputs(file: &ProofFile, vk: &VerifyingKey, expected: &[Vec<f32>]) -> Result<()> {
     let vk = model::vk_from_file(vk)?;
-    let program = &vk.program;
-    if expected.len() != program.inputs.len() || file.inputs.len() != program.inputs.len() {
-        return Err(Error::Verification(format!(
-            "the model has {} inputs, the input file {}",
-            program.inputs.len(),
-            expected.len()
-        )));
-    }
-    for ((&t, e), stated) in program.inputs.iter().zip(expected).zip(&file.inputs) {
-        let tensor = &program.tensors[t];
-        let q = quant::quantize_all(e, tensor.scale_bits, &format!("input {:?}", tensor.name))?;
-        if q != stated.data {
-            let at = q.iter().zip(&stated.data).position(|(a, b)| a != b);
-            return Err(Error::Verification(format!(
-                "the proof is about another input: {:?} differs{}",
-                tensor.name,
-                at.map(|i| format!(" at index {i}")).unwrap_or_default()
-            )));
-        }
-    }
-    Ok(())
+    let p = &vk.program;
+    let tensors = p
+        .inputs
+        .iter()
+        .map(|&t| (p.tensors[t].name.clone(), p.tensors[t].scale_bits))
+        .collect();
+    let expected: Vec<Vec<f64>> = expected
+        .iter()
+        .map(|v| v.iter().map(|&x| f64::from(x)).collect())
+        .collect();
+    check_stated("input", tensors, &expected, &file.inputs)
 }
 
 /// Checks that a proof states `expected` (one list of real values per graph output, e.g. from
@@ -375,24 +391,45 @@ pub fn check_inputs(file: &ProofFile, vk: &VerifyingKey, expected: &[Vec<f32>]) 
 /// public outputs exactly.
 pub fn check_outputs(file: &ProofFile, vk: &VerifyingKey, expected: &[Vec<f64>]) -> Result<()> {
     let vk = model::vk_from_file(vk)?;
-    let program = &vk.program;
-    if expected.len() != program.outputs.len() || file.outputs.len() != program.outputs.len() {
+    let p = &vk.program;
+    let tensors = p
+        .outputs
+        .iter()
+        .map(|(name, o)| (name.clone(), p.tensors[o.tensor].scale_bits))
+        .collect();
+    check_stated("output", tensors, expected, &file.outputs)
+}
+
+/// The stated public tensors of one kind (`what`: input or output) against expected real
+/// values, each quantized at its tensor's scale: equal, or an `Error::Verification` naming the
+/// first tensor (and entry) that differs.
+fn check_stated(
+    what: &str,
+    tensors: Vec<(String, u32)>,
+    expected: &[Vec<f64>],
+    stated: &[Tensor],
+) -> Result<()> {
+    if expected.len() != tensors.len() || stated.len() != tensors.len() {
         return Err(Error::Verification(format!(
-            "the model has {} outputs, the expected-output file {}",
-            program.outputs.len(),
+            "the model has {} {what}s, {} are expected",
+            tensors.len(),
             expected.len()
         )));
     }
-    for (((name, o), e), stated) in program.outputs.iter().zip(expected).zip(&file.outputs) {
-        let bits = program.tensors[o.tensor].scale_bits;
+    for (((name, bits), e), stated) in tensors.iter().zip(expected).zip(stated) {
         let q = e
             .iter()
-            .map(|&v| quant::quantize(v, bits, &format!("output {name:?}")))
+            .map(|&v| quant::quantize(v, *bits, &format!("{what} {name:?}")))
             .collect::<Result<Vec<i64>>>()?;
         if q != stated.data {
             let at = q.iter().zip(&stated.data).position(|(a, b)| a != b);
+            let which = if what == "input" {
+                "the proof is about another input"
+            } else {
+                "the proof states other outputs"
+            };
             return Err(Error::Verification(format!(
-                "the proof states other outputs: {name:?} differs{}",
+                "{which}: {name:?} differs{}",
                 at.map(|i| format!(" at index {i}"))
                     .unwrap_or_else(|| " in length".into())
             )));

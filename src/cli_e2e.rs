@@ -13,7 +13,7 @@ use zktorch::fsx;
 use zktorch::model;
 use zktorch::proof::{ProofFile, VerifyingKey};
 use zktorch::srs::anchor::Trust;
-use zktorch::workspace::{KeySource, Prepared, Stages, Workspace};
+use zktorch::workspace::{KeySource, ProveHooks, ProveRequest, Proved, Stages, Workspace};
 use zktorch::{onnx, Error};
 
 fn read_inputs(path: &Path, graph: &onnx::LayerGraph) -> anyhow::Result<Vec<Vec<f32>>> {
@@ -112,37 +112,6 @@ fn srs_json(vk: &model::ModelVerifierKey) -> Value {
     json!({"label": vk.srs_label, "digest": hex::encode(vk.srs_digest)})
 }
 
-/// What the user should run when an input leaves the calibrated ranges of a cached key.
-fn recalibration_hint(e: anyhow::Error, model: &Path, input: &Path, p: &Prepared) -> anyhow::Error {
-    let out_of_range = e
-        .downcast_ref::<Error>()
-        .is_some_and(|z| matches!(z, Error::OutOfRange { .. }));
-    if !out_of_range {
-        return e;
-    }
-    let how = match p.source {
-        KeySource::Cached => format!(
-            "the key of this model (digest {}) was calibrated on other inputs at setup. To \
-             cover this input, set the model up again on inputs that include it — a new key \
-             and model digest: `zktorch setup {} --calibration {} --calibration <the earlier \
-             calibration inputs> --force`",
-            hex::encode(p.key.vk.digest),
-            model.display(),
-            input.display()
-        ),
-        KeySource::Created => format!(
-            "the key was calibrated on this input only; pass more calibration inputs with \
-             `--calibration FILE` (on the first prove, or with `zktorch setup {} --force`)",
-            model.display()
-        ),
-    };
-    e.context(format!(
-        "input {} is outside the calibrated ranges",
-        input.display()
-    ))
-    .context(how)
-}
-
 /// `zktorch setup`.
 #[allow(clippy::too_many_arguments)] // one per flag
 pub fn setup(
@@ -156,11 +125,7 @@ pub fn setup(
     let mut inputs: Vec<&Path> = vec![model_path];
     inputs.extend(calibration.iter().map(PathBuf::as_path));
     fsx::check_output(output, &inputs)?;
-    let published = match VerifyingKey::read_from(output) {
-        Ok(k) => Some(k.digest()),
-        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => None,
-        Err(_) => None,
-    };
+    ws.check_publish(model_path, output, force)?;
     let graph = onnx::load(model_path)?;
     let samples = calibration_samples(model_path, &graph, calibration)?;
     let mut stages = Stages::default();
@@ -174,18 +139,7 @@ pub fn setup(
         &mut warn_local_srs,
     )?;
     let key = &prepared.key;
-    if let Some(old) = published.filter(|d| *d != key.vk.digest) {
-        if !force {
-            bail!(Error::InvalidArgument(format!(
-                "{} holds another key (model digest {}); writing this model's key (digest {}) \
-                 there would replace it. Choose another -o, or pass --force",
-                output.display(),
-                hex::encode(old),
-                hex::encode(key.vk.digest)
-            )));
-        }
-    }
-    key.vk_file.write_to(output)?;
+    ws.publish_key(key, output, force)?;
     let replaced = prepared
         .replaced
         .as_ref()
@@ -291,15 +245,39 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
     }
     let graph = onnx::load(a.model)?;
     let input = read_inputs(a.input, &graph)?;
-    let mut samples = vec![input.clone()];
-    for p in a.calibration {
-        samples.push(read_inputs(p, &graph)?);
-    }
+    let calibration = a
+        .calibration
+        .iter()
+        .map(|p| read_inputs(p, &graph))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut stages = Stages::default();
-    let prepared = ws.key_for_prove(a.model, &samples, &mut stages, &mut |p| {
-        eprintln!("no cached setup for this model: set it up (calibrated on this input)");
-        warn_local_srs(p)
-    })?;
+    let mut bar = Progress::new("proving");
+    let request = ProveRequest {
+        inputs: input,
+        calibration,
+        embed_vk: a.embed_vk,
+    };
+    let proved = ws.prove(
+        a.model,
+        &request,
+        &mut stages,
+        &mut ProveHooks {
+            progress: &mut |d, n| bar.update(d, n),
+            on_setup: &mut |created| {
+                eprintln!("no cached setup for this model: set it up (calibrated on this input)");
+                if let Some(p) = created {
+                    warn_local_srs(p);
+                }
+            },
+        },
+    );
+    bar.finish();
+    summary["stages_s"] = stages_json(&stages);
+    let Proved {
+        file,
+        statement,
+        prepared,
+    } = proved?;
     if prepared.source == KeySource::Cached && !a.calibration.is_empty() {
         eprintln!(
             "note: the model is already set up; --calibration applies to a first setup only \
@@ -315,14 +293,6 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
     });
     summary["key_file"] = json!(prepared.entry.join("model.vk").display().to_string());
     summary["srs"] = srs_json(&key.vk);
-    let mut bar = Progress::new("proving");
-    let proved = stages.time("prove", || {
-        api::prove_model_with_progress(key, &input, a.embed_vk, &mut |d, n| bar.update(d, n))
-    });
-    bar.finish();
-    summary["stages_s"] = stages_json(&stages);
-    let (file, statement) =
-        proved.map_err(|e| recalibration_hint(e.into(), a.model, a.input, &prepared))?;
     file.write_to(a.output)?;
     let size = file.to_bytes().len();
     if let Some(path) = a.output_json {
@@ -412,18 +382,13 @@ pub fn verify(a: &VerifyArgs<'_>, trust: &Trust, ws: &Workspace) -> anyhow::Resu
     };
     let expected_out = a.expected_output.map(read_expected_outputs).transpose()?;
     let t = Instant::now();
-    let verdict = api::proof_key(&file, pinned.as_ref())
-        .and_then(|k| ws.check_key(k, trust))
-        .and_then(|(checked, _)| api::verify_proof_checked(&file, &checked))
-        .and_then(|s| {
-            if let (Some(e), Some(key)) = (&expected_in, key) {
-                api::check_inputs(&file, key, e)?;
-            }
-            if let (Some(e), Some(key)) = (&expected_out, key) {
-                api::check_outputs(&file, key, e)?;
-            }
-            Ok(s)
-        });
+    let verdict = ws.verify(
+        &file,
+        pinned.as_ref(),
+        trust,
+        expected_in.as_deref(),
+        expected_out.as_deref(),
+    );
     let ms = t.elapsed().as_secs_f64() * 1e3;
     match verdict {
         Ok(s) => {

@@ -120,6 +120,15 @@ pub enum Error {
     /// Layers the compiler cannot lower into basic blocks yet, each with the reason.
     #[error("not provable yet ({} layer{}): {}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.join("; "))]
     NotProvable(Vec<String>),
+
+    /// An error with what the user should do about it.
+    #[error("{error}; {hint}")]
+    WithHint {
+        /// The error.
+        error: Box<Error>,
+        /// What fixes it (a command to run).
+        hint: String,
+    },
 }
 
 /// How far `v` lies outside `[lo, hi]`, in words.
@@ -137,6 +146,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Verification(_) => 1,
+            Error::WithHint { error, .. } => error.exit_code(),
             _ => 2,
         }
     }

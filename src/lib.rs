@@ -26,6 +26,7 @@ pub mod codec;
 pub mod compile;
 pub mod error;
 pub mod fsx;
+pub mod inspect;
 pub mod model;
 pub mod onnx;
 pub mod pcs;

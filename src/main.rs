@@ -452,24 +452,12 @@ fn print_srs(srs: &Srs) {
     }
 }
 
-/// `zktorch inspect`: the layer table, the block program, the SRS size, what is not provable,
-/// and with an input the quantized run against tract's float run.
+/// `zktorch inspect`: the library's report ([`zktorch::inspect`]) printed as text or JSON.
 mod inspect {
     use std::path::Path;
     use std::process::ExitCode;
-
-    use serde_json::{json, Value};
-    use zktorch::compile::{self, LayerStatus, Program, TensorKind};
-    use zktorch::onnx::{self, LayerGraph};
-    use zktorch::quant::{self, report::max_abs_error, QuantConfig};
-    use zktorch::witness;
-
-    /// What the quantized run produced, and the plan `prove` would use.
-    struct Comparison {
-        outputs: Vec<(String, Vec<f64>, Vec<f32>)>,
-        layers: Vec<quant::LayerAccuracy>,
-        plan: zktorch::model::Plan,
-    }
+    use zktorch::inspect::Report;
+    use zktorch::onnx;
 
     pub fn run(
         model: &Path,
@@ -478,7 +466,6 @@ mod inspect {
         json: bool,
     ) -> anyhow::Result<ExitCode> {
         let graph = onnx::load(model)?;
-        let mut program = compile::compile(&graph, QuantConfig::default())?;
         let mut samples = Vec::new();
         for path in input
             .into_iter()
@@ -486,55 +473,24 @@ mod inspect {
         {
             samples.push(onnx::read_input_json(path, &graph.inputs)?);
         }
-        let provable = program.not_provable().is_empty();
-        let comparison = match (input, provable) {
-            (Some(_), true) => Some(compare(model, &graph, &mut program, &samples)),
-            _ => None,
-        };
+        // Calibration files alone (no input to compare) still plan nothing: the report
+        // compares the first sample, so it needs the input.
+        let samples = if input.is_some() { samples } else { Vec::new() };
+        let report = zktorch::inspect::inspect(model, &samples)?;
         if json {
-            say!(
-                "{}",
-                serde_json::to_string_pretty(&to_json(model, &graph, &program, &comparison))?
-            );
+            say!("{}", serde_json::to_string_pretty(&report)?);
         } else {
-            print_text(model, &graph, &program, &comparison);
+            print_text(&report);
         }
-        match comparison {
-            Some(Err(e)) => Err(e),
-            _ if !provable => Err(zktorch::Error::NotProvable(not_provable_lines(&program)).into()),
-            _ => Ok(ExitCode::SUCCESS),
+        if let Some(e) = &report.error {
+            anyhow::bail!(zktorch::Error::InvalidArgument(format!(
+                "the quantized run failed: {e}"
+            )));
         }
-    }
-
-    fn compare(
-        model: &Path,
-        graph: &LayerGraph,
-        program: &mut Program,
-        samples: &[Vec<Vec<f32>>],
-    ) -> anyhow::Result<Comparison> {
-        quant::calibrate(program, samples)?;
-        let w = witness::run(program, &samples[0])?;
-        let float = onnx::run_float_graph(model, graph, &samples[0])?;
-        let outputs = w
-            .outputs(program)
-            .into_iter()
-            .map(|(name, q)| {
-                let f = float.get(&name).map(|(_, f)| f.clone()).unwrap_or_default();
-                (name, q, f)
-            })
-            .collect();
-        let layers = quant::accuracy_report(program, &w, &float);
-        // The same plan setup makes (domain, SRS power): one code path for both.
-        let plan = zktorch::api::plan_model(program, &samples[0])?;
-        Ok(Comparison {
-            outputs,
-            layers,
-            plan,
-        })
-    }
-
-    fn not_provable_lines(p: &Program) -> Vec<String> {
-        zktorch::api::not_provable(p)
+        if !report.not_provable.is_empty() {
+            return Err(zktorch::Error::NotProvable(report.not_provable.clone()).into());
+        }
+        Ok(ExitCode::SUCCESS)
     }
 
     /// What the plan's SRS power means for where the SRS can come from.
@@ -546,60 +502,25 @@ mod inspect {
         }
     }
 
-    fn status(s: &LayerStatus) -> String {
-        match s {
-            LayerStatus::Lowered => "lowered".into(),
-            LayerStatus::Alias => "view (no block)".into(),
-            LayerStatus::ConstantFolded => "constant-folded".into(),
-            LayerStatus::FusedInto(into) => format!("fused into {into}"),
-            LayerStatus::NotProvable(r) => format!("NOT PROVABLE: {r}"),
-        }
-    }
-
-    /// Entries of inputs, weights and activations.
-    fn tensor_sizes(p: &Program) -> (usize, usize, usize, usize) {
-        let mut s = (0, 0, 0, 0);
-        for t in &p.tensors {
-            match t.kind {
-                TensorKind::Input { .. } => s.0 += t.len(),
-                TensorKind::Weight { .. } => s.1 += t.len(),
-                TensorKind::Activation | TensorKind::Output => s.2 += t.len(),
-            }
-            s.3 = s.3.max(t.len());
-        }
-        s
-    }
-
     fn shape(s: &[usize]) -> String {
         format!("{s:?}").replace(' ', "")
     }
 
-    fn print_text(
-        model: &Path,
-        g: &LayerGraph,
-        p: &Program,
-        cmp: &Option<anyhow::Result<Comparison>>,
-    ) {
-        let cfg = p.config;
-        say!(
-            "model {} (graph {:?}, opset {})",
-            model.display(),
-            g.name,
-            g.opset()
-        );
-        for i in &g.inputs {
-            say!("  input  {} {}", i.name, shape(&i.shape));
+    fn print_text(r: &Report) {
+        say!("model {} (graph {:?}, opset {})", r.model, r.graph, r.opset);
+        for (name, s) in &r.inputs {
+            say!("  input  {name} {}", shape(s));
         }
-        for o in &g.outputs {
-            say!("  output {} {}", o.name, shape(&o.shape));
+        for (name, s) in &r.outputs_shapes {
+            say!("  output {name} {}", shape(s));
         }
         say!(
             "quantization: activations q/2^{}, weights q/2^{}, biases at the product scale; \
              rescale ⌊(x + 2^(k−1)) / 2^k⌋",
-            cfg.activation_bits,
-            cfg.weight_bits
+            r.activation_bits,
+            r.weight_bits
         );
-        say!("\nlayers ({}):", p.layers.len());
+        say!("\nlayers ({}):", r.layers.len());
         say!(
             "  {:<20} {:<20} {:<16} {:>5} {:>6}  status",
             "name",
@@ -608,7 +529,7 @@ mod inspect {
             "scale",
             "blocks"
         );
-        for l in &p.layers {
+        for l in &r.layers {
             say!(
                 "  {:<20} {:<20} {:<16} {:>5} {:>6}  {}",
                 l.name,
@@ -617,159 +538,93 @@ mod inspect {
                 l.scale_bits
                     .map(|s| format!("2^{s}"))
                     .unwrap_or_else(|| "-".into()),
-                l.instances.len(),
-                status(&l.status)
+                l.instances,
+                l.status
             );
         }
-        let (inp, wts, acts, largest) = tensor_sizes(p);
+        let e = &r.tensor_entries;
         say!(
-            "\nblock program: {} tensors ({inp} input entries, {wts} weight entries, {acts} \
-             activation entries; largest {largest}), {} instances",
-            p.tensors.len(),
-            p.instances.len()
+            "\nblock program: {} tensors ({} input entries, {} weight entries, {} activation \
+             entries; largest {}), {} instances",
+            r.tensors,
+            e.input,
+            e.weight,
+            e.activation,
+            e.largest,
+            r.instances
         );
         say!("  {:<12} {:>9}  prover", "class", "instances");
-        for (c, n) in p.class_counts() {
+        for b in &r.blocks {
             say!(
                 "  {:<12} {:>9}  {}",
-                c.name(),
-                n,
-                if c.has_prover() { "exists" } else { "planned" }
+                b.class,
+                b.instances,
+                if b.prover { "exists" } else { "planned" }
             );
         }
-        if !p.tables.is_empty() {
+        if !r.tables.is_empty() {
             say!("  tables:");
-            for (i, t) in p.tables.iter().enumerate() {
-                say!("    {i}: {}", t.describe());
+            for (i, t) in r.tables.iter().enumerate() {
+                say!("    {i}: {t}");
             }
         }
-        match cmp {
-            Some(Ok(c)) => say!(
+        match &r.plan {
+            Some(p) => say!(
                 "proof plan (as `prove` makes it): domain 2^{}, SRS power {} ({})",
-                c.plan.log_n,
-                c.plan.srs_power,
-                srs_note(c.plan.srs_power)
+                p.log_domain,
+                p.srs_power,
+                srs_note(p.srs_power)
             ),
-            _ => {
-                let (power, at) = p.srs_power();
-                match at {
-                    Some(i) => say!(
-                        "SRS power needed: at least {power} (estimate; largest: instance {i},                          {} in {:?}; give an input for the exact plan)",
-                        p.instances[i].block.describe(),
-                        p.instances[i].layer
-                    ),
-                    None => say!("SRS power needed: no block instance"),
-                }
-            }
+            None => say!(
+                "SRS power needed: at least {} (estimate; give an input for the exact plan)",
+                r.srs_power_estimate
+            ),
         }
-        let blocked = not_provable_lines(p);
-        if blocked.is_empty() {
+        if r.not_provable.is_empty() {
             say!("not yet provable: nothing (every layer lowers into blocks)");
         } else {
-            say!("not yet provable ({}):", blocked.len());
-            for b in blocked {
+            say!("not yet provable ({}):", r.not_provable.len());
+            for b in &r.not_provable {
                 say!("  {b}");
             }
         }
-        match cmp {
-            None => {}
-            Some(Err(e)) => say!("\nquantized run failed: {e:#}"),
-            Some(Ok(c)) => {
-                for (name, q, f) in &c.outputs {
-                    say!(
-                        "\noutput {name}: quantized vs float, max abs error {:.6}",
-                        max_abs_error(q, f)
-                    );
-                    say!(
-                        "  {:>6} {:>12} {:>12} {:>10}",
-                        "index",
-                        "quantized",
-                        "float",
-                        "|error|"
-                    );
-                    for (i, (a, b)) in q.iter().zip(f).enumerate().take(32) {
-                        say!(
-                            "  {i:>6} {a:>12.6} {b:>12.6} {:>10.6}",
-                            (a - f64::from(*b)).abs()
-                        );
-                    }
-                    if q.len() > 32 {
-                        say!("  ... {} more", q.len() - 32);
-                    }
-                }
-                say!("\nper-layer max abs error (dequantized vs float):");
-                for a in &c.layers {
-                    say!(
-                        "  {:<20} {:<20} {:>10.6}  (max |float| {:.4})",
-                        a.layer,
-                        a.op,
-                        a.max_abs_error,
-                        a.max_abs_float
-                    );
-                }
+        if let Some(e) = &r.error {
+            say!("\nquantized run failed: {e}");
+        }
+        for o in r.outputs.iter().flatten() {
+            say!(
+                "\noutput {}: quantized vs float, max abs error {:.6}",
+                o.name,
+                o.max_abs_error
+            );
+            say!(
+                "  {:>6} {:>12} {:>12} {:>10}",
+                "index",
+                "quantized",
+                "float",
+                "|error|"
+            );
+            for (i, (a, b)) in o.quantized.iter().zip(&o.float).enumerate().take(32) {
+                say!(
+                    "  {i:>6} {a:>12.6} {b:>12.6} {:>10.6}",
+                    (a - f64::from(*b)).abs()
+                );
+            }
+            if o.quantized.len() > 32 {
+                say!("  ... {} more", o.quantized.len() - 32);
             }
         }
-    }
-
-    fn to_json(
-        model: &Path,
-        g: &LayerGraph,
-        p: &Program,
-        cmp: &Option<anyhow::Result<Comparison>>,
-    ) -> Value {
-        let (power, _) = p.srs_power();
-        let (inp, wts, acts, largest) = tensor_sizes(p);
-        let planned = match cmp {
-            Some(Ok(c)) => json!({"log_domain": c.plan.log_n, "srs_power": c.plan.srs_power}),
-            _ => serde_json::Value::Null,
-        };
-        let mut v = json!({
-            "schema": "zktorch/inspect/v1",
-            "model": model.display().to_string(),
-            "plan": planned,
-            "provable": p.not_provable().is_empty() && !matches!(cmp, Some(Err(_))),
-            "opset": g.opset(),
-            "activation_bits": p.config.activation_bits,
-            "weight_bits": p.config.weight_bits,
-            "layers": p.layers.iter().map(|l| json!({
-                "name": l.name,
-                "op": l.op,
-                "output": l.output,
-                "output_shape": l.output_shape,
-                "scale_bits": l.scale_bits,
-                "instances": l.instances.len(),
-                "status": status(&l.status),
-            })).collect::<Vec<_>>(),
-            "blocks": p.class_counts().iter().map(|(c, n)| json!({
-                "class": c.name(), "instances": n, "prover": c.has_prover(),
-            })).collect::<Vec<_>>(),
-            "tables": p.tables.iter().map(|t| t.describe()).collect::<Vec<_>>(),
-            "tensor_entries": {"input": inp, "weight": wts, "activation": acts, "largest": largest},
-            "srs_power_estimate": power,
-            "not_provable": not_provable_lines(p),
-        });
-        match cmp {
-            Some(Ok(c)) => {
-                v["outputs"] = c
-                    .outputs
-                    .iter()
-                    .map(|(name, q, f)| {
-                        json!({"name": name, "quantized": q, "float": f,
-                               "max_abs_error": max_abs_error(q, f)})
-                    })
-                    .collect();
-                v["layer_errors"] = c
-                    .layers
-                    .iter()
-                    .map(|a| {
-                        json!({"layer": a.layer, "op": a.op, "max_abs_error": a.max_abs_error,
-                                   "max_abs_float": a.max_abs_float})
-                    })
-                    .collect();
+        if let Some(layers) = &r.layer_errors {
+            say!("\nper-layer max abs error (dequantized vs float):");
+            for a in layers {
+                say!(
+                    "  {:<20} {:<20} {:>10.6}  (max |float| {:.4})",
+                    a.layer,
+                    a.op,
+                    a.max_abs_error,
+                    a.max_abs_float
+                );
             }
-            Some(Err(e)) => v["error"] = json!(format!("{e:#}")),
-            None => {}
         }
-        v
     }
 }

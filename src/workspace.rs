@@ -163,6 +163,15 @@ impl Workspace {
         Ok((key, false))
     }
 
+    /// The model compiled, its cache entry, and the entry's lock (held by the caller while it
+    /// reads or creates the entry).
+    fn open(&self, model: &Path, stages: &mut Stages) -> Result<(Program, PathBuf, Lock)> {
+        let (_, program) = stages.time("compile", || api::compile_model(model, &[]))?;
+        let entry = self.entry_for(&program)?;
+        let lock = Lock::exclusive(&entry.with_extension("lock"))?;
+        Ok((program, entry, lock))
+    }
+
     /// The cache entry of a compiled (uncalibrated) program.
     pub fn entry_for(&self, program: &Program) -> Result<PathBuf> {
         use blake2::{Blake2b512, Digest};
@@ -184,9 +193,7 @@ impl Workspace {
         stages: &mut Stages,
         on_create_srs: &mut dyn FnMut(u32),
     ) -> Result<Prepared> {
-        let (_, program) = stages.time("compile", || api::compile_model(model, &[]))?;
-        let entry = self.entry_for(&program)?;
-        let _lock = Lock::exclusive(&entry.with_extension("lock"))?;
+        let (program, entry, _lock) = self.open(model, stages)?;
         if let Some(cached) = read_entry(&entry)? {
             let key = rebuild(&self.srs, program, &entry, &cached, stages)?;
             return Ok(Prepared {
@@ -218,9 +225,7 @@ impl Workspace {
         stages: &mut Stages,
         on_create_srs: &mut dyn FnMut(u32),
     ) -> Result<Prepared> {
-        let (_, program) = stages.time("compile", || api::compile_model(model, &[]))?;
-        let entry = self.entry_for(&program)?;
-        let _lock = Lock::exclusive(&entry.with_extension("lock"))?;
+        let (program, entry, _lock) = self.open(model, stages)?;
         let existing = if force {
             read_entry(&entry).ok().flatten()
         } else {
@@ -319,6 +324,163 @@ fn verdict(digest: &str, label: &str) -> String {
         env!("CARGO_PKG_VERSION"),
         crate::proof::FORMAT_VERSION
     )
+}
+
+/// What [`Workspace::prove`] produced.
+#[derive(Debug)]
+pub struct Proved {
+    /// The proof file (not written: the caller chooses where).
+    pub file: crate::proof::ProofFile,
+    /// What it states.
+    pub statement: api::Statement,
+    /// The key it was made with, and where that came from.
+    pub prepared: Prepared,
+}
+
+/// What to prove.
+#[derive(Clone, Debug, Default)]
+pub struct ProveRequest {
+    /// One flat vector per graph input.
+    pub inputs: Vec<Vec<f32>>,
+    /// More calibration inputs for a first setup.
+    pub calibration: Vec<Vec<Vec<f32>>>,
+    /// Embed the verifying key in the proof file.
+    pub embed_vk: bool,
+}
+
+/// What [`Workspace::prove`] reports while it works.
+pub struct ProveHooks<'a> {
+    /// `(done, total)` steps of proving.
+    pub progress: &'a mut dyn FnMut(usize, usize),
+    /// A first setup happens (with the power of a local SRS it had to create, if any).
+    pub on_setup: &'a mut dyn FnMut(Option<u32>),
+}
+
+impl Workspace {
+    /// Proves the request's inputs on `model` with the model's key — from the cache, or a
+    /// first setup calibrated on the inputs and the request's calibration inputs. A value
+    /// outside the calibrated ranges is an error that says which command recalibrates.
+    pub fn prove(
+        &self,
+        model: &Path,
+        request: &ProveRequest,
+        stages: &mut Stages,
+        hooks: &mut ProveHooks<'_>,
+    ) -> Result<Proved> {
+        let (inputs, embed_vk, progress) = (&request.inputs, request.embed_vk, &mut hooks.progress);
+        let on_setup = &mut hooks.on_setup;
+        let mut samples = vec![inputs.clone()];
+        samples.extend(request.calibration.iter().cloned());
+        let mut announced = false;
+        let prepared = self.key_for_prove(model, &samples, stages, &mut |p| {
+            announced = true;
+            on_setup(Some(p))
+        })?;
+        if prepared.source == KeySource::Created && !announced {
+            on_setup(None);
+        }
+        let proved = stages.time("prove", || {
+            api::prove_model_with_progress(&prepared.key, inputs, embed_vk, progress)
+        });
+        let (file, statement) = proved.map_err(|e| recalibration_hint(e, model, &prepared))?;
+        Ok(Proved {
+            file,
+            statement,
+            prepared,
+        })
+    }
+
+    /// Verifies a proof file: the key (`pinned`, else the embedded one) checked once per
+    /// machine ([`Workspace::check_key`]), then the proof in full; with `inputs` the proof must
+    /// be about exactly them, with `outputs` it must state exactly them.
+    pub fn verify(
+        &self,
+        file: &crate::proof::ProofFile,
+        pinned: Option<&VerifyingKey>,
+        trust: &Trust,
+        inputs: Option<&[Vec<f32>]>,
+        outputs: Option<&[Vec<f64>]>,
+    ) -> Result<api::Statement> {
+        let key = api::proof_key(file, pinned)?;
+        let (checked, _) = self.check_key(key, trust)?;
+        let statement = api::verify_proof_checked(file, &checked)?;
+        if let Some(e) = inputs {
+            api::check_inputs(file, key, e)?;
+        }
+        if let Some(e) = outputs {
+            api::check_outputs(file, key, e)?;
+        }
+        Ok(statement)
+    }
+
+    /// The verifying key cached for `model`, if it was set up (its digest is the model digest
+    /// a `setup` without `--force` would write).
+    pub fn cached_key(&self, model: &Path) -> Result<Option<VerifyingKey>> {
+        let (_, program) = api::compile_model(model, &[])?;
+        Ok(read_entry(&self.entry_for(&program)?)?.map(|e| e.vk))
+    }
+
+    /// Refuses, before any work and unless `force`, a `setup -o path` that would replace a file
+    /// holding another model's key (the one a setup of `model` writes is its cached key, or a
+    /// new one).
+    pub fn check_publish(&self, model: &Path, path: &Path, force: bool) -> Result<()> {
+        let Ok(existing) = VerifyingKey::read_from(path) else {
+            return Ok(());
+        };
+        let ours = self.cached_key(model)?.map(|k| k.digest());
+        if !force && ours != Some(existing.digest()) {
+            return Err(Error::InvalidArgument(format!(
+                "{} holds another key (model digest {}); setup would replace it. Choose another \
+                 -o, or pass --force",
+                path.display(),
+                hex::encode(existing.digest())
+            )));
+        }
+        Ok(())
+    }
+
+    /// Writes a model's verifying key to `path` — refusing, unless `force`, to replace a file
+    /// that holds another key (a published key is never silently replaced).
+    pub fn publish_key(&self, key: &ModelKey, path: &Path, force: bool) -> Result<()> {
+        if let Ok(existing) = VerifyingKey::read_from(path) {
+            if existing.digest() != key.vk.digest && !force {
+                return Err(Error::InvalidArgument(format!(
+                    "{} holds another key (model digest {}); writing this model's key (digest \
+                     {}) there would replace it. Choose another -o, or pass --force",
+                    path.display(),
+                    hex::encode(existing.digest()),
+                    hex::encode(key.vk.digest)
+                )));
+            }
+        }
+        key.vk_file.write_to(path)
+    }
+}
+
+/// An input outside the calibrated ranges: what the user should run.
+fn recalibration_hint(e: Error, model: &Path, p: &Prepared) -> Error {
+    if !matches!(e, Error::OutOfRange { .. }) {
+        return e;
+    }
+    let hint = match p.source {
+        KeySource::Cached => format!(
+            "the key of this model (digest {}) was calibrated on other inputs at setup; to \
+             cover this input, set the model up again on inputs that include it (a new key and \
+             model digest): `zktorch setup {} --calibration INPUT.json --calibration <the \
+             earlier calibration inputs> --force`",
+            hex::encode(p.key.vk.digest),
+            model.display()
+        ),
+        KeySource::Created => format!(
+            "the key was calibrated on this input only; give more calibration inputs with \
+             `--calibration FILE` (`zktorch setup {} --calibration … --force`)",
+            model.display()
+        ),
+    };
+    Error::WithHint {
+        error: Box::new(e),
+        hint,
+    }
 }
 
 /// Rebuilds a cached key with exactly the SRS it names, and checks its digest.
