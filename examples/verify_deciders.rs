@@ -16,7 +16,10 @@ fn main() -> zktorch::Result<()> {
     let input = model.with_extension("input.json");
     let graph = zktorch::onnx::load(&model)?;
     let inputs = zktorch::onnx::read_input_json(&input, &graph.inputs)?;
-    let (_, program) = api::compile_model(&model, std::slice::from_ref(&inputs))?;
+    let (_, program) = api::compile_model(
+        &zktorch::onnx::ModelFile::new(&model),
+        std::slice::from_ref(&inputs),
+    )?;
     let plan = api::plan_model(&program, &inputs)?;
     let srs = Srs::insecure_for_tests(plan.srs_power, 1);
     let key = api::setup_model(&srs, &program, &plan, [1u8; 32])?;

@@ -25,10 +25,10 @@ use std::path::Path;
 /// cannot be proved is an [`Error::NotProvable`] naming every one ([`not_provable`], the same
 /// list `inspect` prints).
 pub fn compile_model(
-    model: &Path,
+    model: &onnx::ModelFile,
     samples: &[Vec<Vec<f32>>],
 ) -> Result<(onnx::LayerGraph, Program)> {
-    let graph = onnx::load(model)?;
+    let graph = model.load()?;
     let mut program = compile::compile(&graph, QuantConfig::default())?;
     let blocked = not_provable(&program);
     if !blocked.is_empty() {
@@ -38,6 +38,80 @@ pub fn compile_model(
         quant::calibrate(&mut program, samples)?;
     }
     Ok((graph, program))
+}
+
+/// An input file's text and the name errors give it (its path, or what the caller calls it).
+#[derive(Clone, Debug)]
+pub struct InputText {
+    /// Named in errors: the file's path, or e.g. "input" for data passed from Python.
+    pub label: String,
+    /// `{"input_data": [...], "input_shapes": [...]}` (module [`onnx::input`]).
+    pub text: String,
+}
+
+impl InputText {
+    /// Reads an input file (an error names it).
+    pub fn read(path: &Path) -> Result<Self> {
+        Ok(InputText {
+            label: path.display().to_string(),
+            text: std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?,
+        })
+    }
+}
+
+/// A model opened for setup, prove or inspect: the graph with its input shapes settled and the
+/// input files parsed against it.
+#[derive(Clone, Debug)]
+pub struct OpenedModel {
+    /// The model file with every input's resolved shape (loading it again assumes nothing).
+    pub model: onnx::ModelFile,
+    /// The graph; [`onnx::LayerGraph::assumed`] says what was assumed (print it).
+    pub graph: onnx::LayerGraph,
+    /// One sample per input text, in order: one flat vector per graph input.
+    pub samples: Vec<Vec<Vec<f32>>>,
+}
+
+/// Opens `model` for the input texts `inputs`: shapes from `given` (a flag, a Python argument)
+/// and the texts' `"input_shapes"` (conflicts are errors naming both sources), else as the
+/// model declares them with a symbolic leading dimension taken as batch 1; then each text
+/// parsed against the graph's inputs (errors name the text's label).
+pub fn open_model(
+    model: &Path,
+    given: &onnx::InputShapes,
+    inputs: &[InputText],
+) -> Result<OpenedModel> {
+    let mut shapes = given.clone();
+    for t in inputs {
+        shapes.give_input_json(&t.text, &t.label)?;
+    }
+    let graph = onnx::load_with_shapes(model, &shapes)?;
+    let samples = inputs
+        .iter()
+        .map(|t| {
+            onnx::parse_input_json(&t.text, &graph.inputs).map_err(|e| match e {
+                Error::InputData(m) if graph.assumed.is_empty() => {
+                    Error::InputData(format!("{}: {m}", t.label))
+                }
+                Error::InputData(m) => Error::InputData(format!(
+                    "{}: {m} (note: {})",
+                    t.label,
+                    graph.assumed.join("; ")
+                )),
+                other => other,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Shapes given or assumed are kept (resolved), so later loads and hints repeat them.
+    let model = if shapes.is_empty() && graph.assumed.is_empty() {
+        onnx::ModelFile::new(model)
+    } else {
+        onnx::ModelFile::with_shapes(model, onnx::InputShapes::resolved(&graph.inputs))
+    };
+    Ok(OpenedModel {
+        model,
+        graph,
+        samples,
+    })
 }
 
 /// Every layer of `program` that cannot be proved, as `Op (node "name"): reason`.

@@ -3,22 +3,18 @@
 //! checked before any work and written atomically; `--json` gives machine-readable results
 //! (with a schema version), written on failure too for `prove`.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
-use zktorch::api::{self, Statement};
+use zktorch::api::{self, InputText, Statement};
 use zktorch::fsx;
 use zktorch::model;
 use zktorch::proof::{ProofFile, VerifyingKey};
 use zktorch::srs::anchor::Trust;
 use zktorch::workspace::{KeySource, ProveHooks, ProveRequest, Proved, Stages, Workspace};
 use zktorch::{onnx, Error};
-
-fn read_inputs(path: &Path, graph: &onnx::LayerGraph) -> anyhow::Result<Vec<Vec<f32>>> {
-    Ok(onnx::read_input_json(path, &graph.inputs)?)
-}
 
 /// Writes a JSON value atomically.
 fn write_json(path: &Path, v: &Value) -> anyhow::Result<()> {
@@ -85,54 +81,72 @@ fn warn_local_srs(power: u32) {
     );
 }
 
-/// Calibration inputs: the files given, else the model's bundled `MODEL.input.json`.
-fn calibration_samples(
+/// The model opened on its calibration inputs: the files given, else the model's bundled
+/// `MODEL.input.json` if there is one; notes about assumed shapes printed.
+fn open_for_setup(
     model_path: &Path,
-    graph: &onnx::LayerGraph,
+    shapes: &onnx::InputShapes,
     files: &[PathBuf],
-) -> anyhow::Result<Vec<Vec<Vec<f32>>>> {
-    let mut samples = Vec::new();
-    for p in files {
-        samples.push(read_inputs(p, graph)?);
+) -> anyhow::Result<api::OpenedModel> {
+    let mut texts = files
+        .iter()
+        .map(|p| InputText::read(p))
+        .collect::<zktorch::Result<Vec<_>>>()?;
+    let beside = model_path.with_extension("input.json");
+    if texts.is_empty() && beside.exists() {
+        texts.push(InputText::read(&beside)?);
     }
-    if samples.is_empty() {
-        let beside = model_path.with_extension("input.json");
-        if beside.exists() {
-            samples.push(read_inputs(&beside, graph)?);
-        } else {
-            bail!(Error::InvalidArgument(
-                "setup needs a calibration input: pass --calibration input.json".into()
-            ));
-        }
+    // None at all: fine for a model already set up; a first setup says what it needs.
+    opened(model_path, shapes, &texts)
+}
+
+/// [`api::open_model`], with its notes about assumed shapes printed.
+fn opened(
+    model_path: &Path,
+    shapes: &onnx::InputShapes,
+    texts: &[InputText],
+) -> anyhow::Result<api::OpenedModel> {
+    let opened = api::open_model(model_path, shapes, texts)?;
+    for note in &opened.graph.assumed {
+        eprintln!("note: {note}");
     }
-    Ok(samples)
+    Ok(opened)
 }
 
 fn srs_json(vk: &model::ModelVerifierKey) -> Value {
     json!({"label": vk.srs_label, "digest": hex::encode(vk.srs_digest)})
 }
 
+/// What `zktorch setup` was asked.
+pub struct SetupArgs<'a> {
+    /// The ONNX model.
+    pub model: &'a Path,
+    /// Where to write the verifying key.
+    pub output: &'a Path,
+    /// Calibration inputs.
+    pub calibration: &'a [PathBuf],
+    /// Shapes given for symbolic input dimensions.
+    pub shapes: &'a onnx::InputShapes,
+    /// Replace an existing key.
+    pub force: bool,
+    /// Print JSON.
+    pub json: bool,
+}
+
 /// `zktorch setup`.
-#[allow(clippy::too_many_arguments)] // one per flag
-pub fn setup(
-    model_path: &Path,
-    output: &Path,
-    calibration: &[PathBuf],
-    force: bool,
-    json_out: bool,
-    ws: &Workspace,
-) -> anyhow::Result<ExitCode> {
+pub fn setup(a: &SetupArgs<'_>, ws: &Workspace) -> anyhow::Result<ExitCode> {
+    let (model_path, output, calibration, force, json_out) =
+        (a.model, a.output, a.calibration, a.force, a.json);
     let mut inputs: Vec<&Path> = vec![model_path];
     inputs.extend(calibration.iter().map(PathBuf::as_path));
     fsx::check_output(output, &inputs)?;
-    ws.check_publish(model_path, output, force)?;
-    let graph = onnx::load(model_path)?;
-    let samples = calibration_samples(model_path, &graph, calibration)?;
+    let opened = open_for_setup(model_path, a.shapes, calibration)?;
+    ws.check_publish(&opened.model, output, force)?;
     let mut stages = Stages::default();
     let t = Instant::now();
     let prepared = ws.setup(
-        model_path,
-        &samples,
+        &opened.model,
+        &opened.samples,
         !calibration.is_empty(),
         force,
         &mut stages,
@@ -204,6 +218,8 @@ pub struct ProveArgs<'a> {
     pub output_json: Option<&'a Path>,
     /// Calibration inputs for a first setup.
     pub calibration: &'a [PathBuf],
+    /// Shapes given for symbolic input dimensions.
+    pub shapes: &'a onnx::InputShapes,
 }
 
 /// `zktorch prove`: the summary (`--json`) is written whatever happens.
@@ -243,13 +259,17 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
     {
         fsx::check_output(out, &inputs)?;
     }
-    let graph = onnx::load(a.model)?;
-    let input = read_inputs(a.input, &graph)?;
-    let calibration = a
-        .calibration
-        .iter()
-        .map(|p| read_inputs(p, &graph))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut texts = vec![InputText::read(a.input)?];
+    for p in a.calibration {
+        texts.push(InputText::read(p)?);
+    }
+    let opened = opened(a.model, a.shapes, &texts)?;
+    if !opened.graph.assumed.is_empty() {
+        summary["assumed_shapes"] = json!(opened.graph.assumed);
+    }
+    let mut samples = opened.samples.into_iter();
+    let input = samples.next().unwrap_or_default();
+    let calibration: Vec<_> = samples.collect();
     let mut stages = Stages::default();
     let mut bar = Progress::new("proving");
     let request = ProveRequest {
@@ -258,7 +278,7 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
         embed_vk: a.embed_vk,
     };
     let proved = ws.prove(
-        a.model,
+        &opened.model,
         &request,
         &mut stages,
         &mut ProveHooks {

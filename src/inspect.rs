@@ -10,7 +10,6 @@ use crate::onnx;
 use crate::quant::{self, report::max_abs_error, QuantConfig};
 use crate::witness;
 use serde::Serialize;
-use std::path::Path;
 
 /// One ONNX layer as it lowered.
 #[derive(Clone, Debug, Serialize)]
@@ -99,6 +98,9 @@ pub struct Report {
     pub model: String,
     /// Graph name.
     pub graph: String,
+    /// Shapes assumed for symbolic input dimensions (batch 1), one sentence each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assumed_shapes: Vec<String>,
     /// Default-domain opset.
     pub opset: i64,
     /// Graph inputs (name, shape).
@@ -172,14 +174,15 @@ fn entries(p: &Program) -> Entries {
 /// Inspects `model`; with `samples` (the first is the input compared against float, all
 /// calibrate), also runs the quantized model and plans the proof. Errors of the quantized run
 /// or the plan are in [`Report::error`]; only an unreadable model is an `Err`.
-pub fn inspect(model: &Path, samples: &[Vec<Vec<f32>>]) -> Result<Report> {
-    let graph = onnx::load(model)?;
+pub fn inspect(model: &onnx::ModelFile, samples: &[Vec<Vec<f32>>]) -> Result<Report> {
+    let graph = model.load()?;
     let mut program = compile::compile(&graph, QuantConfig::default())?;
     let not_provable = crate::api::not_provable(&program);
     let mut report = Report {
         schema: "zktorch/inspect/v1",
-        model: model.display().to_string(),
+        model: model.path().display().to_string(),
         graph: graph.name.clone(),
+        assumed_shapes: graph.assumed.clone(),
         opset: graph.opset(),
         inputs: graph
             .inputs
@@ -211,7 +214,7 @@ pub fn inspect(model: &Path, samples: &[Vec<Vec<f32>>]) -> Result<Report> {
         let mut run = || -> Result<(Vec<OutputRow>, Vec<LayerError>, PlanRow)> {
             quant::calibrate(&mut program, samples)?;
             let w = witness::run(&program, first)?;
-            let float = onnx::run_float_graph(model, &graph, first)?;
+            let float = onnx::run_float_graph(model.path(), &graph, first)?;
             let outputs = w
                 .outputs(&program)
                 .into_iter()

@@ -37,6 +37,26 @@ struct Cli {
     command: Command,
 }
 
+/// Shapes for inputs the model leaves symbolic (a batch size, a sequence length).
+#[derive(Args, Clone, Default)]
+struct ShapeArgs {
+    /// The shape of an input with symbolic dimensions, as NAME=D,D,... (or D,D,... for a
+    /// one-input model); may be repeated. Also read from "input_shapes" in input files. Without
+    /// either, a symbolic leading dimension is taken as batch 1 (with a note).
+    #[arg(long = "input-shape", value_name = "NAME=D,D,...")]
+    input_shape: Vec<String>,
+}
+
+impl ShapeArgs {
+    fn shapes(&self) -> anyhow::Result<zktorch::onnx::InputShapes> {
+        let mut s = zktorch::onnx::InputShapes::new();
+        for a in &self.input_shape {
+            s.give_arg(a)?;
+        }
+        Ok(s)
+    }
+}
+
 #[derive(Args, Clone)]
 struct SrsDir {
     /// Directory of the SRS cache [default: $ZKTORCH_SRS_DIR, else the user cache directory
@@ -100,6 +120,8 @@ enum Command {
         #[arg(long)]
         json: bool,
         #[command(flatten)]
+        shapes: ShapeArgs,
+        #[command(flatten)]
         srs: SrsDir,
     },
     /// Run the model on an input and prove the result; writes proof.bin and prints the output,
@@ -127,6 +149,8 @@ enum Command {
         /// Do not embed the verifying key (verifiers then need --vk).
         #[arg(long)]
         no_embed_vk: bool,
+        #[command(flatten)]
+        shapes: ShapeArgs,
         #[command(flatten)]
         srs: SrsDir,
     },
@@ -185,6 +209,8 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        shapes: ShapeArgs,
     },
     /// Manage structured reference strings (powers of tau).
     #[command(subcommand)]
@@ -288,8 +314,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             calibration,
             force,
             json,
+            shapes,
             srs,
-        } => cli_e2e::setup(&model, &output, &calibration, force, json, &srs.workspace()),
+        } => cli_e2e::setup(
+            &cli_e2e::SetupArgs {
+                model: &model,
+                output: &output,
+                calibration: &calibration,
+                shapes: &shapes.shapes()?,
+                force,
+                json,
+            },
+            &srs.workspace(),
+        ),
         Command::Prove {
             model,
             input,
@@ -298,6 +335,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             output_json,
             calibration,
             no_embed_vk,
+            shapes,
             srs,
         } => cli_e2e::prove(
             &cli_e2e::ProveArgs {
@@ -308,6 +346,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 json: json.as_deref(),
                 output_json: output_json.as_deref(),
                 calibration: &calibration,
+                shapes: &shapes.shapes()?,
             },
             &srs.workspace(),
         ),
@@ -343,7 +382,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input,
             calibration,
             json,
-        } => inspect::run(&model, input.as_deref(), &calibration, json),
+            shapes,
+        } => inspect::run(
+            &model,
+            input.as_deref(),
+            &calibration,
+            &shapes.shapes()?,
+            json,
+        ),
         Command::Srs(cmd) => srs(cmd),
     }
 }
@@ -456,6 +502,7 @@ fn print_srs(srs: &Srs) {
 mod inspect {
     use std::path::Path;
     use std::process::ExitCode;
+    use zktorch::api::InputText;
     use zktorch::inspect::Report;
     use zktorch::onnx;
 
@@ -463,20 +510,26 @@ mod inspect {
         model: &Path,
         input: Option<&Path>,
         calibration: &[std::path::PathBuf],
+        shapes: &onnx::InputShapes,
         json: bool,
     ) -> anyhow::Result<ExitCode> {
-        let graph = onnx::load(model)?;
-        let mut samples = Vec::new();
-        for path in input
+        let texts = input
             .into_iter()
             .chain(calibration.iter().map(|p| p.as_path()))
-        {
-            samples.push(onnx::read_input_json(path, &graph.inputs)?);
+            .map(InputText::read)
+            .collect::<zktorch::Result<Vec<_>>>()?;
+        let opened = zktorch::api::open_model(model, shapes, &texts)?;
+        for note in &opened.graph.assumed {
+            eprintln!("note: {note}");
         }
         // Calibration files alone (no input to compare) still plan nothing: the report
         // compares the first sample, so it needs the input.
-        let samples = if input.is_some() { samples } else { Vec::new() };
-        let report = zktorch::inspect::inspect(model, &samples)?;
+        let samples = if input.is_some() {
+            opened.samples
+        } else {
+            Vec::new()
+        };
+        let report = zktorch::inspect::inspect(&opened.model, &samples)?;
         if json {
             say!("{}", serde_json::to_string_pretty(&report)?);
         } else {

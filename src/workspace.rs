@@ -23,6 +23,7 @@ use crate::compile::Program;
 use crate::error::{Error, Result};
 use crate::fsx::{self, Lock};
 use crate::model::{self, ModelKey, Plan};
+use crate::onnx;
 use crate::proof::VerifyingKey;
 use crate::srs::anchor::Trust;
 use crate::srs::store::SrsStore;
@@ -165,7 +166,11 @@ impl Workspace {
 
     /// The model compiled, its cache entry, and the entry's lock (held by the caller while it
     /// reads or creates the entry).
-    fn open(&self, model: &Path, stages: &mut Stages) -> Result<(Program, PathBuf, Lock)> {
+    fn open(
+        &self,
+        model: &onnx::ModelFile,
+        stages: &mut Stages,
+    ) -> Result<(Program, PathBuf, Lock)> {
         let (_, program) = stages.time("compile", || api::compile_model(model, &[]))?;
         let entry = self.entry_for(&program)?;
         let lock = Lock::exclusive(&entry.with_extension("lock"))?;
@@ -188,7 +193,7 @@ impl Workspace {
     /// SRS has to be made (the caller says it convinces only those who trust this machine).
     pub fn key_for_prove(
         &self,
-        model: &Path,
+        model: &onnx::ModelFile,
         samples: &[Vec<Vec<f32>>],
         stages: &mut Stages,
         on_create_srs: &mut dyn FnMut(u32),
@@ -218,7 +223,7 @@ impl Workspace {
     /// `force`, a new key replaces it (the old entry is kept beside it).
     pub fn setup(
         &self,
-        model: &Path,
+        model: &onnx::ModelFile,
         samples: &[Vec<Vec<f32>>],
         calibrate: bool,
         force: bool,
@@ -239,7 +244,7 @@ impl Workspace {
                          make a new key and orphan every proof and published key of that \
                          digest. Keep the key (omit --calibration), or pass --force to replace \
                          it",
-                        model.display(),
+                        model.path().display(),
                         hex::encode(cached.vk.digest())
                     )));
                 }
@@ -288,7 +293,11 @@ impl Workspace {
         on_create_srs: &mut dyn FnMut(u32),
     ) -> Result<(ModelKey, Entry)> {
         let first = samples.first().ok_or_else(|| {
-            Error::InvalidArgument("setup needs a calibration input (input.json format)".into())
+            Error::InvalidArgument(
+                "setup needs a calibration input (input.json format): pass --calibration \
+                 INPUT.json (calibration= in Python)"
+                    .into(),
+            )
         })?;
         crate::quant::calibrate(&mut program, samples)?;
         let plan = api::plan_model(&program, first)?;
@@ -362,7 +371,7 @@ impl Workspace {
     /// outside the calibrated ranges is an error that says which command recalibrates.
     pub fn prove(
         &self,
-        model: &Path,
+        model: &onnx::ModelFile,
         request: &ProveRequest,
         stages: &mut Stages,
         hooks: &mut ProveHooks<'_>,
@@ -415,7 +424,7 @@ impl Workspace {
 
     /// The verifying key cached for `model`, if it was set up (its digest is the model digest
     /// a `setup` without `--force` would write).
-    pub fn cached_key(&self, model: &Path) -> Result<Option<VerifyingKey>> {
+    pub fn cached_key(&self, model: &onnx::ModelFile) -> Result<Option<VerifyingKey>> {
         let (_, program) = api::compile_model(model, &[])?;
         Ok(read_entry(&self.entry_for(&program)?)?.map(|e| e.vk))
     }
@@ -423,7 +432,7 @@ impl Workspace {
     /// Refuses, before any work and unless `force`, a `setup -o path` that would replace a file
     /// holding another model's key (the one a setup of `model` writes is its cached key, or a
     /// new one).
-    pub fn check_publish(&self, model: &Path, path: &Path, force: bool) -> Result<()> {
+    pub fn check_publish(&self, model: &onnx::ModelFile, path: &Path, force: bool) -> Result<()> {
         let Ok(existing) = VerifyingKey::read_from(path) else {
             return Ok(());
         };
@@ -458,7 +467,7 @@ impl Workspace {
 }
 
 /// An input outside the calibrated ranges: what the user should run.
-fn recalibration_hint(e: Error, model: &Path, p: &Prepared) -> Error {
+fn recalibration_hint(e: Error, model: &onnx::ModelFile, p: &Prepared) -> Error {
     if !matches!(e, Error::OutOfRange { .. }) {
         return e;
     }
@@ -469,12 +478,12 @@ fn recalibration_hint(e: Error, model: &Path, p: &Prepared) -> Error {
              model digest): `zktorch setup {} --calibration INPUT.json --calibration <the \
              earlier calibration inputs> --force`",
             hex::encode(p.key.vk.digest),
-            model.display()
+            model.command_args()
         ),
         KeySource::Created => format!(
             "the key was calibrated on this input only; give more calibration inputs with \
              `--calibration FILE` (`zktorch setup {} --calibration … --force`)",
-            model.display()
+            model.command_args()
         ),
     };
     Error::WithHint {

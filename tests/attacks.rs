@@ -35,7 +35,11 @@ impl Case {
         let graph = onnx::load(&path).unwrap();
         let inputs =
             onnx::read_input_json(&fixture(&format!("{name}.input.json")), &graph.inputs).unwrap();
-        let (_, program) = api::compile_model(&path, std::slice::from_ref(&inputs)).unwrap();
+        let (_, program) = api::compile_model(
+            &zktorch::onnx::ModelFile::new(&path),
+            std::slice::from_ref(&inputs),
+        )
+        .unwrap();
         Self::from_program(program, inputs)
     }
 
@@ -478,7 +482,11 @@ fn compiled(name: &str) -> (Program, Vec<Vec<f32>>) {
     let graph = onnx::load(&path).unwrap();
     let inputs =
         onnx::read_input_json(&fixture(&format!("{name}.input.json")), &graph.inputs).unwrap();
-    let (_, program) = api::compile_model(&path, std::slice::from_ref(&inputs)).unwrap();
+    let (_, program) = api::compile_model(
+        &zktorch::onnx::ModelFile::new(&path),
+        std::slice::from_ref(&inputs),
+    )
+    .unwrap();
     (program, inputs)
 }
 

@@ -238,3 +238,128 @@ fn a_proof_on_the_public_ceremony_verifies_anywhere() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("ceremony:hermez-ptau28"), "{}", text(&o));
 }
+
+/// A model with a symbolic batch dimension (`x: [batch, 4]`): batch 1 by default (with a note),
+/// another batch from `--input-shape` or from `"input_shapes"` in the input file, each its own
+/// key; conflicting shapes and a wrong count of values are errors that say what to do.
+#[test]
+fn symbolic_batch_dimensions_are_resolved_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = format!(
+        "{}/tests/fixtures/onnx/symbolic_dim.onnx",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let write = |name: &str, body: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, body).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let one = write("one.json", r#"{"input_data": [[0.5, -1, 2, 0.25]]}"#);
+    let o = zktorch_in(d, &["prove", &model, &one, "--json", "one.summary.json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("taken as batch 1") && t.contains("[1, 4]"),
+        "{t}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("one.summary.json")).unwrap()).unwrap();
+    assert!(s["assumed_shapes"][0]
+        .as_str()
+        .unwrap()
+        .contains("\"batch\""));
+    let o = zktorch_in(d, &["verify", "proof.bin"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let digest_one = s["model_digest"].as_str().unwrap().to_string();
+
+    // Batch 3 from the flag: a different model (its own key), outputs of shape [3, 4].
+    let three = write(
+        "three.json",
+        r#"{"input_data": [[1, -1, 2, 0, 0.5, 0.5, -3, 1, 0, 0, 1, 1]]}"#,
+    );
+    let o = zktorch_in(
+        d,
+        &[
+            "prove",
+            &model,
+            &three,
+            "--input-shape",
+            "x=3,4",
+            "-o",
+            "three.bin",
+            "--json",
+            "three.summary.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("[3, 4]") && !t.contains("taken as batch"), "{t}");
+    let s: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.join("three.summary.json")).unwrap()).unwrap();
+    assert_ne!(s["model_digest"].as_str().unwrap(), digest_one);
+    let o = zktorch_in(d, &["verify", "three.bin", "--input", &three]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    // Batch 2 from the input file, as EZKL writes it.
+    let two = write(
+        "two.json",
+        r#"{"input_data": [[1, 2, 3, 4, -1, -2, -3, -4]], "input_shapes": [[2, 4]]}"#,
+    );
+    let o = zktorch_in(d, &["inspect", &model, &two, "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["inputs"][0][1], serde_json::json!([2, 4]));
+    assert!(r.get("assumed_shapes").is_none());
+
+    // The file and the flag disagree: both named, nothing written.
+    let o = zktorch_in(
+        d,
+        &[
+            "prove",
+            &model,
+            &two,
+            "--input-shape",
+            "x=3,4",
+            "-o",
+            "bad.bin",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("--input-shape x=3,4") && t.contains("two.json"),
+        "{t}"
+    );
+    assert!(!d.join("bad.bin").exists());
+
+    // Twelve values with no shape: the count error says batch 1 was assumed.
+    let o = zktorch_in(d, &["prove", &model, &three, "-o", "bad.bin"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("expects 4 values") && t.contains("--input-shape"),
+        "{t}"
+    );
+
+    // inspect and setup take the same flag.
+    let o = zktorch_in(
+        d,
+        &["inspect", &model, &three, "--input-shape", "3,4", "--json"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["inputs"][0][1], serde_json::json!([3, 4]));
+    let o = zktorch_in(
+        d,
+        &["setup", &model, "--input-shape", "x=3,4", "-o", "three.vk"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("already set up"), "{}", text(&o));
+    let o = zktorch_in(
+        d,
+        &["setup", &model, "--input-shape", "x=5,4", "-o", "five.vk"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--calibration"), "{}", text(&o));
+}

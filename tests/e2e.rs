@@ -44,7 +44,11 @@ fn fixture() -> &'static Fixture {
         let graph = onnx::load(&model).unwrap();
         let inputs =
             onnx::read_input_json(&root().join("models/mlp.input.json"), &graph.inputs).unwrap();
-        let (_, program) = api::compile_model(&model, std::slice::from_ref(&inputs)).unwrap();
+        let (_, program) = api::compile_model(
+            &zktorch::onnx::ModelFile::new(&model),
+            std::slice::from_ref(&inputs),
+        )
+        .unwrap();
         let plan = api::plan_model(&program, &inputs).unwrap();
         // A real local SRS (random τ, discarded), in a store the binary is pointed at: what a
         // verifier on the proving machine trusts.

@@ -2,7 +2,6 @@
 //! error fixtures (tests/fixtures/onnx/): loading, constants, shapes, external data, the
 //! supported-op check, input files, and tract's float run against onnxruntime's.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -294,34 +293,141 @@ fn malformed_files_are_errors_not_panics() {
 }
 
 #[test]
-fn symbolic_dimensions_need_a_given_shape() {
+fn a_symbolic_batch_is_one_unless_a_shape_is_given() {
     let path = fixture("symbolic_dim.onnx");
-    let msg = onnx::load(&path).unwrap_err().to_string();
+    // No shape given: the leading symbolic dimension is batch 1, and the graph says so.
+    let g = onnx::load(&path).unwrap();
+    assert_eq!(g.inputs[0].shape, [1, 4]);
+    assert_eq!(shape(&g, "y"), [1, 4]);
+    assert_eq!(g.assumed.len(), 1);
+    let note = &g.assumed[0];
     assert!(
-        msg.contains("\"x\"") && msg.contains("\"batch\"") && msg.contains("axis 0"),
-        "{msg}"
+        note.contains("\"x\"") && note.contains("\"batch\"") && note.contains("axis 0"),
+        "{note}"
     );
 
-    let mut shapes = BTreeMap::new();
-    shapes.insert("x".to_string(), vec![3, 4]);
+    let mut shapes = onnx::InputShapes::new();
+    shapes.give_arg("x=3,4").unwrap();
     let g = onnx::load_with_shapes(&path, &shapes).unwrap();
+    assert!(g.assumed.is_empty());
     assert_eq!(g.inputs[0].shape, [3, 4]);
     assert_eq!(g.outputs[0].shape, [3, 4]);
     assert_eq!(shape(&g, "y"), [3, 4]);
     let out = onnx::run_float_graph(&path, &g, &[vec![-1.0; 12]]).unwrap();
     assert_eq!(out["y"], (vec![3, 4], vec![0.0; 12]));
 
-    shapes.insert("x".to_string(), vec![3, 5]);
-    let msg = onnx::load_with_shapes(&path, &shapes)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("does not fit"), "{msg}");
-    let mut other = BTreeMap::new();
-    other.insert("nope".to_string(), vec![1]);
+    // By position (EZKL's input files), the same.
+    let mut by_pos = onnx::InputShapes::new();
+    by_pos
+        .give_input_json(r#"{"input_shapes": [[5, 4]]}"#, "in.json")
+        .unwrap();
+    assert_eq!(
+        onnx::load_with_shapes(&path, &by_pos).unwrap().inputs[0].shape,
+        [5, 4]
+    );
+
+    // A shape that does not fit the fixed dimensions, an unknown name, too many positions.
+    let mut bad = onnx::InputShapes::new();
+    bad.give_arg("x=3,5").unwrap();
+    let msg = onnx::load_with_shapes(&path, &bad).unwrap_err().to_string();
+    assert!(
+        msg.contains("does not fit") && msg.contains("--input-shape x=3,5"),
+        "{msg}"
+    );
+    let mut other = onnx::InputShapes::new();
+    other.give_arg("nope=1").unwrap();
     let msg = onnx::load_with_shapes(&path, &other)
         .unwrap_err()
         .to_string();
-    assert!(msg.contains("\"nope\""), "{msg}");
+    assert!(msg.contains("\"nope\"") && msg.contains("[\"x\"]"), "{msg}");
+    let mut extra = onnx::InputShapes::new();
+    extra
+        .give_input_json(r#"{"input_shapes": [[1, 4], [2]]}"#, "two.json")
+        .unwrap();
+    let msg = onnx::load_with_shapes(&path, &extra)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("two.json") && msg.contains("more input shapes"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_symbolic_dimension_after_the_first_needs_a_shape_and_says_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("seq.onnx");
+    std::fs::write(&p, symbolic_model(&[Some(1), None, Some(8)], "seq")).unwrap();
+    let msg = onnx::load(&p).unwrap_err().to_string();
+    for want in [
+        "\"x\"",
+        "\"seq\"",
+        "axis 1",
+        "[1, ?, 8]",
+        "--input-shape x=1,N,8",
+        "input_shapes",
+    ] {
+        assert!(msg.contains(want), "{want}: {msg}");
+    }
+    let mut s = onnx::InputShapes::new();
+    s.give_arg("1,16,8").unwrap();
+    let g = onnx::load_with_shapes(&p, &s).unwrap();
+    assert_eq!(g.inputs[0].shape, [1, 16, 8]);
+    assert_eq!(shape(&g, "y"), [1, 16, 8]);
+}
+
+/// A one-node model `y = Relu(x)` whose input has the given dimensions (None: the symbolic
+/// dimension `sym`), written with tract's protobuf types.
+fn symbolic_model(dims: &[Option<i64>], sym: &str) -> Vec<u8> {
+    use prost::Message;
+    use tract_onnx::pb::tensor_shape_proto::{dimension::Value as D, Dimension};
+    use tract_onnx::pb::type_proto::{Tensor, Value as T};
+    use tract_onnx::pb::*;
+    let ty = |dims: Vec<Option<i64>>| TypeProto {
+        value: Some(T::TensorType(Tensor {
+            elem_type: 1,
+            shape: Some(TensorShapeProto {
+                dim: dims
+                    .into_iter()
+                    .map(|d| Dimension {
+                        value: Some(match d {
+                            Some(v) => D::DimValue(v),
+                            None => D::DimParam(sym.to_string()),
+                        }),
+                        ..Default::default()
+                    })
+                    .collect(),
+            }),
+        })),
+        ..Default::default()
+    };
+    let vi = |name: &str, dims: Vec<Option<i64>>| ValueInfoProto {
+        name: name.into(),
+        r#type: Some(ty(dims)),
+        ..Default::default()
+    };
+    let model = ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto {
+            domain: String::new(),
+            version: 17,
+        }],
+        graph: Some(GraphProto {
+            name: "g".into(),
+            node: vec![NodeProto {
+                op_type: "Relu".into(),
+                name: "relu".into(),
+                input: vec!["x".into()],
+                output: vec!["y".into()],
+                ..Default::default()
+            }],
+            input: vec![vi("x", dims.to_vec())],
+            output: vec![vi("y", dims.to_vec())],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    model.encode_to_vec()
 }
 
 #[test]

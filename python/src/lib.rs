@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
+use zktorch::api::InputText;
 use zktorch::proof::{ProofFile, VerifyingKey};
 use zktorch::workspace::{KeySource, ProveHooks, ProveRequest, Stages, Workspace};
 use zktorch::{api, onnx, Error};
@@ -78,11 +79,34 @@ fn workspace(srs_dir: Option<PathBuf>, cache_dir: Option<PathBuf>) -> Workspace 
     }
 }
 
-fn inputs_of(model: &Path, texts: &[String]) -> zktorch::Result<Vec<Vec<Vec<f32>>>> {
-    let graph = onnx::load(model)?;
+/// Shapes given from Python (`input_shapes=`: a JSON object by input name, or a list in input
+/// order).
+fn given_shapes(json_text: Option<&str>) -> zktorch::Result<onnx::InputShapes> {
+    let mut s = onnx::InputShapes::new();
+    if let Some(t) = json_text {
+        s.give_input_json(&format!("{{\"input_shapes\": {t}}}"), "input_shapes=")?;
+    }
+    Ok(s)
+}
+
+/// [`api::open_model`] on input texts labelled `label[i]` (or `label` alone for one).
+fn open(
+    model: &Path,
+    shapes: Option<&str>,
+    texts: Vec<(String, String)>,
+) -> zktorch::Result<api::OpenedModel> {
+    let texts: Vec<InputText> = texts
+        .into_iter()
+        .map(|(label, text)| InputText { label, text })
+        .collect();
+    api::open_model(model, &given_shapes(shapes)?, &texts)
+}
+
+fn labelled(label: &str, texts: Vec<String>) -> Vec<(String, String)> {
     texts
-        .iter()
-        .map(|t| onnx::parse_input_json(t, &graph.inputs))
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| (format!("{label}[{i}]"), t))
         .collect()
 }
 
@@ -100,13 +124,15 @@ fn peak_rss_bytes() -> Option<u64> {
 /// Sets `model` up once (calibrated on the given input JSON texts) and optionally writes its
 /// verifying key; returns a JSON summary.
 #[pyfunction]
-#[pyo3(signature = (model, calibration, output=None, force=false, srs_dir=None, cache_dir=None))]
+#[pyo3(signature = (model, calibration, output=None, force=false, input_shapes=None, srs_dir=None, cache_dir=None))]
+#[allow(clippy::too_many_arguments)] // one per keyword argument
 fn setup(
     py: Python<'_>,
     model: PathBuf,
     calibration: Vec<String>,
     output: Option<PathBuf>,
     force: bool,
+    input_shapes: Option<String>,
     srs_dir: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
 ) -> PyResult<String> {
@@ -114,19 +140,22 @@ fn setup(
         let ws = workspace(srs_dir, cache_dir);
         if let Some(out) = &output {
             zktorch::fsx::check_output(out, &[model.as_path()])?;
-            ws.check_publish(&model, out, force)?;
         }
-        let mut samples = inputs_of(&model, &calibration)?;
-        if samples.is_empty() {
-            let beside = model.with_extension("input.json");
-            let graph = onnx::load(&model)?;
-            samples.push(onnx::read_input_json(&beside, &graph.inputs)?);
+        let calibrate = !calibration.is_empty();
+        let mut texts = labelled("calibration", calibration);
+        if texts.is_empty() {
+            let beside = InputText::read(&model.with_extension("input.json"))?;
+            texts.push((beside.label, beside.text));
+        }
+        let opened = open(&model, input_shapes.as_deref(), texts)?;
+        if let Some(out) = &output {
+            ws.check_publish(&opened.model, out, force)?;
         }
         let mut stages = Stages::default();
         let prepared = ws.setup(
-            &model,
-            &samples,
-            !calibration.is_empty(),
+            &opened.model,
+            &opened.samples,
+            calibrate,
             force,
             &mut stages,
             &mut |_| {},
@@ -146,6 +175,7 @@ fn setup(
                 "digest": hex::encode(d), "kept_at": p.display().to_string()
             })),
             "stages_s": stages_json(&stages),
+            "assumed_shapes": opened.graph.assumed,
         })
         .to_string())
     })
@@ -154,23 +184,27 @@ fn setup(
 
 /// Proves `model` on the input (JSON text); returns `(proof bytes, JSON summary)`.
 #[pyfunction]
-#[pyo3(signature = (model, input, calibration=Vec::new(), embed_vk=true, srs_dir=None, cache_dir=None))]
+#[pyo3(signature = (model, input, calibration=Vec::new(), embed_vk=true, input_shapes=None, srs_dir=None, cache_dir=None))]
+#[allow(clippy::too_many_arguments)] // one per keyword argument
 fn prove<'py>(
     py: Python<'py>,
     model: PathBuf,
     input: String,
     calibration: Vec<String>,
     embed_vk: bool,
+    input_shapes: Option<String>,
     srs_dir: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
 ) -> PyResult<(Bound<'py, PyBytes>, String)> {
     let (bytes, summary) = py
         .detach(move || -> zktorch::Result<(Vec<u8>, String)> {
             let ws = workspace(srs_dir, cache_dir);
-            let inputs = inputs_of(&model, std::slice::from_ref(&input))?
-                .pop()
-                .unwrap_or_default();
-            let calibration = inputs_of(&model, &calibration)?;
+            let mut texts = vec![("input".to_string(), input)];
+            texts.extend(labelled("calibration", calibration));
+            let opened = open(&model, input_shapes.as_deref(), texts)?;
+            let mut samples = opened.samples.into_iter();
+            let inputs = samples.next().unwrap_or_default();
+            let calibration: Vec<_> = samples.collect();
             let mut stages = Stages::default();
             let t = std::time::Instant::now();
             let request = ProveRequest {
@@ -179,7 +213,7 @@ fn prove<'py>(
                 embed_vk,
             };
             let proved = ws.prove(
-                &model,
+                &opened.model,
                 &request,
                 &mut stages,
                 &mut ProveHooks {
@@ -196,6 +230,7 @@ fn prove<'py>(
                 "stages_s": stages_json(&stages),
                 "total_s": t.elapsed().as_secs_f64(),
                 "peak_rss_bytes": peak_rss_bytes(),
+                "assumed_shapes": opened.graph.assumed,
             });
             Ok((proved.file.to_bytes(), summary.to_string()))
         })
@@ -247,11 +282,16 @@ fn verify(
 
 /// The `inspect` report (JSON) of `model`, with the quantized run on the given inputs.
 #[pyfunction]
-#[pyo3(signature = (model, inputs=Vec::new()))]
-fn inspect(py: Python<'_>, model: PathBuf, inputs: Vec<String>) -> PyResult<String> {
+#[pyo3(signature = (model, inputs=Vec::new(), input_shapes=None))]
+fn inspect(
+    py: Python<'_>,
+    model: PathBuf,
+    inputs: Vec<String>,
+    input_shapes: Option<String>,
+) -> PyResult<String> {
     py.detach(move || -> zktorch::Result<String> {
-        let samples = inputs_of(&model, &inputs)?;
-        let report = zktorch::inspect::inspect(&model, &samples)?;
+        let opened = open(&model, input_shapes.as_deref(), labelled("input", inputs))?;
+        let report = zktorch::inspect::inspect(&opened.model, &opened.samples)?;
         serde_json::to_string(&report).map_err(|e| Error::InvalidArgument(e.to_string()))
     })
     .map_err(to_py)

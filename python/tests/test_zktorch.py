@@ -149,3 +149,23 @@ def test_inspect_reports_the_plan_prove_uses(dirs):
     s = zktorch.setup(SMALL, [SMALL_INPUT], **kw(dirs))
     assert rep["plan"] == {"log_domain": s.log_domain, "srs_power": s.srs_power}
     assert not zktorch.inspect(UNSUPPORTED)["provable"]
+
+
+SYMBOLIC = ROOT / "tests" / "fixtures" / "onnx" / "symbolic_dim.onnx"  # x: [batch, 4] -> Relu
+
+
+def test_symbolic_batch_sizes_from_input_shapes_or_batch_one(dirs):
+    x = np.array([[1.0, -1.0, 2.0, 0.0], [0.5, -0.5, 3.0, -3.0], [0.0, 1.0, -1.0, 0.25]])
+    r = zktorch.prove(SYMBOLIC, x, input_shapes={"x": [3, 4]}, **kw(dirs))
+    assert r.outputs["y"].shape == (3, 4) and r.assumed_shapes == []
+    np.testing.assert_allclose(r.outputs["y"], np.maximum(x, 0), atol=1 / 256)
+    assert zktorch.verify(r.proof, input=x, **kw(dirs)).valid
+    # No shape: batch 1, and the result says it was assumed.
+    r1 = zktorch.prove(SYMBOLIC, x[0], **kw(dirs))
+    assert r1.outputs["y"].shape == (1, 4) and r1.model_digest != r.model_digest
+    assert "taken as batch 1" in r1.assumed_shapes[0]
+    # Twelve values with batch 1 assumed: the message names the assumption and the fix.
+    with pytest.raises(zktorch.InputError, match="input-shape"):
+        zktorch.prove(SYMBOLIC, x, **kw(dirs))
+    with pytest.raises(zktorch.InputError, match="does not fit"):
+        zktorch.inspect(SYMBOLIC, x, input_shapes=[[3, 5]])

@@ -60,6 +60,17 @@ __version__ = _native.__version__
 
 PathLike = Union[str, "os.PathLike[str]"]
 ArrayLike = Any  # numpy array, nested lists, or a list of them (one per graph input)
+Shapes = Union[Dict[str, Sequence[int]], Sequence[Sequence[int]]]
+
+
+def _shapes(s: Optional[Shapes]) -> Optional[str]:
+    """``input_shapes`` as the JSON the library reads (an object by name, or a list in input
+    order)."""
+    if s is None:
+        return None
+    if isinstance(s, dict):
+        return json.dumps({k: [int(d) for d in v] for k, v in s.items()})
+    return json.dumps([[int(d) for d in v] for v in s])
 
 
 def _is_path(x: Any) -> bool:
@@ -103,6 +114,7 @@ class SetupResult:
     srs_power: int
     replaced: Optional[Dict[str, str]]
     stages_s: Dict[str, float]
+    assumed_shapes: List[str] = field(default_factory=list)
 
 
 @dataclass
@@ -121,6 +133,7 @@ class ProveResult:
     total_s: float
     peak_rss_bytes: Optional[int]
     proof_path: Optional[str] = None
+    assumed_shapes: List[str] = field(default_factory=list)
 
     def save(self, path: PathLike) -> None:
         """Writes the proof file (atomically, like the CLI)."""
@@ -151,6 +164,7 @@ def setup(
     *,
     output: Optional[PathLike] = None,
     force: bool = False,
+    input_shapes: Optional[Shapes] = None,
     srs_dir: Optional[PathLike] = None,
     cache_dir: Optional[PathLike] = None,
 ) -> SetupResult:
@@ -162,7 +176,13 @@ def setup(
     verify against it; the old cache entry is kept)."""
     texts = [_input_json(c) for c in (calibration or [])]
     out = _native.setup(
-        os.fspath(model), texts, _opt(output), force, _opt(srs_dir), _opt(cache_dir)
+        os.fspath(model),
+        texts,
+        _opt(output),
+        force,
+        _shapes(input_shapes),
+        _opt(srs_dir),
+        _opt(cache_dir),
     )
     return SetupResult(**json.loads(out))
 
@@ -174,15 +194,24 @@ def prove(
     output: Optional[PathLike] = None,
     calibration: Optional[Sequence[Any]] = None,
     embed_vk: bool = True,
+    input_shapes: Optional[Shapes] = None,
     srs_dir: Optional[PathLike] = None,
     cache_dir: Optional[PathLike] = None,
 ) -> ProveResult:
     """Runs ``model`` on ``input`` and proves the result (setting the model up on first use,
     calibrated on this input and ``calibration``). With ``output`` the proof file is written
-    there too."""
+    there too. ``input_shapes`` (``{"x": [4, 784]}``, or a list in input order) sizes inputs the
+    model leaves symbolic; without it a symbolic leading dimension is batch 1 (reported in
+    ``assumed_shapes``)."""
     texts = [_input_json(c) for c in (calibration or [])]
     proof, summary = _native.prove(
-        os.fspath(model), _input_json(input), texts, embed_vk, _opt(srs_dir), _opt(cache_dir)
+        os.fspath(model),
+        _input_json(input),
+        texts,
+        embed_vk,
+        _shapes(input_shapes),
+        _opt(srs_dir),
+        _opt(cache_dir),
     )
     s = json.loads(summary)
     st = s["statement"]
@@ -198,6 +227,7 @@ def prove(
         stages_s=s["stages_s"],
         total_s=s["total_s"],
         peak_rss_bytes=s["peak_rss_bytes"],
+        assumed_shapes=s.get("assumed_shapes", []),
     )
     if output is not None:
         r.save(output)
@@ -267,13 +297,19 @@ def verify(
     )
 
 
-def inspect(model: PathLike, input: Any = None, calibration: Optional[Sequence[Any]] = None) -> Dict[str, Any]:
+def inspect(
+    model: PathLike,
+    input: Any = None,
+    calibration: Optional[Sequence[Any]] = None,
+    *,
+    input_shapes: Optional[Shapes] = None,
+) -> Dict[str, Any]:
     """How ``model`` lowers into blocks, whether it is provable, and (with ``input``) the proof
     plan and the quantized run against float: the CLI's ``inspect --json`` report."""
     texts = [] if input is None else [_input_json(input)] + [
         _input_json(c) for c in (calibration or [])
     ]
-    return json.loads(_native.inspect(os.fspath(model), texts))
+    return json.loads(_native.inspect(os.fspath(model), texts, _shapes(input_shapes)))
 
 
 def key_info(vk: Union[bytes, PathLike]) -> Dict[str, Any]:

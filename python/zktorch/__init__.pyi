@@ -2,7 +2,7 @@
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from ._native import (
 
 __version__: str
 PathLike = Union[str, os.PathLike[str]]
+Shapes = Union[Dict[str, Sequence[int]], Sequence[Sequence[int]]]
 
 @dataclass
 class SetupResult:
@@ -28,6 +29,7 @@ class SetupResult:
     srs_power: int
     replaced: Optional[Dict[str, str]]
     stages_s: Dict[str, float]
+    assumed_shapes: List[str] = ...
 
 @dataclass
 class ProveResult:
@@ -43,6 +45,7 @@ class ProveResult:
     total_s: float
     peak_rss_bytes: Optional[int]
     proof_path: Optional[str] = ...
+    assumed_shapes: List[str] = ...
     def save(self, path: PathLike) -> None: ...
 
 @dataclass
@@ -60,6 +63,7 @@ def setup(
     *,
     output: Optional[PathLike] = ...,
     force: bool = ...,
+    input_shapes: Optional[Shapes] = ...,
     srs_dir: Optional[PathLike] = ...,
     cache_dir: Optional[PathLike] = ...,
 ) -> SetupResult: ...
@@ -70,6 +74,7 @@ def prove(
     output: Optional[PathLike] = ...,
     calibration: Optional[Sequence[Any]] = ...,
     embed_vk: bool = ...,
+    input_shapes: Optional[Shapes] = ...,
     srs_dir: Optional[PathLike] = ...,
     cache_dir: Optional[PathLike] = ...,
 ) -> ProveResult: ...
@@ -85,6 +90,10 @@ def verify(
     cache_dir: Optional[PathLike] = ...,
 ) -> VerifyResult: ...
 def inspect(
-    model: PathLike, input: Any = ..., calibration: Optional[Sequence[Any]] = ...
+    model: PathLike,
+    input: Any = ...,
+    calibration: Optional[Sequence[Any]] = ...,
+    *,
+    input_shapes: Optional[Shapes] = ...,
 ) -> Dict[str, Any]: ...
 def key_info(vk: Union[bytes, PathLike]) -> Dict[str, Any]: ...

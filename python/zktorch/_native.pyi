@@ -16,6 +16,7 @@ def setup(
     calibration: List[str],
     output: Optional[str] = None,
     force: bool = False,
+    input_shapes: Optional[str] = None,
     srs_dir: Optional[str] = None,
     cache_dir: Optional[str] = None,
 ) -> str: ...
@@ -24,6 +25,7 @@ def prove(
     input: str,
     calibration: List[str] = ...,
     embed_vk: bool = True,
+    input_shapes: Optional[str] = None,
     srs_dir: Optional[str] = None,
     cache_dir: Optional[str] = None,
 ) -> Tuple[bytes, str]: ...
@@ -37,5 +39,5 @@ def verify(
     srs_dir: Optional[str] = None,
     cache_dir: Optional[str] = None,
 ) -> str: ...
-def inspect(model: str, inputs: List[str] = ...) -> str: ...
+def inspect(model: str, inputs: List[str] = ..., input_shapes: Optional[str] = None) -> str: ...
 def key_info(vk: bytes) -> str: ...

@@ -39,6 +39,9 @@ pub struct LayerGraph {
     /// (possibly without the outputs nothing reads, such as Dropout's mask, when inference
     /// cannot tell them).
     pub value_shapes: BTreeMap<String, Vec<usize>>,
+    /// Shapes the loader assumed (a symbolic batch dimension taken as 1), one sentence each,
+    /// for the caller to print.
+    pub assumed: Vec<String>,
 }
 
 impl LayerGraph {

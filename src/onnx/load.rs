@@ -6,9 +6,11 @@
 //! are put in topological order. Weights stored as external data are read from the file beside
 //! the model (module `tensor`); nothing is ever invented for a missing file.
 //!
-//! Input shapes come from the graph's declared input types. A symbolic (`dim_param`) or
-//! missing dimension is an error naming the input and the axis, unless the caller gives the
-//! input's shape in `input_shapes` (which must agree with every dimension the model does fix).
+//! Input shapes come from the graph's declared input types, or from the shapes the caller gives
+//! (module [`super::input_shapes`]; each must agree with every dimension the model fixes). A
+//! symbolic (`dim_param`, `-1`) leading dimension with no given shape is taken as batch 1 and
+//! recorded in [`LayerGraph::assumed`]; any other symbolic or missing dimension is an error
+//! naming the input, the axis and the fix.
 //! The shapes of every other tensor come from tract's shape inference (module `shapes`).
 //!
 //! A file that is not a model, a dangling tensor reference, a cycle, a tensor written twice, a
@@ -25,23 +27,21 @@ use tract_onnx::pb::{AttributeProto, ModelProto, NodeProto, ValueInfoProto};
 use tract_onnx::prelude::Framework;
 
 use super::graph::{canonical_domain, Attribute, ConstTensor, Layer, LayerGraph, ValueInfo};
+use super::input_shapes::InputShapes;
 use super::shapes;
 use super::supported::unsupported_nodes;
 use super::tensor::{decode, TensorSource};
 use crate::{Error, Result};
 
-/// Load an ONNX model. Every graph input must have a fully static declared shape; use
-/// [`load_with_shapes`] to give the size of symbolic dimensions.
+/// Load an ONNX model with the shapes it declares (a symbolic leading dimension taken as batch
+/// 1, recorded in [`LayerGraph::assumed`]); use [`load_with_shapes`] to give other shapes.
 pub fn load(path: &Path) -> Result<LayerGraph> {
-    load_with_shapes(path, &BTreeMap::new())
+    load_with_shapes(path, &InputShapes::new())
 }
 
-/// Load an ONNX model, taking the shapes of the inputs named in `input_shapes` from there
-/// instead of from the model (for inputs with symbolic dimensions such as a batch size).
-pub fn load_with_shapes(
-    path: &Path,
-    input_shapes: &BTreeMap<String, Vec<usize>>,
-) -> Result<LayerGraph> {
+/// Load an ONNX model, taking the shapes of its inputs from `input_shapes` where given
+/// (module [`super::input_shapes`]: each must fit the model's fixed dimensions).
+pub fn load_with_shapes(path: &Path, input_shapes: &InputShapes) -> Result<LayerGraph> {
     let proto = read_proto(path)?;
     let err = |reason: String| onnx_error(path, reason);
     let model_dir = model_dir(path);
@@ -89,18 +89,31 @@ pub fn load_with_shapes(
         .iter()
         .filter(|vi| !constants.contains_key(&vi.name))
         .collect();
-    if let Some(name) = input_shapes
-        .keys()
-        .find(|n| !graph_inputs.iter().any(|vi| &vi.name == *n))
+    let names: Vec<&str> = graph_inputs.iter().map(|vi| vi.name.as_str()).collect();
+    if let Some((name, (_, source))) = input_shapes
+        .by_name
+        .iter()
+        .find(|(n, _)| !names.contains(&n.as_str()))
     {
-        let names: Vec<&str> = graph_inputs.iter().map(|vi| vi.name.as_str()).collect();
         return Err(err(format!(
-            "a shape was given for input {name:?}, but the model's inputs are {names:?}"
+            "a shape was given for input {name:?} ({source}), but the model's inputs are {names:?}"
+        )));
+    }
+    if let Some((_, source)) = input_shapes
+        .by_position
+        .iter()
+        .skip(names.len())
+        .flatten()
+        .next()
+    {
+        return Err(err(format!(
+            "more input shapes are given ({source}) than the model has inputs {names:?}"
         )));
     }
     let mut inputs = Vec::with_capacity(graph_inputs.len());
-    for vi in graph_inputs {
-        let shape = input_shape(vi, input_shapes.get(&vi.name)).map_err(&err)?;
+    let mut assumed = Vec::new();
+    for (position, vi) in graph_inputs.into_iter().enumerate() {
+        let shape = input_shape(vi, position, input_shapes, &mut assumed).map_err(&err)?;
         inputs.push(ValueInfo {
             name: vi.name.clone(),
             shape,
@@ -158,6 +171,7 @@ pub fn load_with_shapes(
         layers,
         constants,
         value_shapes: BTreeMap::new(),
+        assumed,
     };
 
     // Shapes of every tensor, by tract's inference.
@@ -258,72 +272,109 @@ fn node_name(node: &NodeProto, index: usize) -> String {
     }
 }
 
-/// The static shape of a graph input, from the model or from the caller's override.
+/// The static shape of the graph input `vi` (at `position` in input order): the shape given
+/// for it (which must fit every dimension the model fixes), else the declared one with a
+/// symbolic leading dimension taken as 1 (recorded in `assumed`).
 fn input_shape(
     vi: &ValueInfoProto,
-    given: Option<&Vec<usize>>,
+    position: usize,
+    given: &InputShapes,
+    assumed: &mut Vec<String>,
 ) -> std::result::Result<Vec<usize>, String> {
     let name = &vi.name;
+    let fix = |example: &str| {
+        format!(
+            "give the input's shape: `--input-shape {name}={example}` on the command line, \
+             `input_shapes={{\"{name}\": [...]}}` in Python, or \"input_shapes\" in the input file"
+        )
+    };
+    let given = given.for_input(name, position)?;
     let declared = match vi.r#type.as_ref().and_then(|t| t.value.as_ref()) {
         Some(TypeValue::TensorType(t)) => t.shape.as_ref(),
         None => return Err(format!("graph input {name:?} has no type")),
     };
     let Some(declared) = declared else {
         return match given {
-            Some(s) => Ok(s.clone()),
+            Some((s, _)) => Ok(s),
             None => Err(format!(
-                "graph input {name:?} declares no shape; give its shape explicitly"
+                "graph input {name:?} declares no shape; {}",
+                fix("D,D,...")
             )),
         };
     };
-    let mut dims = Vec::with_capacity(declared.dim.len());
+    // Each dimension: its size, or the name of a symbolic one.
+    let mut dims: Vec<std::result::Result<usize, String>> = Vec::with_capacity(declared.dim.len());
     for (axis, d) in declared.dim.iter().enumerate() {
         dims.push(match &d.value {
-            Some(Dim::DimValue(v)) if *v >= 0 => Ok(*v as usize),
+            Some(Dim::DimValue(v)) if *v > 0 => Ok(*v as usize),
+            Some(Dim::DimValue(-1)) => Err("dimension -1".to_string()),
             Some(Dim::DimValue(v)) => {
                 return Err(format!(
-                    "graph input {name:?} has a negative dimension {v} on axis {axis}"
+                    "graph input {name:?} has dimension {v} on axis {axis}; zktorch proves \
+                     tensors with at least one entry on every axis"
                 ))
             }
             Some(Dim::DimParam(p)) if !p.is_empty() => Err(format!("symbolic dimension {p:?}")),
             _ => Err("unknown dimension".to_string()),
         });
     }
-    match given {
-        Some(s) => {
-            let compatible = s.len() == dims.len()
-                && dims
-                    .iter()
-                    .zip(s)
-                    .all(|(d, g)| d.as_ref().map_or(true, |d| d == g));
-            if !compatible {
-                let shown: Vec<String> = dims
-                    .iter()
-                    .map(|d| match d {
-                        Ok(v) => v.to_string(),
-                        Err(_) => "?".into(),
-                    })
-                    .collect();
-                return Err(format!(
-                    "the shape given for input {name:?}, {s:?}, does not fit the model's [{}]",
-                    shown.join(", ")
-                ));
-            }
-            Ok(s.clone())
-        }
-        None => dims
-            .into_iter()
-            .enumerate()
-            .map(|(axis, d)| {
-                d.map_err(|what| {
-                    format!(
-                        "graph input {name:?} has a {what} on axis {axis}; zktorch needs static \
-                         shapes: give the input's shape explicitly (input_shapes)"
-                    )
-                })
+    let shown = |dims: &[std::result::Result<usize, String>]| {
+        let parts: Vec<String> = dims
+            .iter()
+            .map(|d| match d {
+                Ok(v) => v.to_string(),
+                Err(_) => "?".into(),
             })
-            .collect(),
+            .collect();
+        format!("[{}]", parts.join(", "))
+    };
+    if let Some((s, source)) = given {
+        let compatible = s.len() == dims.len()
+            && dims
+                .iter()
+                .zip(&s)
+                .all(|(d, g)| d.as_ref().map_or(true, |d| d == g));
+        if !compatible {
+            return Err(format!(
+                "the shape given for input {name:?}, {s:?} ({source}), does not fit the model's {}",
+                shown(&dims)
+            ));
+        }
+        return Ok(s);
     }
+    // Batch 1 for a symbolic leading dimension; any other symbolic dimension needs a shape.
+    let example: Vec<String> = dims
+        .iter()
+        .enumerate()
+        .map(|(axis, d)| match d {
+            Ok(v) => v.to_string(),
+            Err(_) if axis == 0 => "1".into(),
+            Err(_) => "N".into(),
+        })
+        .collect();
+    let example = example.join(",");
+    let mut shape = Vec::with_capacity(dims.len());
+    for (axis, d) in dims.iter().enumerate() {
+        match d {
+            Ok(v) => shape.push(*v),
+            Err(what) if axis == 0 && dims.len() > 1 => {
+                assumed.push(format!(
+                    "input {name:?}: {what} on axis 0 taken as batch 1 (shape [{example}]); for \
+                     another batch size give `--input-shape {name}=...`"
+                ));
+                shape.push(1);
+            }
+            Err(what) => {
+                return Err(format!(
+                    "graph input {name:?} {} has a {what} on axis {axis}; zktorch needs static \
+                     shapes: {}",
+                    shown(&dims),
+                    fix(&example)
+                ))
+            }
+        }
+    }
+    Ok(shape)
 }
 
 /// A `Constant` node's output name and value.

@@ -7,7 +7,8 @@
 //! - `shapes` (private): static shapes of every tensor by tract's shape inference;
 //! - [`supported`]: the ops this milestone handles, and the check that lists all the others;
 //! - [`reference`](mod@reference): tract's float run, every layer output by name, for accuracy reports;
-//! - [`input`]: `input.json` files (`{"input_data": [[...]]}`).
+//! - [`input`]: `input.json` files (`{"input_data": [[...]]}`);
+//! - [`input_shapes`]: shapes given for inputs with symbolic dimensions.
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -24,6 +25,7 @@
 
 pub mod graph;
 pub mod input;
+pub mod input_shapes;
 pub mod load;
 pub mod reference;
 mod shapes;
@@ -32,6 +34,7 @@ mod tensor;
 
 pub use graph::{Attribute, ConstTensor, Layer, LayerGraph, TensorData, ValueInfo};
 pub use input::{check_input_lengths, parse_input_json, read_input_json};
+pub use input_shapes::{InputShapes, ModelFile};
 pub use load::{load, load_with_shapes};
 pub use reference::{run_float, run_float_graph, FloatValues};
 pub use supported::{
