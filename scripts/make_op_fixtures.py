@@ -219,6 +219,99 @@ def main():
             const("minus1", np.array([-1], dtype=np.int64)),
         ],
     )
+    # Element-wise ops of issue #13 (tables and compositions of existing blocks). Appended
+    # here, after every earlier case, so the seeded generator leaves the earlier files as
+    # they were. Square roots and reciprocals get |x| + c (their float result is defined).
+    for op, attrs in [
+        ("Abs", {}),
+        ("Neg", {}),
+        ("Exp", {}),
+        ("HardSigmoid", {"alpha": 0.25, "beta": 0.4}),
+        ("HardSwish", {}),
+        ("Elu", {"alpha": 0.8}),
+        ("Selu", {}),
+        ("ThresholdedRelu", {"alpha": 0.3}),
+        ("Softsign", {}),
+        ("Floor", {}),
+        ("Ceil", {}),
+        ("Round", {}),
+        ("Sign", {}),
+    ]:
+        save(op.lower(), [node(op, ["x"], **attrs)], x23, [2, 3])
+    positive = lambda last: [node("Abs", ["x"], "a"), node("Add", ["a", "c"], "p"), last]  # noqa: E731
+    save(
+        "sqrt_of_positive",
+        positive(node("Sqrt", ["p"])),
+        x23,
+        [2, 3],
+        [const("c", np.float32(0.5))],
+    )
+    save(
+        "reciprocal_of_positive",
+        positive(node("Reciprocal", ["p"])),
+        x23,
+        [2, 3],
+        [const("c", np.float32(1.0))],
+    )
+    two = [("x", [2, 3]), ("b", [2, 3])]
+    save("max_two", [node("Max", ["x", "b"])], two, [2, 3])
+    save("min_three", [node("Min", ["x", "b", "c"])], two, [2, 3], [w("c", [3])])
+    save("max_scalar", [node("Max", ["x", "c"])], x23, [2, 3], [const("c", np.float32(0.1))])
+    save("sum_three", [node("Sum", ["x", "b", "c"])], two, [2, 3], [w("c", [3])])
+    save("mean_two", [node("Mean", ["x", "b"])], two, [2, 3])
+    save(
+        "prelu_channels",
+        [node("PRelu", ["x", "s"])],
+        [("x", [1, 3, 2, 2])],
+        [1, 3, 2, 2],
+        [const("s", np.array([0.1, 0.5, -0.2], dtype=np.float32).reshape(3, 1, 1))],
+    )
+    save("pow_square", [node("Pow", ["x", "e"])], x23, [2, 3], [const("e", np.float32(2.0))])
+    save(
+        "div_by_activation",
+        [node("Abs", ["b"], "a"), node("Add", ["a", "one"], "d"), node("Div", ["x", "d"])],
+        two,
+        [2, 3],
+        [const("one", np.float32(1.0))],
+    )
+    # LayerNorm written out by hand, as in a wake-word head: (x − μ) / √(σ² + ε).
+    save(
+        "layernorm_decomposed",
+        [
+            node("ReduceMean", ["x"], "mu", axes=[-1]),
+            node("Sub", ["x", "mu"], "d"),
+            node("Pow", ["d", "two"], "sq"),
+            helper.make_node("ReduceMean", ["sq"], ["var"], name="reducemean_var", axes=[-1]),
+            node("Add", ["var", "eps"], "ve"),
+            node("Sqrt", ["ve"], "sd"),
+            node("Div", ["d", "sd"]),
+        ],
+        [("x", [2, 8])],
+        [2, 8],
+        [const("two", np.float32(2.0)), const("eps", np.float32(1e-5))],
+    )
+    # A reshape target computed Shape -> Cast -> Slice -> Cast -> Concat, as PaddlePaddle's
+    # exporter writes it (RapidOCR's classifier): folded at compile time.
+    save(
+        "shape_slice_reshape",
+        [
+            node("Shape", ["x"], "s"),
+            helper.make_node("Cast", ["s"], ["s32"], name="cast_a", to=TensorProto.INT32),
+            node("Slice", ["s32", "st", "en", "ax", "sp"], "head"),
+            helper.make_node("Cast", ["head"], ["h64"], name="cast_b", to=TensorProto.INT64),
+            node("Concat", ["h64", "minus1"], "target", axis=0),
+            node("Reshape", ["x", "target"]),
+        ],
+        x234,
+        [2, 12],
+        [
+            const("st", np.array([0], dtype=np.int64)),
+            const("en", np.array([1], dtype=np.int64)),
+            const("ax", np.array([0], dtype=np.int64)),
+            const("sp", np.array([1], dtype=np.int64)),
+            const("minus1", np.array([-1], dtype=np.int64)),
+        ],
+    )
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 

@@ -59,6 +59,14 @@ impl InputText {
     }
 }
 
+/// Fails, naming the file, when `model` cannot be opened (checked first, so a missing model is
+/// the error reported even when the input files are missing too).
+pub fn check_model_file(model: &Path) -> Result<()> {
+    std::fs::File::open(model)
+        .map(drop)
+        .map_err(|e| Error::io(model, e))
+}
+
 /// A model opened for setup, prove or inspect: the graph with its input shapes settled and the
 /// input files parsed against it.
 #[derive(Clone, Debug)]

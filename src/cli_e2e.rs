@@ -88,6 +88,7 @@ fn open_for_setup(
     shapes: &onnx::InputShapes,
     files: &[PathBuf],
 ) -> anyhow::Result<api::OpenedModel> {
+    api::check_model_file(model_path)?;
     let mut texts = files
         .iter()
         .map(|p| InputText::read(p))
@@ -259,6 +260,7 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
     {
         fsx::check_output(out, &inputs)?;
     }
+    api::check_model_file(a.model)?;
     let mut texts = vec![InputText::read(a.input)?];
     for p in a.calibration {
         texts.push(InputText::read(p)?);

@@ -513,6 +513,7 @@ mod inspect {
         shapes: &onnx::InputShapes,
         json: bool,
     ) -> anyhow::Result<ExitCode> {
+        zktorch::api::check_model_file(model)?;
         let texts = input
             .into_iter()
             .chain(calibration.iter().map(|p| p.as_path()))

@@ -311,3 +311,51 @@ fn inspect_prints_layers_blocks_and_errors() {
     assert_eq!(v["not_provable"].as_array().unwrap().len(), 2, "{v}");
     assert_eq!(v["provable"], false);
 }
+
+/// The real pretrained models of models/REAL.md (taken from their packages by
+/// scripts/real_models.py), with their symbolic input dimensions sized by the input files'
+/// `input_shapes`: every layer lowers, and the quantized output picks the same class as
+/// onnxruntime and is within 3% of max(1, max|float|) of its output. (Issue #13's target is 1%;
+/// at today's fixed 2^8 activation scale the classifier is at 2.1% — per-layer scales, item 4,
+/// are what closes it. The bound here is what holds now, so a regression fails.)
+#[test]
+fn real_models_match_onnxruntime() {
+    let dir = root().join("models/real");
+    for name in ["rapidocr_cls", "rapidocr_cls.small"] {
+        let model = dir.join(format!("{}.onnx", name.split('.').next().unwrap()));
+        let input = zktorch::api::InputText::read(&dir.join(format!("{name}.input.json"))).unwrap();
+        let opened = zktorch::api::open_model(&model, &onnx::InputShapes::new(), &[input]).unwrap();
+        assert!(
+            opened.graph.assumed.is_empty(),
+            "{name}: shapes come from the file"
+        );
+        let (_, mut program) = zktorch::api::compile_model(&opened.model, &[]).unwrap();
+        assert!(zktorch::api::not_provable(&program).is_empty(), "{name}");
+        quant::calibrate(&mut program, &opened.samples).unwrap();
+        let w = witness::run(&program, &opened.samples[0]).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap(),
+        )
+        .unwrap();
+        let want: Vec<f64> = expected["output_data"][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let outputs = w.outputs(&program);
+        let got = &outputs[0].1;
+        assert_eq!(got.len(), want.len(), "{name}");
+        let scale = want.iter().fold(1f64, |m, v| m.max(v.abs()));
+        let err = got
+            .iter()
+            .zip(&want)
+            .map(|(g, e)| (g - e).abs())
+            .fold(0f64, f64::max)
+            / scale;
+        let argmax = |v: &[f64]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+        eprintln!("{name}: relative error {err:.5}, quantized {got:?}, onnxruntime {want:?}");
+        assert!(err < 0.03, "{name}: relative error {err}");
+        assert_eq!(argmax(got), argmax(&want), "{name}: argmax");
+    }
+}

@@ -50,6 +50,36 @@ fn i64_data(c: &ConstTensor) -> Vec<i64> {
     }
 }
 
+/// The indices ONNX Slice takes along an axis of size `d` (negative start/end count from the
+/// end; both clamped; a negative step walks backwards). `None` for a zero step.
+fn slice_indices(d: usize, start: i64, end: i64, step: i64) -> Option<Vec<usize>> {
+    if step == 0 {
+        return None;
+    }
+    let d = d as i128;
+    let fix = |v: i64| {
+        let v = i128::from(v);
+        if v < 0 {
+            v + d
+        } else {
+            v
+        }
+    };
+    let (s, e) = (fix(start), fix(end));
+    let (s, e) = if step > 0 {
+        (s.clamp(0, d), e.clamp(0, d))
+    } else {
+        (s.clamp(0, d - 1), e.clamp(-1, d - 1))
+    };
+    let mut out = Vec::new();
+    let mut i = s;
+    while (step > 0 && i < e) || (step < 0 && i > e) {
+        out.push(i as usize);
+        i += i128::from(step);
+    }
+    Some(out)
+}
+
 /// f32 values back into the element type of the inputs they came from.
 fn typed(data: Vec<f32>, ints: bool) -> TensorData {
     if ints {
@@ -164,6 +194,54 @@ pub fn const_eval(
             let mut shape = x.shape[..axis].to_vec();
             shape.extend_from_slice(&idx.shape);
             shape.extend_from_slice(&x.shape[axis + 1..]);
+            one(ConstTensor {
+                shape,
+                data: typed(data, x.as_i64().is_some()),
+            })
+        }
+        "Slice" => {
+            let r = x.shape.len();
+            // Opset ≥ 10: starts, ends, axes, steps as inputs; before: attributes.
+            let list = |i: usize, attr: &str| -> Option<Vec<i64>> {
+                match ins.get(i).copied().flatten() {
+                    Some(c) => Some(i64_data(c)),
+                    None if g.opset() < 10 => l.ints(attr).map(<[i64]>::to_vec),
+                    None => None,
+                }
+            };
+            let starts = list(1, "starts")?;
+            let ends = list(2, "ends")?;
+            let axes = list(3, "axes").unwrap_or_else(|| (0..starts.len() as i64).collect());
+            let steps = list(4, "steps").unwrap_or_else(|| vec![1; starts.len()]);
+            if ends.len() != starts.len()
+                || axes.len() != starts.len()
+                || steps.len() != starts.len()
+            {
+                return None;
+            }
+            let mut picks: Vec<Vec<usize>> = x.shape.iter().map(|&d| (0..d).collect()).collect();
+            for (((&st, &en), &ax), &step) in starts.iter().zip(&ends).zip(&axes).zip(&steps) {
+                let ax = usize::try_from(if ax < 0 { ax + r as i64 } else { ax }).ok()?;
+                let d = *x.shape.get(ax)?;
+                picks[ax] = slice_indices(d, st, en, step)?;
+            }
+            let shape: Vec<usize> = picks.iter().map(Vec::len).collect();
+            let values = x.to_f32_vec();
+            let mut strides = vec![1usize; r];
+            for k in (0..r.saturating_sub(1)).rev() {
+                strides[k] = strides[k + 1] * x.shape[k + 1];
+            }
+            let total: usize = shape.iter().product();
+            let mut data = Vec::with_capacity(total);
+            for n in 0..total {
+                // n as a multi-index of `shape` (row-major), mapped through the picks.
+                let (mut rest, mut flat) = (n, 0usize);
+                for k in (0..r).rev() {
+                    flat += picks[k][rest % shape[k]] * strides[k];
+                    rest /= shape[k];
+                }
+                data.push(*values.get(flat)?);
+            }
             one(ConstTensor {
                 shape,
                 data: typed(data, x.as_i64().is_some()),
@@ -443,4 +521,24 @@ fn fold_into_gemm(
             data: TensorData::F32(bias),
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slice_indices;
+
+    #[test]
+    fn slice_indices_follow_onnx() {
+        assert_eq!(slice_indices(5, 1, 3, 1), Some(vec![1, 2]));
+        assert_eq!(slice_indices(5, -2, i64::MAX, 1), Some(vec![3, 4]));
+        assert_eq!(slice_indices(5, 0, -1, 2), Some(vec![0, 2]));
+        assert_eq!(
+            slice_indices(5, -1, i64::MIN, -1),
+            Some(vec![4, 3, 2, 1, 0])
+        );
+        assert_eq!(slice_indices(5, 10, 20, 1), Some(vec![]));
+        assert_eq!(slice_indices(5, 4, 1, -2), Some(vec![4, 2]));
+        assert_eq!(slice_indices(5, 0, 5, 0), None);
+        assert_eq!(slice_indices(0, 0, 5, 1), Some(vec![]));
+    }
 }

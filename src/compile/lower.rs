@@ -2,6 +2,7 @@
 //! data-movement ops (the neural-network ops with windows and groups are in `nn`).
 
 use super::builder::{np, Builder, LResult, Value};
+use super::elementwise;
 use super::ir::{Block, TensorId};
 use super::nn;
 use super::wiring::{self, WiringSpec};
@@ -20,7 +21,14 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Add" | "Sub" | "Mul" | "Div" => binary(b, l),
         "Gemm" => gemm(b, l),
         "MatMul" => matmul(b, l),
-        "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" => unary(b, l),
+        "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Abs" | "Exp" | "HardSigmoid"
+        | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Sqrt" | "Reciprocal"
+        | "Floor" | "Ceil" | "Round" | "Sign" => unary(b, l),
+        "Max" | "Min" => elementwise::max_min(b, l),
+        "Sum" | "Mean" => elementwise::sum_mean(b, l),
+        "PRelu" => elementwise::prelu(b, l),
+        "Pow" => elementwise::pow(b, l),
+        "Neg" => elementwise::neg(b, l),
         "Flatten" | "Reshape" | "Squeeze" | "Unsqueeze" | "Identity" | "Dropout" => alias(b, l),
         "Transpose" => transpose(b, l),
         "Concat" => concat(b, l),
@@ -45,18 +53,18 @@ pub(crate) fn axis(a: i64, rank: usize) -> LResult<usize> {
     }
 }
 
-fn one(t: TensorId, shape: Vec<usize>) -> LResult<Outputs> {
+pub(crate) fn one(t: TensorId, shape: Vec<usize>) -> LResult<Outputs> {
     Ok(vec![(t, shape)])
 }
 
 /// A scalar constant's value, if the constant has one element.
-fn scalar(c: &ConstTensor) -> Option<f32> {
+pub(crate) fn scalar(c: &ConstTensor) -> Option<f32> {
     (c.len() == 1).then(|| c.to_f32_vec()[0])
 }
 
 /// `x·k` for a real constant k: an exact integer factor when k is a small integer, otherwise k
 /// at the weight scale followed by a rescale.
-fn scale_by(b: &mut Builder, x: TensorId, k: f32) -> LResult<TensorId> {
+pub(crate) fn scale_by(b: &mut Builder, x: TensorId, k: f32) -> LResult<TensorId> {
     let shape = b.shape(x).to_vec();
     let sx = b.scale(x);
     if k.fract() == 0.0 && k.abs() < (1 << 20) as f32 {
@@ -104,12 +112,15 @@ fn binary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                     let p = b.emit(Block::Hadamard, vec![x, y], out.clone(), s, "product");
                     one(b.rescale_to_activation(p), out)
                 }
-                _ => np("division by an activation (needs a reciprocal table)"),
+                _ => elementwise::div_by_activation(b, l),
             }
         }
         (Value::Tensor { id: x, shape: xs }, Value::Const(c)) => {
             let x = b.broadcast(x, &xs, &out)?;
             tensor_op_const(b, op, x, &c, &out, false)
+        }
+        (Value::Const(_), Value::Tensor { .. }) if op == "Div" => {
+            elementwise::div_by_activation(b, l)
         }
         (Value::Const(c), Value::Tensor { id: y, shape: ys }) => {
             let y = b.broadcast(y, &ys, &out)?;
@@ -154,7 +165,7 @@ fn tensor_op_const(
                 b.rescale_to_activation(p)
             }
         },
-        "Div" if const_first => return np("division by an activation (needs a reciprocal table)"),
+        "Div" if const_first => return np("division of a constant by an activation"),
         _ => match scalar(c) {
             Some(0.0) => return np("division by the constant 0"),
             Some(d) if d.fract() == 0.0 && d.abs() < (1u64 << 40) as f32 => {
@@ -428,6 +439,57 @@ fn unary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         ),
         "Sigmoid" => (TableFn::Sigmoid, act),
         "Tanh" => (TableFn::Tanh, act),
+        "Abs" => (TableFn::Abs, sx),
+        "Exp" => (TableFn::Exponential, act),
+        "HardSigmoid" => (
+            TableFn::HardSigmoid {
+                alpha: l.float("alpha").unwrap_or(0.2),
+                beta: l.float("beta").unwrap_or(0.5),
+            },
+            act,
+        ),
+        "HardSwish" => (TableFn::HardSwish, sx),
+        "Elu" => (
+            TableFn::Elu {
+                alpha: l.float("alpha").unwrap_or(1.0),
+                gamma: 1.0,
+            },
+            sx,
+        ),
+        "Selu" => (
+            TableFn::Elu {
+                alpha: l.float("alpha").unwrap_or(1.673_263_2),
+                gamma: l.float("gamma").unwrap_or(1.050_701),
+            },
+            sx,
+        ),
+        "ThresholdedRelu" => {
+            let alpha = l.float("alpha").unwrap_or(1.0);
+            let q = quant::quantize(f64::from(alpha), sx, &format!("{} alpha", l.name))?;
+            (TableFn::ThresholdedRelu { alpha: q }, sx)
+        }
+        "Softsign" => (TableFn::Softsign, act),
+        "Sqrt" => (TableFn::Sqrt, act),
+        "Reciprocal" => (TableFn::Reciprocal, act),
+        "Floor" => (
+            TableFn::Round {
+                mode: quant::RoundMode::Floor,
+            },
+            sx,
+        ),
+        "Ceil" => (
+            TableFn::Round {
+                mode: quant::RoundMode::Ceil,
+            },
+            sx,
+        ),
+        "Round" => (
+            TableFn::Round {
+                mode: quant::RoundMode::HalfEven,
+            },
+            sx,
+        ),
+        "Sign" => (TableFn::Sign, act),
         _ => {
             // Clip: bounds from inputs (opset ≥ 11) or attributes.
             let bound = |i: usize, attr: &str, default: f32| -> LResult<f32> {

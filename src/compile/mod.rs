@@ -16,6 +16,7 @@
 //! them.
 
 mod builder;
+mod elementwise;
 pub mod fold;
 pub mod ir;
 mod lower;

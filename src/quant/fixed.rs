@@ -44,8 +44,8 @@ fn exp_parts(x: i64, bits: u32) -> Option<(i64, i128)> {
     Some((i64::try_from(k).ok()?, exp_small(r)))
 }
 
-/// `⌊num / den + ½⌋` for den > 0.
-fn round_half_up(num: i128, den: i128) -> i128 {
+/// `⌊num / den + ½⌋` for den > 0, exactly (also used by the rational tables).
+pub fn round_half_up(num: i128, den: i128) -> i128 {
     (2 * num + den).div_euclid(2 * den)
 }
 

@@ -22,7 +22,7 @@ pub mod tables;
 
 pub use calibrate::{calibrate, widen};
 pub use report::{accuracy_report, LayerAccuracy};
-pub use tables::{TableFn, TableSpec};
+pub use tables::{RoundMode, TableFn, TableSpec};
 
 use crate::{Error, Result};
 

@@ -33,8 +33,57 @@ pub enum TableFn {
     },
     /// `e^x` (softmax numerators; inputs are ≤ 0 after the max is subtracted).
     Exp,
-    /// `1/x` for x > 0, exactly `⌊2^(in+out)/x + ½⌋` in integers (softmax denominators).
+    /// `1/x`, exactly `⌊2^(in+out)/x + ½⌋` in integers for x > 0 and `−f(−x)` for x < 0;
+    /// 0 at x = 0 (softmax denominators, Reciprocal, division by an activation).
     Reciprocal,
+    /// `|x|` (same scale in and out).
+    Abs,
+    /// `e^x` for the Exp op (calibrated on both sides of 0, unlike softmax's `Exp`).
+    Exponential,
+    /// `max(0, min(1, alpha·x + beta))` (one IEEE multiplication and one addition, correctly
+    /// rounded on every machine).
+    HardSigmoid {
+        /// Slope.
+        alpha: f32,
+        /// Offset.
+        beta: f32,
+    },
+    /// `x · max(0, min(1, x/6 + ½))`, exactly (`x(x+3)/6` between −3 and 3).
+    HardSwish,
+    /// `x` for x ≥ 0, `alpha·(e^x − 1)` otherwise, then times `gamma` (Elu: gamma = 1; Selu).
+    Elu {
+        /// Scale of the negative part.
+        alpha: f32,
+        /// Scale of the whole (1 for Elu).
+        gamma: f32,
+    },
+    /// `x` for x > alpha, else 0.
+    ThresholdedRelu {
+        /// The threshold, at the input scale.
+        alpha: i64,
+    },
+    /// `x / (1 + |x|)`, exactly.
+    Softsign,
+    /// `√x` for x ≥ 0 (0 below), exactly rounded.
+    Sqrt,
+    /// `⌊x⌋`, `⌈x⌉`, or x rounded half to even (same scale in and out).
+    Round {
+        /// Which rounding.
+        mode: RoundMode,
+    },
+    /// −1, 0 or 1 by the sign of x.
+    Sign,
+}
+
+/// The rounding of [`TableFn::Round`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum RoundMode {
+    /// Toward −∞.
+    Floor,
+    /// Toward +∞.
+    Ceil,
+    /// To the nearest integer, ties to even (ONNX Round).
+    HalfEven,
 }
 
 impl TableFn {
@@ -48,6 +97,16 @@ impl TableFn {
             TableFn::Clip { lo, hi } => format!("Clip({lo}, {hi})"),
             TableFn::Exp => "Exp".into(),
             TableFn::Reciprocal => "Reciprocal".into(),
+            TableFn::Abs => "Abs".into(),
+            TableFn::Exponential => "Exp".into(),
+            TableFn::HardSigmoid { alpha, beta } => format!("HardSigmoid({alpha}, {beta})"),
+            TableFn::HardSwish => "HardSwish".into(),
+            TableFn::Elu { alpha, gamma } => format!("Elu({alpha}, {gamma})"),
+            TableFn::ThresholdedRelu { alpha } => format!("ThresholdedRelu({alpha})"),
+            TableFn::Softsign => "Softsign".into(),
+            TableFn::Sqrt => "Sqrt".into(),
+            TableFn::Round { mode } => format!("{mode:?}"),
+            TableFn::Sign => "Sign".into(),
         }
     }
 }
@@ -72,6 +131,20 @@ fn round_half_up(v: f64) -> i64 {
     (v + 0.5).floor() as i64
 }
 
+/// 2^bits as f64 (exact).
+fn pow2f(bits: u32) -> f64 {
+    (2f64).powi(bits as i32)
+}
+
+/// `X` from scale 2^in to 2^out, rounded half up (exact).
+fn rescale_exact(x: i128, in_bits: u32, out_bits: u32) -> i64 {
+    if out_bits >= in_bits {
+        (x << (out_bits - in_bits).min(62)) as i64
+    } else {
+        super::fixed::round_half_up(x, 1i128 << (in_bits - out_bits).min(100)) as i64
+    }
+}
+
 impl TableSpec {
     /// The function on one integer input (the witness and the table rows both use this).
     pub fn eval(&self, x: i64) -> i64 {
@@ -91,15 +164,110 @@ impl TableSpec {
             TableFn::Clip { lo, hi } => x.max(lo).min(hi),
             TableFn::Exp => fixed::exp(x, self.in_bits, self.out_bits),
             TableFn::Reciprocal => {
-                if x <= 0 || self.in_bits.saturating_add(self.out_bits) > 100 {
+                if x == 0 || self.in_bits.saturating_add(self.out_bits) > 100 {
                     return 0;
                 }
-                // ⌊2^(in+out)/x + ½⌋ = ⌊(2·2^(in+out) + x) / 2x⌋, exactly.
+                // ⌊2^(in+out)/|x| + ½⌋ = ⌊(2·2^(in+out) + |x|) / 2|x|⌋, exactly; odd in x.
                 let num = 2i128 << (self.in_bits + self.out_bits);
-                let x = i128::from(x);
-                ((num + x) / (2 * x)) as i64
+                let a = i128::from(x).abs();
+                let r = ((num + a) / (2 * a)) as i64;
+                if x < 0 {
+                    -r
+                } else {
+                    r
+                }
             }
+            TableFn::Abs => x.saturating_abs(),
+            TableFn::Exponential => fixed::exp(x, self.in_bits, self.out_bits),
+            TableFn::HardSigmoid { alpha, beta } => {
+                let v = f64::from(alpha) * (x as f64 / pow2f(self.in_bits)) + f64::from(beta);
+                round_half_up(v.clamp(0.0, 1.0) * pow2f(self.out_bits))
+            }
+            TableFn::HardSwish => self.hard_swish(x),
+            TableFn::Elu { alpha, gamma } => {
+                let v = if x >= 0 {
+                    rescale_exact(i128::from(x), self.in_bits, self.out_bits) as f64
+                } else {
+                    let e = fixed::exp(x, self.in_bits, self.out_bits);
+                    f64::from(alpha) * (e as f64 - pow2f(self.out_bits))
+                };
+                round_half_up(f64::from(gamma) * v)
+            }
+            TableFn::ThresholdedRelu { alpha } => {
+                if x > alpha {
+                    x
+                } else {
+                    0
+                }
+            }
+            TableFn::Softsign => {
+                // x/(1+|x|) at scale 2^out: X·2^out / (2^in + |X|), rounded half up.
+                if self.in_bits > 60 || self.out_bits > 60 {
+                    return 0;
+                }
+                let xi = i128::from(x);
+                fixed::round_half_up(xi << self.out_bits, (1i128 << self.in_bits) + xi.abs()) as i64
+            }
+            TableFn::Sqrt => self.sqrt(x),
+            TableFn::Round { mode } => {
+                let unit = 1i128 << self.in_bits.min(62);
+                let xi = i128::from(x);
+                let q = match mode {
+                    RoundMode::Floor => xi.div_euclid(unit),
+                    RoundMode::Ceil => -(-xi).div_euclid(unit),
+                    RoundMode::HalfEven => {
+                        let f = xi.div_euclid(unit);
+                        let r = xi - f * unit;
+                        match (2 * r).cmp(&unit) {
+                            std::cmp::Ordering::Less => f,
+                            std::cmp::Ordering::Greater => f + 1,
+                            std::cmp::Ordering::Equal => f + (f & 1),
+                        }
+                    }
+                };
+                (q * unit) as i64
+            }
+            TableFn::Sign => x.signum() << self.out_bits.min(62),
         }
+    }
+
+    /// HardSwish in integers: X·(X + 3·2^in)/(6·2^(2·in)) at scale 2^out between −3 and 3.
+    fn hard_swish(&self, x: i64) -> i64 {
+        if self.in_bits > 40 || self.out_bits > 40 {
+            return 0;
+        }
+        let s = 1i128 << self.in_bits;
+        let xi = i128::from(x);
+        if xi <= -3 * s {
+            0
+        } else if xi >= 3 * s {
+            rescale_exact(xi, self.in_bits, self.out_bits)
+        } else {
+            super::fixed::round_half_up((xi * (xi + 3 * s)) << self.out_bits, 6 * s * s) as i64
+        }
+    }
+
+    /// `⌊√(X/2^in)·2^out + ½⌋` exactly: the largest y ≥ 0 with (2y − 1)²·2^in ≤ 4·X·2^(2·out).
+    fn sqrt(&self, x: i64) -> i64 {
+        if x <= 0 || self.in_bits > 40 || self.out_bits > 24 {
+            return 0;
+        }
+        let n4 = (i128::from(x) << (2 * self.out_bits)) * 4;
+        let fits = |y: i128| {
+            let t = 2 * y - 1;
+            t.checked_mul(t)
+                .and_then(|t2| t2.checked_mul(1i128 << self.in_bits))
+                .is_some_and(|v| v <= n4)
+        };
+        let est = ((x as f64) / pow2f(self.in_bits)).sqrt() * pow2f(self.out_bits);
+        let mut y = est.round().max(0.0) as i128;
+        while y > 0 && !fits(y) {
+            y -= 1;
+        }
+        while fits(y + 1) {
+            y += 1;
+        }
+        y as i64
     }
 
     /// Whether `x` lies in the table's range (false when no range is set yet).
@@ -154,6 +322,52 @@ mod tests {
         }
     }
 
+    /// Whatever an (untrusted) architecture says, evaluating a table never panics.
+    #[test]
+    fn extreme_parameters_do_not_panic() {
+        let funcs = [
+            TableFn::Reciprocal,
+            TableFn::Abs,
+            TableFn::Exponential,
+            TableFn::HardSigmoid {
+                alpha: f32::NAN,
+                beta: f32::INFINITY,
+            },
+            TableFn::HardSwish,
+            TableFn::Elu {
+                alpha: f32::MAX,
+                gamma: f32::MAX,
+            },
+            TableFn::ThresholdedRelu { alpha: i64::MIN },
+            TableFn::Softsign,
+            TableFn::Sqrt,
+            TableFn::Round {
+                mode: RoundMode::Floor,
+            },
+            TableFn::Round {
+                mode: RoundMode::Ceil,
+            },
+            TableFn::Round {
+                mode: RoundMode::HalfEven,
+            },
+            TableFn::Sign,
+        ];
+        for func in funcs {
+            for (i, o) in [
+                (0, 0),
+                (8, 8),
+                (40, 24),
+                (63, 63),
+                (200, 200),
+                (u32::MAX, u32::MAX),
+            ] {
+                for x in [i64::MIN, -1 << 40, -3, 0, 5, 1 << 40, i64::MAX] {
+                    let _ = spec(func, i, o).eval(x);
+                }
+            }
+        }
+    }
+
     #[test]
     fn functions_on_integers() {
         let r = spec(TableFn::Relu, 8, 8);
@@ -172,6 +386,60 @@ mod tests {
         assert_eq!(rc.eval(768), 1365); // 4096/3 = 1365.33
         let c = spec(TableFn::Clip { lo: -2, hi: 3 }, 8, 8);
         assert_eq!((c.eval(-9), c.eval(1), c.eval(9)), (-2, 1, 3));
+        let a = spec(TableFn::Abs, 8, 8);
+        assert_eq!((a.eval(-7), a.eval(7), a.eval(i64::MIN)), (7, 7, i64::MAX));
+        let rc = spec(TableFn::Reciprocal, 8, 12);
+        assert_eq!((rc.eval(-768), rc.eval(0)), (-1365, 0)); // odd; 0 at 0
+        let hs = spec(
+            TableFn::HardSigmoid {
+                alpha: 0.2,
+                beta: 0.5,
+            },
+            8,
+            8,
+        );
+        assert_eq!(
+            (hs.eval(-1280), hs.eval(0), hs.eval(256), hs.eval(1280)),
+            (0, 128, 179, 256)
+        );
+        let hw = spec(TableFn::HardSwish, 8, 8);
+        // 256·hardswish(1) = 256·(1·4/6) = 170.67; −1 → −256·2/6 = −85.33; ±3 and beyond.
+        assert_eq!(
+            (hw.eval(256), hw.eval(-256), hw.eval(-768), hw.eval(1024)),
+            (171, -85, 0, 1024)
+        );
+        let el = spec(
+            TableFn::Elu {
+                alpha: 1.0,
+                gamma: 1.0,
+            },
+            8,
+            8,
+        );
+        assert_eq!((el.eval(300), el.eval(-256)), (300, -162)); // 256·(1/e − 1) = −161.8
+        let tr = spec(TableFn::ThresholdedRelu { alpha: 256 }, 8, 8);
+        assert_eq!((tr.eval(256), tr.eval(257)), (0, 257));
+        let ss = spec(TableFn::Softsign, 8, 8);
+        assert_eq!((ss.eval(256), ss.eval(-768)), (128, -192));
+        let sq = spec(TableFn::Sqrt, 8, 8);
+        assert_eq!(
+            (sq.eval(1024), sq.eval(512), sq.eval(-5), sq.eval(0)),
+            (512, 362, 0, 0)
+        );
+        let round = |mode| spec(TableFn::Round { mode }, 8, 8);
+        let (fl, ce, he) = (
+            round(RoundMode::Floor),
+            round(RoundMode::Ceil),
+            round(RoundMode::HalfEven),
+        );
+        assert_eq!((fl.eval(-1), fl.eval(511), fl.eval(512)), (-256, 256, 512));
+        assert_eq!((ce.eval(-1), ce.eval(257), ce.eval(256)), (0, 512, 256));
+        assert_eq!(
+            (he.eval(128), he.eval(384), he.eval(-128), he.eval(129)),
+            (0, 512, 0, 256)
+        );
+        let sg = spec(TableFn::Sign, 8, 8);
+        assert_eq!((sg.eval(-3), sg.eval(0), sg.eval(9)), (-256, 0, 256));
         let table = c.to_table().unwrap();
         assert_eq!(table.inputs, vec![-4, -3, -2, -1, 0, 1, 2, 3, 4]);
         assert_eq!(table.outputs.unwrap(), vec![-2, -2, -2, -1, 0, 1, 2, 3, 3]);

@@ -1,0 +1,171 @@
+//! Element-wise ops built from the existing blocks (no new protocol): every one is a
+//! composition of lookups, linear blocks, Hadamard products and rescales, each proved as
+//! usual.
+//!
+//! - `Max(a, b) = a + Relu(b − a)`, `Min(a, b) = a − Relu(a − b)` (variadic: folded left);
+//!   against a scalar constant, one clip table;
+//! - `Sum`, `Mean` (variadic adds, then `·1/n`);
+//! - `PRelu(x, s) = Relu(x) + s ⊙ (x − Relu(x))` (a scalar slope is one LeakyRelu table);
+//! - `Pow(x, p)` for p ∈ {1, 2, 3, ½, −1, −½}: products, the √ table, the reciprocal table;
+//! - `Div(a, b)` by an activation: `a ⊙ (1/b)` with the reciprocal table;
+//! - `Neg(x) = x·(−1)`.
+
+use super::builder::{np, Builder, LResult, Value};
+use super::ir::{Block, TensorId};
+use super::lower::{one, scalar, scale_by, Outputs};
+use crate::onnx::Layer;
+use crate::quant::TableFn;
+
+/// The layer's input `i` as a tensor broadcast to `out` (a constant is committed as a weight
+/// at the activation scale).
+fn input_at(b: &mut Builder, l: &Layer, i: usize, out: &[usize]) -> LResult<TensorId> {
+    let (x, xs) = b.act_input(l, i)?;
+    b.broadcast(x, &xs, out)
+}
+
+/// `x` and `y` at one scale (the larger).
+fn aligned(b: &mut Builder, x: TensorId, y: TensorId) -> (TensorId, TensorId, u32) {
+    let s = b.scale(x).max(b.scale(y));
+    (b.align(x, s), b.align(y, s), s)
+}
+
+/// `Max` / `Min` of any number of inputs.
+pub(crate) fn max_min(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let is_max = l.op_type == "Max";
+    let n = l.inputs.iter().filter(|n| !n.is_empty()).count();
+    if n == 0 {
+        return np("no inputs");
+    }
+    // Start from a non-constant input, so that scalar constants can be clips.
+    let first = (0..n)
+        .find(|&i| matches!(b.value(&l.inputs[i]), Ok(Value::Tensor { .. })))
+        .unwrap_or(0);
+    let mut acc = input_at(b, l, first, &out)?;
+    for i in (0..n).filter(|&i| i != first) {
+        if let Some(k) = b.const_input(l, i).and_then(scalar) {
+            let sx = b.scale(acc);
+            let q = crate::quant::quantize(f64::from(k), sx, &format!("{} bound", l.name))?;
+            let (lo, hi) = if is_max { (q, i64::MAX) } else { (i64::MIN, q) };
+            acc = b.lookup(acc, TableFn::Clip { lo, hi }, sx, None, "clip");
+            continue;
+        }
+        let y = input_at(b, l, i, &out)?;
+        let (x, y, s) = aligned(b, acc, y);
+        // Max: x + Relu(y − x); Min: x − Relu(x − y).
+        let d = if is_max {
+            b.emit(Block::Sub, vec![y, x], out.clone(), s, "difference")
+        } else {
+            b.emit(Block::Sub, vec![x, y], out.clone(), s, "difference")
+        };
+        let r = b.lookup(d, TableFn::Relu, s, None, "excess");
+        let block = if is_max { Block::Add } else { Block::Sub };
+        acc = b.emit(block, vec![x, r], out.clone(), s, "out");
+    }
+    one(acc, out)
+}
+
+/// `Sum` and `Mean` of any number of inputs.
+pub(crate) fn sum_mean(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let n = l.inputs.iter().filter(|n| !n.is_empty()).count();
+    if n == 0 {
+        return np("no inputs");
+    }
+    let mut acc = input_at(b, l, 0, &out)?;
+    for i in 1..n {
+        let y = input_at(b, l, i, &out)?;
+        let (x, y, s) = aligned(b, acc, y);
+        acc = b.emit(Block::Add, vec![x, y], out.clone(), s, "sum");
+    }
+    if l.op_type == "Mean" && n > 1 {
+        acc = scale_by(b, acc, 1.0 / n as f32)?;
+    }
+    one(acc, out)
+}
+
+/// `PRelu(x, slope)`.
+pub(crate) fn prelu(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let (x, xs) = b.act_input(l, 0)?;
+    let x = b.broadcast(x, &xs, &out)?;
+    let sx = b.scale(x);
+    let Some(slope) = b.const_input(l, 1).cloned() else {
+        return np("PRelu with a non-constant slope");
+    };
+    if let Some(alpha) = scalar(&slope) {
+        let y = b.lookup(x, TableFn::LeakyRelu { alpha }, sx, None, "out");
+        return one(y, out);
+    }
+    // Relu(x) + slope ⊙ (x − Relu(x)).
+    let r = b.lookup(x, TableFn::Relu, sx, None, "positive");
+    let m = b.emit(Block::Sub, vec![x, r], out.clone(), sx, "negative");
+    let sw = b.cfg.weight_bits;
+    let w = b.const_weight("slope", &slope, &out, sw)?;
+    let p = b.emit(Block::Hadamard, vec![m, w], out.clone(), sx + sw, "product");
+    let p = b.rescale_to_activation(p);
+    let (r, p, s) = aligned(b, r, p);
+    one(b.emit(Block::Add, vec![r, p], out.clone(), s, "out"), out)
+}
+
+/// `x ⊙ y` at the activation scale.
+fn product(b: &mut Builder, x: TensorId, y: TensorId, out: &[usize]) -> TensorId {
+    let s = b.scale(x) + b.scale(y);
+    let p = b.emit(Block::Hadamard, vec![x, y], out.to_vec(), s, "product");
+    b.rescale_to_activation(p)
+}
+
+/// `1/x` at the activation scale (the reciprocal table).
+fn reciprocal(b: &mut Builder, x: TensorId) -> TensorId {
+    let act = b.act_bits();
+    b.lookup(x, TableFn::Reciprocal, act, None, "reciprocal")
+}
+
+/// `Pow(x, p)` for a constant exponent p ∈ {1, 2, 3, ½, −1, −½}.
+pub(crate) fn pow(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let Some(p) = b.const_input(l, 1).and_then(scalar) else {
+        return np("Pow with a non-constant or non-scalar exponent");
+    };
+    let (x, xs) = b.act_input(l, 0)?;
+    let x = b.broadcast(x, &xs, &out)?;
+    let act = b.act_bits();
+    let y = match p {
+        1.0 => x,
+        2.0 => product(b, x, x, &out),
+        3.0 => {
+            let sq = product(b, x, x, &out);
+            product(b, sq, x, &out)
+        }
+        0.5 => b.lookup(x, TableFn::Sqrt, act, None, "sqrt"),
+        -1.0 => reciprocal(b, x),
+        -0.5 => {
+            let r = b.lookup(x, TableFn::Sqrt, act, None, "sqrt");
+            reciprocal(b, r)
+        }
+        _ => {
+            return np(format!(
+                "Pow with exponent {p} (1, 2, 3, 0.5, −1 and −0.5 lower)"
+            ))
+        }
+    };
+    one(y, out)
+}
+
+/// `Div(a, b)` where the divisor is an activation: `a ⊙ (1/b)`.
+pub(crate) fn div_by_activation(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let d = input_at(b, l, 1, &out)?;
+    let r = reciprocal(b, d);
+    if let Some(k) = b.const_input(l, 0).and_then(scalar) {
+        return one(scale_by(b, r, k)?, out);
+    }
+    let x = input_at(b, l, 0, &out)?;
+    one(product(b, x, r, &out), out)
+}
+
+/// `Neg(x) = −x`, exactly.
+pub(crate) fn neg(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    one(scale_by(b, x, -1.0)?, xs)
+}
