@@ -383,6 +383,39 @@ fn a_symbolic_batch_is_one_unless_a_shape_is_given() {
 }
 
 #[test]
+fn an_input_larger_than_any_proof_is_refused_when_loaded() {
+    let mut s = onnx::InputShapes::new();
+    s.give_arg("x=4294967296,4").unwrap();
+    let msg = onnx::load_with_shapes(&fixture("symbolic_dim.onnx"), &s)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("more than 2^31 entries"), "{msg}");
+}
+
+/// 1/0 and √ of a negative have no finite float value: the witness refuses them (naming the
+/// layer) instead of proving the table's stand-in value.
+#[test]
+fn a_reciprocal_of_zero_is_an_error_not_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    for (op, bad) in [("Reciprocal", 0.0f32), ("Sqrt", -1.0)] {
+        let p = dir.path().join(format!("{op}.onnx"));
+        std::fs::write(&p, one_op_model(op, &[Some(1), Some(4)], "n")).unwrap();
+        let g = onnx::load(&p).unwrap();
+        let mut program =
+            zktorch::compile::compile(&g, zktorch::quant::QuantConfig::default()).unwrap();
+        let ok = vec![vec![1.0, 2.0, 0.5, 4.0]];
+        zktorch::quant::calibrate(&mut program, std::slice::from_ref(&ok)).unwrap();
+        let msg = zktorch::quant::calibrate(&mut program, &[vec![vec![1.0, bad, 0.5, 4.0]]])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("the_op") && msg.contains("not finite"),
+            "{op}: {msg}"
+        );
+    }
+}
+
+#[test]
 fn a_symbolic_dimension_after_the_first_needs_a_shape_and_says_how() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("seq.onnx");
@@ -408,6 +441,12 @@ fn a_symbolic_dimension_after_the_first_needs_a_shape_and_says_how() {
 /// A one-node model `y = Relu(x)` whose input has the given dimensions (None: the symbolic
 /// dimension `sym`), written with tract's protobuf types.
 fn symbolic_model(dims: &[Option<i64>], sym: &str) -> Vec<u8> {
+    one_op_model("Relu", dims, sym)
+}
+
+/// A one-node model `y = op(x)` whose input has the given dimensions (None: the symbolic
+/// dimension `sym`), written with tract's protobuf types.
+fn one_op_model(op: &str, dims: &[Option<i64>], sym: &str) -> Vec<u8> {
     use prost::Message;
     use tract_onnx::pb::tensor_shape_proto::{dimension::Value as D, Dimension};
     use tract_onnx::pb::type_proto::{Tensor, Value as T};
@@ -444,8 +483,8 @@ fn symbolic_model(dims: &[Option<i64>], sym: &str) -> Vec<u8> {
         graph: Some(GraphProto {
             name: "g".into(),
             node: vec![NodeProto {
-                op_type: "Relu".into(),
-                name: "relu".into(),
+                op_type: op.into(),
+                name: "the_op".into(),
                 input: vec!["x".into()],
                 output: vec!["y".into()],
                 ..Default::default()

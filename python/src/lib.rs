@@ -84,6 +84,8 @@ fn workspace(srs_dir: Option<PathBuf>, cache_dir: Option<PathBuf>) -> Workspace 
 fn given_shapes(json_text: Option<&str>) -> zktorch::Result<onnx::InputShapes> {
     let mut s = onnx::InputShapes::new();
     if let Some(t) = json_text {
+        serde_json::from_str::<Value>(t)
+            .map_err(|e| Error::InvalidArgument(format!("input_shapes= is not JSON: {e}")))?;
         s.give_input_json(&format!("{{\"input_shapes\": {t}}}"), "input_shapes=")?;
     }
     Ok(s)

@@ -23,6 +23,13 @@ fn input_at(b: &mut Builder, l: &Layer, i: usize, out: &[usize]) -> LResult<Tens
     b.broadcast(x, &xs, out)
 }
 
+/// Positions of the inputs that are given (an empty name is an omitted input).
+fn present_inputs(l: &Layer) -> Vec<usize> {
+    (0..l.inputs.len())
+        .filter(|&i| !l.inputs[i].is_empty())
+        .collect()
+}
+
 /// `x` and `y` at one scale (the larger).
 fn aligned(b: &mut Builder, x: TensorId, y: TensorId) -> (TensorId, TensorId, u32) {
     let s = b.scale(x).max(b.scale(y));
@@ -33,16 +40,18 @@ fn aligned(b: &mut Builder, x: TensorId, y: TensorId) -> (TensorId, TensorId, u3
 pub(crate) fn max_min(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let out = b.out_shape(l, 0)?;
     let is_max = l.op_type == "Max";
-    let n = l.inputs.iter().filter(|n| !n.is_empty()).count();
-    if n == 0 {
+    let present = present_inputs(l);
+    let Some(&any) = present.first() else {
         return np("no inputs");
-    }
+    };
     // Start from a non-constant input, so that scalar constants can be clips.
-    let first = (0..n)
+    let first = present
+        .iter()
+        .copied()
         .find(|&i| matches!(b.value(&l.inputs[i]), Ok(Value::Tensor { .. })))
-        .unwrap_or(0);
+        .unwrap_or(any);
     let mut acc = input_at(b, l, first, &out)?;
-    for i in (0..n).filter(|&i| i != first) {
+    for i in present.into_iter().filter(|&i| i != first) {
         if let Some(k) = b.const_input(l, i).and_then(scalar) {
             let sx = b.scale(acc);
             let q = crate::quant::quantize(f64::from(k), sx, &format!("{} bound", l.name))?;
@@ -68,12 +77,13 @@ pub(crate) fn max_min(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
 /// `Sum` and `Mean` of any number of inputs.
 pub(crate) fn sum_mean(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let out = b.out_shape(l, 0)?;
-    let n = l.inputs.iter().filter(|n| !n.is_empty()).count();
-    if n == 0 {
+    let present = present_inputs(l);
+    let n = present.len();
+    let Some((&head, rest)) = present.split_first() else {
         return np("no inputs");
-    }
-    let mut acc = input_at(b, l, 0, &out)?;
-    for i in 1..n {
+    };
+    let mut acc = input_at(b, l, head, &out)?;
+    for &i in rest {
         let y = input_at(b, l, i, &out)?;
         let (x, y, s) = aligned(b, acc, y);
         acc = b.emit(Block::Add, vec![x, y], out.clone(), s, "sum");

@@ -56,6 +56,9 @@ fn slice_indices(d: usize, start: i64, end: i64, step: i64) -> Option<Vec<usize>
     if step == 0 {
         return None;
     }
+    if d == 0 {
+        return Some(Vec::new());
+    }
     let d = d as i128;
     let fix = |v: i64| {
         let v = i128::from(v);
@@ -219,33 +222,49 @@ pub fn const_eval(
             {
                 return None;
             }
+            // A zero-size constant may declare huge dimensions: not folded.
+            if x.is_empty() {
+                return None;
+            }
             let mut picks: Vec<Vec<usize>> = x.shape.iter().map(|&d| (0..d).collect()).collect();
+            let mut seen = vec![false; r];
             for (((&st, &en), &ax), &step) in starts.iter().zip(&ends).zip(&axes).zip(&steps) {
                 let ax = usize::try_from(if ax < 0 { ax + r as i64 } else { ax }).ok()?;
+                if std::mem::replace(seen.get_mut(ax)?, true) {
+                    return None; // an axis named twice (onnxruntime refuses it too)
+                }
                 let d = *x.shape.get(ax)?;
                 picks[ax] = slice_indices(d, st, en, step)?;
             }
             let shape: Vec<usize> = picks.iter().map(Vec::len).collect();
-            let values = x.to_f32_vec();
             let mut strides = vec![1usize; r];
             for k in (0..r.saturating_sub(1)).rev() {
                 strides[k] = strides[k + 1] * x.shape[k + 1];
             }
             let total: usize = shape.iter().product();
-            let mut data = Vec::with_capacity(total);
-            for n in 0..total {
-                // n as a multi-index of `shape` (row-major), mapped through the picks.
+            // Source positions, row-major over the output: each output multi-index mapped
+            // through the picks. Elements are copied as they are (integers stay exact).
+            let positions = (0..total).map(|n| {
                 let (mut rest, mut flat) = (n, 0usize);
                 for k in (0..r).rev() {
                     flat += picks[k][rest % shape[k]] * strides[k];
                     rest /= shape[k];
                 }
-                data.push(*values.get(flat)?);
-            }
-            one(ConstTensor {
-                shape,
-                data: typed(data, x.as_i64().is_some()),
-            })
+                flat
+            });
+            let data = match &x.data {
+                TensorData::I64(v) => TensorData::I64(
+                    positions
+                        .map(|p| v.get(p).copied())
+                        .collect::<Option<_>>()?,
+                ),
+                TensorData::F32(v) => TensorData::F32(
+                    positions
+                        .map(|p| v.get(p).copied())
+                        .collect::<Option<_>>()?,
+                ),
+            };
+            one(ConstTensor { shape, data })
         }
         "Concat" => {
             let parts: Vec<&ConstTensor> = ins.iter().flatten().copied().collect();
@@ -540,5 +559,6 @@ mod tests {
         assert_eq!(slice_indices(5, 4, 1, -2), Some(vec![4, 2]));
         assert_eq!(slice_indices(5, 0, 5, 0), None);
         assert_eq!(slice_indices(0, 0, 5, 1), Some(vec![]));
+        assert_eq!(slice_indices(0, -1, i64::MIN, -1), Some(vec![]));
     }
 }

@@ -109,7 +109,7 @@ impl InputShapes {
     /// writes it, or an object by input name); `source` names the file in errors.
     pub fn give_input_json(&mut self, text: &str, source: &str) -> Result<()> {
         let Ok(root) = serde_json::from_str::<Value>(text) else {
-            return Ok(()); // the input parser reports malformed files
+            return Ok(()); // the input parser reports malformed files, naming the error
         };
         let Some(given) = root.get("input_shapes") else {
             return Ok(());

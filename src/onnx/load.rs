@@ -33,6 +33,9 @@ use super::supported::unsupported_nodes;
 use super::tensor::{decode, TensorSource};
 use crate::{Error, Result};
 
+/// The most entries a graph input may have (2^31: far above any domain the prover makes).
+pub const MAX_INPUT_ENTRIES: usize = 1 << 31;
+
 /// Load an ONNX model with the shapes it declares (a symbolic leading dimension taken as batch
 /// 1, recorded in [`LayerGraph::assumed`]); use [`load_with_shapes`] to give other shapes.
 pub fn load(path: &Path) -> Result<LayerGraph> {
@@ -110,10 +113,32 @@ pub fn load_with_shapes(path: &Path, input_shapes: &InputShapes) -> Result<Layer
             "more input shapes are given ({source}) than the model has inputs {names:?}"
         )));
     }
+    if names.len() > 1 {
+        if let Some((_, source)) = input_shapes
+            .by_position
+            .iter()
+            .flatten()
+            .find(|(_, src)| src.starts_with("--input-shape"))
+        {
+            return Err(err(format!(
+                "{source} names no input, and the model has several {names:?}: write \
+                 --input-shape NAME=D,D,..."
+            )));
+        }
+    }
     let mut inputs = Vec::with_capacity(graph_inputs.len());
     let mut assumed = Vec::new();
     for (position, vi) in graph_inputs.into_iter().enumerate() {
         let shape = input_shape(vi, position, input_shapes, &mut assumed).map_err(&err)?;
+        let entries = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if entries.is_none_or(|n| n > MAX_INPUT_ENTRIES) {
+            return Err(err(format!(
+                "graph input {:?} of shape {shape:?} has more than 2^{} entries, more than \
+                 zktorch can prove",
+                vi.name,
+                MAX_INPUT_ENTRIES.trailing_zeros()
+            )));
+        }
         inputs.push(ValueInfo {
             name: vi.name.clone(),
             shape,

@@ -54,8 +54,8 @@ pub fn exp(x: i64, in_bits: u32, out_bits: u32) -> i64 {
     let Some((k, e)) = exp_parts(x, in_bits) else {
         return if x < 0 { 0 } else { i64::MAX };
     };
-    // value = e · 2^(k + out − 56)
-    let shift = k + i64::from(out_bits) - i64::from(FRAC);
+    // value = e · 2^(k + out − 56), the exponent in i128 (no overflow for any k, out).
+    let shift = i128::from(k) + i128::from(out_bits) - i128::from(FRAC);
     if shift >= 0 {
         if shift > 62
             || e.checked_shl(shift as u32)
@@ -77,8 +77,8 @@ fn exp_neg_abs(x: i64, bits: u32) -> i128 {
     let Some((k, e)) = exp_parts(x.checked_abs().map_or(i64::MIN, |a| -a), bits) else {
         return 0;
     };
-    // k ≤ 0 here.
-    let down = (-k) as u32;
+    // k ≤ 0 here (negated in i128: k may be i64::MIN).
+    let down = u32::try_from(-i128::from(k)).unwrap_or(u32::MAX);
     if down >= 120 {
         0
     } else {

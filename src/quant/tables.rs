@@ -131,9 +131,12 @@ fn round_half_up(v: f64) -> i64 {
     (v + 0.5).floor() as i64
 }
 
-/// 2^bits as f64 (exact).
+/// The largest scale (bits) a table is evaluated at; beyond it [`TableSpec::eval`] is 0.
+pub const MAX_BITS: u32 = 62;
+
+/// 2^bits as f64, built exactly from its exponent (bits ≤ [`MAX_BITS`]).
 fn pow2f(bits: u32) -> f64 {
-    (2f64).powi(bits as i32)
+    f64::from_bits((1023 + u64::from(bits.min(MAX_BITS))) << 52)
 }
 
 /// `X` from scale 2^in to 2^out, rounded half up (exact).
@@ -149,6 +152,11 @@ impl TableSpec {
     /// The function on one integer input (the witness and the table rows both use this).
     pub fn eval(&self, x: i64) -> i64 {
         use super::fixed;
+        // No scale of a real program comes near this; an (untrusted) key that says otherwise
+        // gets a constant table rather than arithmetic outside its bounds.
+        if self.in_bits > MAX_BITS || self.out_bits > MAX_BITS {
+            return 0;
+        }
         match self.func {
             TableFn::Relu => x.max(0),
             TableFn::LeakyRelu { alpha } => {
@@ -170,12 +178,9 @@ impl TableSpec {
                 // ⌊2^(in+out)/|x| + ½⌋ = ⌊(2·2^(in+out) + |x|) / 2|x|⌋, exactly; odd in x.
                 let num = 2i128 << (self.in_bits + self.out_bits);
                 let a = i128::from(x).abs();
-                let r = ((num + a) / (2 * a)) as i64;
-                if x < 0 {
-                    -r
-                } else {
-                    r
-                }
+                let r = (num + a) / (2 * a);
+                let r = if x < 0 { -r } else { r };
+                r.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
             }
             TableFn::Abs => x.saturating_abs(),
             TableFn::Exponential => fixed::exp(x, self.in_bits, self.out_bits),
@@ -270,6 +275,19 @@ impl TableSpec {
         y as i64
     }
 
+    /// Why the function has no finite value at `x`, for the inputs where the float model's
+    /// result is infinite or NaN (1/0, √ of a negative): the witness refuses them instead of
+    /// proving the table's stand-in value.
+    pub fn undefined_at(&self, x: i64) -> Option<&'static str> {
+        match self.func {
+            TableFn::Reciprocal if x == 0 => {
+                Some("a reciprocal or division by a value that quantizes to 0")
+            }
+            TableFn::Sqrt if x < 0 => Some("a square root of a negative value"),
+            _ => None,
+        }
+    }
+
     /// Whether `x` lies in the table's range (false when no range is set yet).
     pub fn contains(&self, x: i64) -> bool {
         self.range.is_some_and(|(lo, hi)| lo <= x && x <= hi)
@@ -328,6 +346,10 @@ mod tests {
         let funcs = [
             TableFn::Reciprocal,
             TableFn::Abs,
+            TableFn::Exp,
+            TableFn::Sigmoid,
+            TableFn::Tanh,
+            TableFn::LeakyRelu { alpha: f32::MAX },
             TableFn::Exponential,
             TableFn::HardSigmoid {
                 alpha: f32::NAN,
@@ -361,7 +383,19 @@ mod tests {
                 (200, 200),
                 (u32::MAX, u32::MAX),
             ] {
-                for x in [i64::MIN, -1 << 40, -3, 0, 5, 1 << 40, i64::MAX] {
+                for x in [
+                    i64::MIN,
+                    -6_393_154_322_601_327_744,
+                    -1 << 40,
+                    -3,
+                    -2,
+                    -1,
+                    0,
+                    5,
+                    1 << 40,
+                    6_393_154_322_601_327_743,
+                    i64::MAX,
+                ] {
                     let _ = spec(func, i, o).eval(x);
                 }
             }

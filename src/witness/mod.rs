@@ -265,6 +265,13 @@ fn step(
             let spec = &program.tables[*table];
             let mut out = Vec::with_capacity(ins[0].len());
             for &x in ins[0] {
+                if let Some(why) = spec.undefined_at(x) {
+                    return Err(Error::InvalidArgument(format!(
+                        "layer {:?}: {why} (value {x} at scale 2^{}): the float model's result \
+                         is not finite there, so there is nothing to prove",
+                        inst.layer, spec.in_bits
+                    )));
+                }
                 match mode {
                     RangeMode::Check if !spec.contains(x) => {
                         return Err(out_of_range(
