@@ -67,6 +67,21 @@ pub fn check_model_file(model: &Path) -> Result<()> {
         .map_err(|e| Error::io(model, e))
 }
 
+/// The calibration inputs of a setup: those `given`, else the `MODEL.input.json` beside the
+/// model if there is one (else none: a first setup then says what it needs).
+pub fn calibration_texts(model: &Path, given: Vec<InputText>) -> Result<Vec<InputText>> {
+    let beside = model.with_extension("input.json");
+    if given.is_empty() && beside.exists() {
+        return Ok(vec![InputText::read(&beside)?]);
+    }
+    Ok(given)
+}
+
+/// `{"label", "digest"}` of the SRS a key was made with, for the JSON summaries.
+pub fn srs_json(vk: &model::ModelVerifierKey) -> serde_json::Value {
+    serde_json::json!({"label": vk.srs_label, "digest": hex::encode(vk.srs_digest)})
+}
+
 /// A model opened for setup, prove or inspect: the graph with its input shapes settled and the
 /// input files parsed against it.
 #[derive(Clone, Debug)]

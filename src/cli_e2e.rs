@@ -69,10 +69,6 @@ impl Progress {
     }
 }
 
-fn stages_json(s: &Stages) -> Value {
-    Value::Object(s.0.iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
-}
-
 fn warn_local_srs(power: u32) {
     eprintln!(
         "no SRS of power ≥ {power} in the store: created a local one (it convinces only those \
@@ -89,16 +85,15 @@ fn open_for_setup(
     files: &[PathBuf],
 ) -> anyhow::Result<api::OpenedModel> {
     api::check_model_file(model_path)?;
-    let mut texts = files
+    let given = files
         .iter()
         .map(|p| InputText::read(p))
         .collect::<zktorch::Result<Vec<_>>>()?;
-    let beside = model_path.with_extension("input.json");
-    if texts.is_empty() && beside.exists() {
-        texts.push(InputText::read(&beside)?);
-    }
-    // None at all: fine for a model already set up; a first setup says what it needs.
-    opened(model_path, shapes, &texts)
+    opened(
+        model_path,
+        shapes,
+        &api::calibration_texts(model_path, given)?,
+    )
 }
 
 /// [`api::open_model`], with its notes about assumed shapes printed.
@@ -112,10 +107,6 @@ fn opened(
         eprintln!("note: {note}");
     }
     Ok(opened)
-}
-
-fn srs_json(vk: &model::ModelVerifierKey) -> Value {
-    json!({"label": vk.srs_label, "digest": hex::encode(vk.srs_digest)})
 }
 
 /// What `zktorch setup` was asked.
@@ -167,14 +158,14 @@ pub fn setup(a: &SetupArgs<'_>, ws: &Workspace) -> anyhow::Result<ExitCode> {
                 "model": model_path.display().to_string(),
                 "model_digest": hex::encode(key.vk.digest),
                 "key_file": output.display().to_string(),
-                "key_source": if prepared.source == KeySource::Cached { "cached" } else { "created" },
+                "key_source": prepared.source.as_str(),
                 "cache_entry": prepared.entry.display().to_string(),
                 "replaced": replaced,
-                "srs": srs_json(&key.vk),
+                "srs": api::srs_json(&key.vk),
                 "log_domain": key.plan.log_n,
                 "srs_power": key.plan.srs_power,
                 "instances": key.program.instances.len(),
-                "stages_s": stages_json(&stages),
+                "stages_s": stages.to_json(),
                 "total_s": t.elapsed().as_secs_f64(),
             }))?
         );
@@ -234,7 +225,7 @@ pub fn prove(a: &ProveArgs<'_>, ws: &Workspace) -> anyhow::Result<ExitCode> {
     let result = prove_inner(a, ws, &mut summary);
     if let Some(path) = a.json {
         summary["total_s"] = json!(total.elapsed().as_secs_f64());
-        summary["peak_rss_bytes"] = json!(peak_rss_bytes());
+        summary["peak_rss_bytes"] = json!(zktorch::workspace::peak_rss_bytes());
         if let Err(e) = &result {
             summary["error"] = json!(format!("{e:#}"));
             summary["exit_code"] = json!(exit_code_of(e));
@@ -294,7 +285,7 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
         },
     );
     bar.finish();
-    summary["stages_s"] = stages_json(&stages);
+    summary["stages_s"] = stages.to_json();
     let Proved {
         file,
         statement,
@@ -308,13 +299,9 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
     }
     let key = &prepared.key;
     summary["model_digest"] = json!(hex::encode(key.vk.digest));
-    summary["key_source"] = json!(if prepared.source == KeySource::Cached {
-        "cached"
-    } else {
-        "created"
-    });
+    summary["key_source"] = json!(prepared.source.as_str());
     summary["key_file"] = json!(prepared.entry.join("model.vk").display().to_string());
-    summary["srs"] = srs_json(&key.vk);
+    summary["srs"] = api::srs_json(&key.vk);
     file.write_to(a.output)?;
     let size = file.to_bytes().len();
     if let Some(path) = a.output_json {
@@ -517,7 +504,7 @@ pub fn key_info(path: &Path, json_out: bool) -> anyhow::Result<ExitCode> {
         "schema": "zktorch/key-info/v1",
         "file": path.display().to_string(),
         "model_digest": hex::encode(vk.digest),
-        "srs": srs_json(&vk),
+        "srs": api::srs_json(&vk),
         "log_domain": vk.log_n,
         "instances": p.instances.len(),
         "blocks": p.class_counts().iter().map(|(c, n)| json!({"class": c.name(), "instances": n})).collect::<Vec<_>>(),
@@ -562,12 +549,4 @@ pub fn format_values(v: &[f64]) -> String {
         String::new()
     };
     format!("[{}{more}]", shown.join(", "))
-}
-
-/// Peak resident memory of this process (Linux `VmHWM`), if known.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }

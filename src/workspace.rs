@@ -43,6 +43,24 @@ impl Stages {
         self.0.push((name, t.elapsed().as_secs_f64()));
         out
     }
+
+    /// `{"stage": seconds, …}` for the front ends' JSON summaries.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+                .collect(),
+        )
+    }
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), if known.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Where a prover key came from.
@@ -52,6 +70,16 @@ pub enum KeySource {
     Cached,
     /// Set up by this call (and cached).
     Created,
+}
+
+impl KeySource {
+    /// `"cached"` or `"created"`, as the JSON summaries say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeySource::Cached => "cached",
+            KeySource::Created => "created",
+        }
+    }
 }
 
 /// A model's prover key, where it came from, and where it is cached.

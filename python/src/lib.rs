@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use zktorch::api::InputText;
 use zktorch::proof::{ProofFile, VerifyingKey};
-use zktorch::workspace::{KeySource, ProveHooks, ProveRequest, Stages, Workspace};
+use zktorch::workspace::{ProveHooks, ProveRequest, Stages, Workspace};
 use zktorch::{api, onnx, Error};
 
 create_exception!(
@@ -91,36 +91,25 @@ fn given_shapes(json_text: Option<&str>) -> zktorch::Result<onnx::InputShapes> {
     Ok(s)
 }
 
-/// [`api::open_model`] on input texts labelled `label[i]` (or `label` alone for one).
+/// [`api::open_model`] with the shapes given from Python.
 fn open(
     model: &Path,
     shapes: Option<&str>,
-    texts: Vec<(String, String)>,
+    texts: &[InputText],
 ) -> zktorch::Result<api::OpenedModel> {
-    let texts: Vec<InputText> = texts
-        .into_iter()
-        .map(|(label, text)| InputText { label, text })
-        .collect();
-    api::open_model(model, &given_shapes(shapes)?, &texts)
+    api::open_model(model, &given_shapes(shapes)?, texts)
 }
 
-fn labelled(label: &str, texts: Vec<String>) -> Vec<(String, String)> {
+/// Input texts passed from Python, labelled `label[i]` in errors.
+fn labelled(label: &str, texts: Vec<String>) -> Vec<InputText> {
     texts
         .into_iter()
         .enumerate()
-        .map(|(i, t)| (format!("{label}[{i}]"), t))
+        .map(|(i, text)| InputText {
+            label: format!("{label}[{i}]"),
+            text,
+        })
         .collect()
-}
-
-fn stages_json(s: &Stages) -> Value {
-    Value::Object(s.0.iter().map(|(k, v)| (k.to_string(), json!(v))).collect())
-}
-
-fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 /// Sets `model` up once (calibrated on the given input JSON texts) and optionally writes its
@@ -144,12 +133,8 @@ fn setup(
             zktorch::fsx::check_output(out, &[model.as_path()])?;
         }
         let calibrate = !calibration.is_empty();
-        let mut texts = labelled("calibration", calibration);
-        if texts.is_empty() {
-            let beside = InputText::read(&model.with_extension("input.json"))?;
-            texts.push((beside.label, beside.text));
-        }
-        let opened = open(&model, input_shapes.as_deref(), texts)?;
+        let texts = api::calibration_texts(&model, labelled("calibration", calibration))?;
+        let opened = open(&model, input_shapes.as_deref(), &texts)?;
         if let Some(out) = &output {
             ws.check_publish(&opened.model, out, force)?;
         }
@@ -168,15 +153,15 @@ fn setup(
         let vk = &prepared.key.vk;
         Ok(json!({
             "model_digest": hex::encode(vk.digest),
-            "key_source": if prepared.source == KeySource::Cached { "cached" } else { "created" },
+            "key_source": prepared.source.as_str(),
             "key_file": prepared.entry.join("model.vk").display().to_string(),
-            "srs": {"label": vk.srs_label, "digest": hex::encode(vk.srs_digest)},
+            "srs": api::srs_json(vk),
             "log_domain": prepared.key.plan.log_n,
             "srs_power": prepared.key.plan.srs_power,
             "replaced": prepared.replaced.as_ref().map(|(d, p)| json!({
                 "digest": hex::encode(d), "kept_at": p.display().to_string()
             })),
-            "stages_s": stages_json(&stages),
+            "stages_s": stages.to_json(),
             "assumed_shapes": opened.graph.assumed,
         })
         .to_string())
@@ -201,9 +186,12 @@ fn prove<'py>(
     let (bytes, summary) = py
         .detach(move || -> zktorch::Result<(Vec<u8>, String)> {
             let ws = workspace(srs_dir, cache_dir);
-            let mut texts = vec![("input".to_string(), input)];
+            let mut texts = vec![InputText {
+                label: "input".into(),
+                text: input,
+            }];
             texts.extend(labelled("calibration", calibration));
-            let opened = open(&model, input_shapes.as_deref(), texts)?;
+            let opened = open(&model, input_shapes.as_deref(), &texts)?;
             let mut samples = opened.samples.into_iter();
             let inputs = samples.next().unwrap_or_default();
             let calibration: Vec<_> = samples.collect();
@@ -226,12 +214,12 @@ fn prove<'py>(
             let vk = &proved.prepared.key.vk;
             let summary = json!({
                 "statement": proved.statement.to_json(),
-                "key_source": if proved.prepared.source == KeySource::Cached { "cached" } else { "created" },
+                "key_source": proved.prepared.source.as_str(),
                 "key_file": proved.prepared.entry.join("model.vk").display().to_string(),
-                "srs": {"label": vk.srs_label, "digest": hex::encode(vk.srs_digest)},
-                "stages_s": stages_json(&stages),
+                "srs": api::srs_json(vk),
+                "stages_s": stages.to_json(),
                 "total_s": t.elapsed().as_secs_f64(),
-                "peak_rss_bytes": peak_rss_bytes(),
+                "peak_rss_bytes": zktorch::workspace::peak_rss_bytes(),
                 "assumed_shapes": opened.graph.assumed,
             });
             Ok((proved.file.to_bytes(), summary.to_string()))
@@ -292,7 +280,7 @@ fn inspect(
     input_shapes: Option<String>,
 ) -> PyResult<String> {
     py.detach(move || -> zktorch::Result<String> {
-        let opened = open(&model, input_shapes.as_deref(), labelled("input", inputs))?;
+        let opened = open(&model, input_shapes.as_deref(), &labelled("input", inputs))?;
         let report = zktorch::inspect::inspect(&opened.model, &opened.samples)?;
         serde_json::to_string(&report).map_err(|e| Error::InvalidArgument(e.to_string()))
     })
@@ -307,7 +295,7 @@ fn key_info(vk: Bound<'_, PyBytes>) -> PyResult<String> {
     let p = &m.program;
     Ok(json!({
         "model_digest": hex::encode(m.digest),
-        "srs": {"label": m.srs_label, "digest": hex::encode(m.srs_digest)},
+        "srs": api::srs_json(&m),
         "log_domain": m.log_n,
         "inputs": p.inputs.iter().map(|&t| json!({"name": p.tensors[t].name, "shape": p.tensors[t].shape})).collect::<Vec<_>>(),
         "outputs": p.outputs.iter().map(|(n, o)| json!({"name": n, "shape": o.shape})).collect::<Vec<_>>(),
