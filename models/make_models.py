@@ -14,6 +14,16 @@ Writes, into models/:
                               block with an Add, GlobalAveragePool, Flatten, Gemm
     mlp_external.onnx         MLP 16-8-4 whose weights live in mlp_external.onnx.data
     mlp_external.onnx.data    (external data, as torch's exporter writes it)
+    resnet8.onnx              CIFAR ResNet-8 on [1,3,32,32]: stem Conv+BatchNorm+Relu (16 ch), three
+                              stages of one basic block (16, 32, 64 ch; stages 2 and 3 stride 2, with
+                              a 1x1 strided Conv+BatchNorm shortcut), GlobalAveragePool, Flatten, Gemm
+    resnet14.onnx             the same with 2 basic blocks per stage (a family growing in depth)
+    resnet20.onnx             the same with 3 basic blocks per stage
+    resnet8_w32.onnx          ResNet-8 twice as wide: stages of 32, 64, 128 channels
+    mobilenet_tiny.onnx       MobileNet-v2-style CIFAR net on [1,3,32,32]: Conv+BatchNorm+Relu6 (Clip),
+                              seven inverted residual blocks (1x1 expand, 3x3 depthwise Conv with
+                              group=channels, 1x1 linear projection, Add when the shape is kept),
+                              1x1 Conv to 128, GlobalAveragePool, Flatten, Gemm
     <name>.input.json         a sample input: {"input_data": [[...]]}
     <name>.expected.json      onnxruntime's float output for that input, plus spot checks of
                               every initializer (shape, first values, sum) for the loader tests
@@ -30,6 +40,8 @@ and, into tests/fixtures/onnx/, tiny models for the error tests:
 
 Everything is deterministic: weights come from numpy's seeded generator (He initialisation for
 layers followed by Relu, Glorot otherwise), so running the script again rewrites the same files.
+In the residual networks the last BatchNorm of each block has its gamma halved, so the residual
+sums stay O(1) through the depth.
 """
 
 import json
@@ -55,6 +67,7 @@ class Builder:
         self.rng = np.random.default_rng(seed)
         self.nodes = []
         self.inits = []
+        self.clip_bounds = None
 
     def weight(self, name, shape, fan_in, fan_out=None, relu=True):
         if relu:
@@ -83,8 +96,8 @@ class Builder:
         b = self.bias(f"{name}.bias", n_out)
         return self.node("Gemm", [x, w, b], [out], name, alpha=1.0, beta=1.0, transB=1)
 
-    def conv(self, x, out, name, c_in, c_out, k, stride=1, pad=0, bias=True):
-        w = self.weight(f"{name}.weight", (c_out, c_in, k, k), c_in * k * k)
+    def conv(self, x, out, name, c_in, c_out, k, stride=1, pad=0, bias=True, group=1):
+        w = self.weight(f"{name}.weight", (c_out, c_in // group, k, k), c_in // group * k * k)
         inputs = [x, w]
         if bias:
             inputs.append(self.bias(f"{name}.bias", c_out))
@@ -97,11 +110,11 @@ class Builder:
             strides=[stride, stride],
             pads=[pad, pad, pad, pad],
             dilations=[1, 1],
-            group=1,
+            group=group,
         )
 
-    def batchnorm(self, x, out, name, c):
-        gamma = (1.0 + 0.1 * self.rng.standard_normal(c)).astype(np.float32)
+    def batchnorm(self, x, out, name, c, gamma_scale=1.0):
+        gamma = (gamma_scale * (1.0 + 0.1 * self.rng.standard_normal(c))).astype(np.float32)
         beta = (0.1 * self.rng.standard_normal(c)).astype(np.float32)
         mean = (0.1 * self.rng.standard_normal(c)).astype(np.float32)
         var = (1.0 + 0.2 * self.rng.random(c)).astype(np.float32)
@@ -112,6 +125,15 @@ class Builder:
             self.const(f"{name}.running_var", var),
         ]
         return self.node("BatchNormalization", [x] + ins, [out], name, epsilon=1e-5)
+
+    def relu6(self, x, out, name):
+        """Relu6 as ONNX writes it: Clip with scalar min 0 and max 6 (initializers shared by all)."""
+        if self.clip_bounds is None:
+            self.clip_bounds = [
+                self.const("clip_min", np.array(0.0, dtype=np.float32)),
+                self.const("clip_max", np.array(6.0, dtype=np.float32)),
+            ]
+        return self.node("Clip", [x] + self.clip_bounds, [out], name)
 
     def model(self, graph_name, inputs, outputs):
         graph = helper.make_graph(self.nodes, graph_name, inputs, outputs, self.inits)
@@ -187,6 +209,105 @@ def mlp_external():
     h = b.node("Relu", [h], ["relu1_out"], "relu1")
     b.gemm(h, "output", "fc2", 8, 4, relu=False)
     return b.model("mlp_external", [f32_input("input", [1, 16])], [f32_input("output", [1, 4])])
+
+
+def resnet(name, blocks_per_stage, width, seed):
+    """CIFAR ResNet (He et al. 2016, section 4.2) with 6n+2 layers, n = blocks_per_stage: stages of
+    width, 2*width, 4*width channels at 32x32, 16x16, 8x8."""
+    b = Builder(seed=seed)
+    # stem
+    h = b.conv("input", "conv1_out", "conv1", 3, width, 3, pad=1, bias=False)
+    h = b.batchnorm(h, "bn1_out", "bn1", width)
+    h = b.node("Relu", [h], ["relu1_out"], "relu1")
+    c_in = width
+    for stage, (mult, first_stride) in enumerate([(1, 1), (2, 2), (4, 2)], start=1):
+        c = width * mult
+        for i in range(blocks_per_stage):
+            stride = first_stride if i == 0 else 1
+            p = f"layer{stage}.{i}"
+            skip = h
+            h = b.conv(h, f"{p}.conv1_out", f"{p}.conv1", c_in, c, 3, stride, pad=1, bias=False)
+            h = b.batchnorm(h, f"{p}.bn1_out", f"{p}.bn1", c)
+            h = b.node("Relu", [h], [f"{p}.relu1_out"], f"{p}.relu1")
+            h = b.conv(h, f"{p}.conv2_out", f"{p}.conv2", c, c, 3, pad=1, bias=False)
+            h = b.batchnorm(h, f"{p}.bn2_out", f"{p}.bn2", c, gamma_scale=0.5)
+            if stride != 1 or c_in != c:
+                q = f"{p}.downsample"
+                skip = b.conv(skip, f"{q}.conv_out", f"{q}.conv", c_in, c, 1, stride, bias=False)
+                skip = b.batchnorm(skip, f"{q}.bn_out", f"{q}.bn", c)
+            h = b.node("Add", [h, skip], [f"{p}.add_out"], f"{p}.add")
+            h = b.node("Relu", [h], [f"{p}.relu2_out"], f"{p}.relu2")
+            c_in = c
+    # head
+    h = b.node("GlobalAveragePool", [h], ["gap_out"], "gap")
+    h = b.node("Flatten", [h], ["flatten_out"], "flatten", axis=1)
+    b.gemm(h, "output", "fc", c_in, 10, relu=False)
+    return b.model(name, [f32_input("input", [1, 3, 32, 32])], [f32_input("output", [1, 10])])
+
+
+# MobileNet-v2 inverted residual settings: expansion t, output channels c, repeats n, stride s.
+MOBILENET_TINY = [(1, 16, 1, 1), (4, 24, 2, 2), (4, 32, 2, 2), (4, 64, 1, 2)]
+
+
+def mobilenet_tiny():
+    b = Builder(seed=9)
+    # stem: 3 -> 16 channels at 32x32
+    h = b.conv("input", "conv1_out", "conv1", 3, 16, 3, pad=1, bias=False)
+    h = b.batchnorm(h, "bn1_out", "bn1", 16)
+    h = b.relu6(h, "relu1_out", "relu1")
+    c_in = 16
+    block = 0
+    for t, c, n, s in MOBILENET_TINY:
+        for i in range(n):
+            stride = s if i == 0 else 1
+            residual = stride == 1 and c_in == c
+            hidden = c_in * t
+            p = f"block{block}"
+            skip = h
+            if t != 1:
+                h = b.conv(h, f"{p}.expand_out", f"{p}.expand", c_in, hidden, 1, bias=False)
+                h = b.batchnorm(h, f"{p}.expand_bn_out", f"{p}.expand_bn", hidden)
+                h = b.relu6(h, f"{p}.expand_relu6_out", f"{p}.expand_relu6")
+            h = b.conv(
+                h, f"{p}.dw_out", f"{p}.dw", hidden, hidden, 3, stride, pad=1, bias=False,
+                group=hidden,
+            )
+            h = b.batchnorm(h, f"{p}.dw_bn_out", f"{p}.dw_bn", hidden)
+            h = b.relu6(h, f"{p}.dw_relu6_out", f"{p}.dw_relu6")
+            h = b.conv(h, f"{p}.project_out", f"{p}.project", hidden, c, 1, bias=False)
+            h = b.batchnorm(
+                h, f"{p}.project_bn_out", f"{p}.project_bn", c, gamma_scale=0.5 if residual else 1.0
+            )
+            if residual:
+                h = b.node("Add", [h, skip], [f"{p}.add_out"], f"{p}.add")
+            c_in = c
+            block += 1
+    # head: 1x1 Conv to 128 channels
+    h = b.conv(h, "conv_last_out", "conv_last", c_in, 128, 1, bias=False)
+    h = b.batchnorm(h, "bn_last_out", "bn_last", 128)
+    h = b.relu6(h, "relu_last_out", "relu_last")
+    h = b.node("GlobalAveragePool", [h], ["gap_out"], "gap")
+    h = b.node("Flatten", [h], ["flatten_out"], "flatten", axis=1)
+    b.gemm(h, "output", "fc", 128, 10, relu=False)
+    return b.model(
+        "mobilenet_tiny", [f32_input("input", [1, 3, 32, 32])], [f32_input("output", [1, 10])]
+    )
+
+
+def two_domains():
+    """A small net whose convolution's im2col needs a larger domain than its other layers: proved
+    in two segments with tensors bound across them (the segment-boundary tests)."""
+    b = Builder(seed=10)
+    h = b.conv("input", "conv_out", "conv", 2, 4, 3, pad=1)
+    h = b.node("Relu", [h], ["relu_out"], "relu")
+    h = b.node("MaxPool", [h], ["pool_out"], "pool", kernel_shape=[2, 2], strides=[2, 2])
+    h = b.node("Flatten", [h], ["flatten_out"], "flatten", axis=1)
+    h = b.gemm(h, "fc1_out", "fc1", 576, 32, relu=True)
+    h = b.node("Relu", [h], ["relu1_out"], "relu1")
+    h = b.gemm(h, "fc2_out", "fc2", 32, 16, relu=True)
+    h = b.node("Relu", [h], ["relu2_out"], "relu2")
+    b.gemm(h, "output", "fc3", 16, 10, relu=False)
+    return b.model("two_domains", [f32_input("input", [1, 2, 24, 24])], [f32_input("output", [1, 10])])
 
 
 def sample_input(name, shape, seed):
@@ -359,7 +480,16 @@ def main():
     save_bundled("lenet5", lenet5())
     save_bundled("resnet_small", resnet_small())
     save_bundled("mlp_external", mlp_external(), external=True)
+    save_bundled("resnet8", resnet("resnet8", blocks_per_stage=1, width=16, seed=5))
+    save_bundled("resnet14", resnet("resnet14", blocks_per_stage=2, width=16, seed=6))
+    save_bundled("resnet20", resnet("resnet20", blocks_per_stage=3, width=16, seed=7))
+    save_bundled("resnet8_w32", resnet("resnet8_w32", blocks_per_stage=1, width=32, seed=8))
+    save_bundled("mobilenet_tiny", mobilenet_tiny())
     fixtures()
+    m = two_domains()
+    onnx.save(m, os.path.join(FIXTURES, "two_domains.onnx"))
+    x = sample_input("two_domains", [1, 2, 24, 24], 10)
+    write_json(os.path.join(FIXTURES, "two_domains.input.json"), {"input_data": [floats(x.flatten())]})
 
 
 if __name__ == "__main__":

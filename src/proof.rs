@@ -1,4 +1,4 @@
-//! Verifying-key and proof file formats (format version 3: the key names its SRS and carries
+//! Verifying-key and proof file formats (format version 4: segments, each on its own domain; the key names its SRS and carries
 //! its key proof).
 //!
 //! `zktorch setup` writes a [`VerifyingKey`] (`model.vk`) and `zktorch prove` writes a
@@ -21,13 +21,13 @@
 //! | field                  | encoding          | notes                                              |
 //! | ---------------------- | ----------------- | -------------------------------------------------- |
 //! | magic                  | 8 bytes           | `ZKTRCHVK`                                         |
-//! | version                | u16               | [`FORMAT_VERSION`] = 3                             |
+//! | version                | u16               | [`FORMAT_VERSION`] = 4                             |
 //! | srs_digest             | 32 bytes          | digest of the SRS the key was made from            |
 //! | srs_label              | bytes             | UTF-8: which SRS (`ceremony:<name>`, `local`, …)   |
 //! | pcs.g                  | G1                | `[1]₁`                                             |
 //! | pcs.h                  | G2                | `[1]₂`                                             |
 //! | pcs.tau_h              | G2                | `[τ]₂`                                             |
-//! | g2_extra               | vec\<G2\>         | further G2 elements (`[Z_H(τ)]₂`)                  |
+//! | g2_extra               | vec\<G2\>         | `[Z_H(τ)]₂` per segment domain, ascending        |
 //! | architecture           | bytes             | canonical description of the model graph           |
 //! | constant_commitments   | vec\<G1\>         | commitments to weights and tables                  |
 //! | key_proof_g1           | vec\<G1\>         | the key proof's group elements                     |
@@ -43,7 +43,7 @@
 //! | field       | encoding                        | notes                                                |
 //! | ----------- | ------------------------------- | ---------------------------------------------------- |
 //! | magic       | 8 bytes                         | `ZKTRCHPF`                                           |
-//! | version     | u16                             | [`FORMAT_VERSION`] = 3                               |
+//! | version     | u16                             | [`FORMAT_VERSION`] = 4                               |
 //! | vk_digest   | 32 bytes                        | digest of the verifying key the proof is for         |
 //! | has_vk      | u8                              | 0: no key embedded; 1: key follows                   |
 //! | vk          | bytes (only if has_vk = 1)      | a whole verifying-key encoding; its digest must equal vk_digest |
@@ -70,7 +70,7 @@ pub const VK_MAGIC: [u8; 8] = *b"ZKTRCHVK";
 /// First bytes of a proof file.
 pub const PROOF_MAGIC: [u8; 8] = *b"ZKTRCHPF";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 /// Largest rank a public tensor may have.
 pub const MAX_TENSOR_RANK: usize = 8;
 

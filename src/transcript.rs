@@ -36,6 +36,7 @@ enum Tag {
     G2 = 5,
     Challenge = 6,
     ChallengeOutput = 7,
+    Fork = 8,
 }
 
 /// A Fiat–Shamir transcript over BN254 (see the module docs for the encoding).
@@ -114,6 +115,18 @@ impl Transcript {
         let out = h.finalize();
         self.absorb(Tag::ChallengeOutput, label, &out);
         Fr::from_le_bytes_mod_order(&out)
+    }
+
+    /// A child transcript for part `index` of a proof whose parts run independently (a
+    /// segment): it starts from everything absorbed so far, then absorbs the label and the
+    /// index, so two children with different indices draw independent challenges, and
+    /// nothing a child absorbs reaches this transcript or its siblings.
+    pub fn fork(&self, label: &[u8], index: u64) -> Transcript {
+        let mut child = Transcript {
+            state: self.state.clone(),
+        };
+        child.absorb(Tag::Fork, label, &index.to_le_bytes());
+        child
     }
 
     /// Draws `n` challenges in a row (each absorbed before the next is drawn).

@@ -268,12 +268,13 @@ fn a_bias_cannot_be_recovered_from_many_proofs() {
         panic!()
     };
     let len = bias.len();
-    let log_n = vk.log_n;
+    // The bias's view on the domain of the segment proving the layer.
+    let (_, log_n) = *c.key.weights.keys().find(|(t, _)| *t == t_bias).unwrap();
     let n = 1usize << log_n;
     let domain = Radix2EvaluationDomain::<Fr>::new(n).unwrap();
     let mask_len = c.key.masks[t_bias].max(2);
-    let c_ones = vk.ones[&len];
-    let setup_poly = &c.key.weights[&t_bias].poly.poly;
+    let c_ones = vk.ones[&(len, log_n)];
+    let setup_poly = &c.key.weights[&(t_bias, log_n)].poly.poly;
 
     // More equations than the fixed-mask system has unknowns.
     let proofs = len + mask_len + 3;
@@ -285,7 +286,7 @@ fn a_bias_cannot_be_recovered_from_many_proofs() {
             .collect()];
         let (public, proof) = c.prove(&inputs);
         let view = model::view(&checked, &public, &proof).unwrap();
-        let tensor = |t: usize| view.tensors[t].unwrap();
+        let tensor = |t: usize| view.tensors[&(t, log_n)];
         let c_a = (tensor(add.output).0 + c_ones.0 * Fr::from(offset)).into_affine();
         let c_q = tensor(div.output);
         let c_r = Commitment((c_a.into_group() - c_q.0 * Fr::from(divisor)).into_affine());

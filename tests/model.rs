@@ -192,3 +192,92 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         assert!(!accepts(&s.key, &bad, &proof), "{name}: a changed output");
     }
 }
+
+/// A model proved in segments on two domains (tests/fixtures/onnx/two_domains.onnx): the
+/// tensors crossing between them are bound, and every way of splicing segment proofs or
+/// changing a boundary value is rejected (docs/PROTOCOLS.md §5.5).
+#[test]
+fn segments_bind_their_boundaries() {
+    let s = setup_at(&root().join("tests/fixtures/onnx"), "two_domains");
+    let key = &s.key;
+    let domains: std::collections::BTreeSet<u32> =
+        key.plan.segments.iter().map(|g| g.log_n).collect();
+    assert!(domains.len() >= 2, "segments {:?}", key.plan.segments);
+    assert!(!key.views.bindings.is_empty(), "no tensor crosses a domain");
+    let ck = checked(key);
+    let accepts =
+        |_: &ModelKey, public: &[Vec<i64>], p: &ModelProof| model::verify(&ck, public, p).is_ok();
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let (w, proof) = model::prove(key, &s.inputs, &mut rng).unwrap();
+    let public = public_values(key, &w);
+    assert!(accepts(key, &public, &proof));
+    let (g1, fr) = model::proof_parts(&proof);
+    let read = model::proof_from_parts(&key.vk, &g1, &fr).unwrap();
+    assert_eq!(read, proof);
+
+    // Every binding element, every segment's quotient, witnesses and opened values.
+    for i in 0..proof.running.len() {
+        let mut p = proof.clone();
+        p.running[i] = tweak(p.running[i]);
+        assert!(!accepts(key, &public, &p), "running column {i}");
+    }
+    for i in 0..proof.binding_quotients.len() {
+        let mut p = proof.clone();
+        p.binding_quotients[i] = tweak(p.binding_quotients[i]);
+        assert!(!accepts(key, &public, &p), "binding quotient {i}");
+    }
+    for sgm in 0..proof.identities.len() {
+        let mut p = proof.clone();
+        p.identities[sgm].quotient = tweak(p.identities[sgm].quotient);
+        assert!(!accepts(key, &public, &p), "segment {sgm} quotient");
+        for k in 0..proof.identities[sgm].opening.witnesses.len() {
+            let mut p = proof.clone();
+            let wit = &mut p.identities[sgm].opening.witnesses[k];
+            *wit = (*wit + G1Affine::generator()).into_affine();
+            assert!(!accepts(key, &public, &p), "segment {sgm} witness {k}");
+        }
+        for k in (0..proof.identities[sgm].opening.values.len()).step_by(3) {
+            let mut p = proof.clone();
+            p.identities[sgm].opening.values[k] += ark_bn254::Fr::from(1u64);
+            assert!(!accepts(key, &public, &p), "segment {sgm} value {k}");
+        }
+    }
+    // Segment proofs swapped, dropped, duplicated.
+    let mut p = proof.clone();
+    p.identities.swap(0, 1);
+    assert!(!accepts(key, &public, &p));
+    let mut p = proof.clone();
+    p.identities.pop();
+    assert!(!accepts(key, &public, &p));
+    let mut p = proof.clone();
+    p.identities[1] = p.identities[0].clone();
+    assert!(!accepts(key, &public, &p));
+    // A segment's proof from a proof of another input.
+    let mut other = s.inputs.clone();
+    other[0][5] += 0.5;
+    other[0][700] -= 0.5;
+    let (w2, proof2) = model::prove(key, &other, &mut rng).unwrap();
+    assert!(accepts(key, &public_values(key, &w2), &proof2));
+    for sgm in 0..proof.identities.len() {
+        let mut p = proof.clone();
+        p.identities[sgm] = proof2.identities[sgm].clone();
+        assert!(
+            !accepts(key, &public, &p),
+            "segment {sgm} from another proof"
+        );
+    }
+
+    // The attack: the large-domain segment proved on one input, the small-domain one on
+    // another, each consistent on its own, the tensor between them holding two values. The
+    // statement "f(input) = the other input's output" is false; its proof is rejected.
+    let split = *domains.iter().last().unwrap();
+    let forged = model::prove_mixed_witnesses(key, &w, &w2, split, &mut rng).unwrap();
+    let mut mixed = public.clone();
+    let last = mixed.len() - 1;
+    mixed[last] = public_values(key, &w2)[last].clone();
+    assert_ne!(mixed[last], public[last]);
+    assert!(!accepts(key, &mixed, &forged));
+    // Control: the same attack with one witness is an honest proof and is accepted.
+    let honest = model::prove_mixed_witnesses(key, &w, &w, split, &mut rng).unwrap();
+    assert!(accepts(key, &public, &honest));
+}

@@ -493,7 +493,11 @@ fn prove_views(
         .max()
         .unwrap_or(1);
     let degree = parts.iter().map(|(c, _, _)| c.degree()).max().unwrap_or(1);
-    let big = (degree * max_len + 2).next_power_of_two().max(2 * n);
+    // deg C ≤ degree·(max_len − 1), so deg t ≤ degree·(max_len − 1) − n: t is computed
+    // pointwise on a coset one coefficient larger than that (so a C not divisible by Z_H shows
+    // as a t of too high a degree), not on one holding all of C.
+    let t_len = (degree * max_len.saturating_sub(1)).saturating_sub(n) + 1;
+    let big = (t_len + 1).next_power_of_two().max(2 * n);
     let coset = domain(big)?
         .get_coset(Fr::GENERATOR)
         .ok_or_else(|| Error::InvalidArgument("no coset domain".into()))?;
@@ -565,7 +569,7 @@ fn prove_views(
     while t.last().is_some_and(|c| c.is_zero()) {
         t.pop();
     }
-    if t.len() > big - n {
+    if t.len() > t_len {
         return Err(Error::InvalidArgument(
             "a block's relation does not hold: a constraint is nonzero on the domain".into(),
         ));

@@ -20,6 +20,7 @@
 //!
 //! The relaxed (foldable) form of the engine's check is described in docs/PROTOCOLS.md.
 
+pub mod binding;
 pub mod copy;
 pub mod division;
 pub mod hadamard;

@@ -2,28 +2,31 @@
 //!
 //! **Verifying key.** `architecture` is the canonical JSON of [`Architecture`] (the program with
 //! private weight values removed — see [`strip_weights`] — and copy wirings as their compact
-//! specs, the domain, the max instances' spread bits); `srs_label` names the SRS; `g2_extra` is
-//! `[[Z_H(τ)]₂]`; `constant_commitments` lists, instance by instance in program order, the
-//! commitments of its key ([`InstanceVerifierKey::commitments`]: matrix product: the n tiled
-//! columns, the selector, then for a private matrix the two tiling selectors; committed
-//! product: `e_A, e_B`; max: the broadcast wiring's 4, the range table's 4, then `s, ℓ, e`;
-//! lookup: `t_1, t_2, q_w, q_t`; division: remainder then quotient lookup; copy: σ_0..σ_m, q,
-//! κ), then the committed weights in tensor order, then the all-ones vectors in length order;
-//! `key_proof_g1` is `[τ^N]₁`, the ξ-opening witness, then per private matrix its tiling
-//! proof's quotient and two witnesses; `key_proof_fr` the tiling proofs' five values each. The
-//! reader rebuilds every instance key from the architecture, so a count that does not match is
-//! a malformed key, never a panic.
+//! specs, the segments and the largest domain, the max instances' spread bits, the weight views
+//! and all-ones vectors); `srs_label` names the SRS; `g2_extra` is `[Z_H(τ)]₂` per segment
+//! domain, ascending; `constant_commitments` lists, instance by instance in program order, the
+//! commitments of its key on its segment's domain ([`InstanceVerifierKey::commitments`]: matrix
+//! product: the n tiled columns, the selector, then for a private matrix the two tiling
+//! selectors; committed product: `e_A, e_B`; max: the broadcast wiring's 4, the range table's
+//! 4, then `s, ℓ, e`; lookup: `t_1, t_2, q_w, q_t`; division: remainder then quotient lookup;
+//! copy: σ_0..σ_m, q, κ), then the committed weight views in (tensor, domain) order, then the
+//! all-ones vectors in (length, domain) order; `key_proof_g1` is `[τ^N]₁` per segment domain,
+//! the ξ-opening witness, then per private matrix its tiling proof's quotient and two witnesses;
+//! `key_proof_fr` the tiling proofs' five values each. The reader recomputes the segments and
+//! views from the architecture and rebuilds every instance key, so a count that does not match
+//! is a malformed key, never a panic.
 //!
-//! **Proof.** `g1` holds the commitments of the prover-committed public tensors (one per
-//! distinct tensor, [`super::bound_tensors`]), the public opening's witness, each committed
-//! weight's re-randomisation (Δ, Π), the activation commitments, then every instance proof's
-//! group elements in a fixed order; `scalars` holds the shared identity proof's field elements.
-//! The number of opened values of every identity proof follows from its block (columns +
-//! columns read at the next row + 1 for the quotient).
+//! **Proof.** `g1` holds the commitments of the public views, the public opening's witness,
+//! each committed weight view's re-randomisation (Δ, Π), the activation views' commitments, the
+//! bindings' running columns and quotients, every instance proof's group elements in a fixed
+//! order, then per segment its identity proof's quotient and witnesses; `scalars` holds per
+//! segment the number of its opened values and of its witnesses, then the values (the counts
+//! are checked against the segment's parts by the verifier).
 
 use super::keycheck::KeyProof;
 use super::keys::{roles, InstanceVerifierKey, ModelVerifierKey, Role};
 use super::prove::{InstanceProof, ModelProof, WeightShift};
+use super::segments::Segment;
 use crate::blocks::copy::{CopyProof, CopyVerifierKey};
 use crate::blocks::division::{DivisionProof, DivisionVerifierKey};
 use crate::blocks::identity::IdentityProof;
@@ -40,23 +43,25 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the [`Architecture`] encoding.
-const ARCHITECTURE_VERSION: u32 = 2;
+const ARCHITECTURE_VERSION: u32 = 3;
 
 /// The public description of a model a verifying key carries.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Architecture {
     /// Format of this description.
     pub version: u32,
-    /// log2 of the domain.
+    /// log2 of the largest domain.
     pub log_n: u32,
+    /// The segments (each a run of instances on its own domain).
+    pub segments: Vec<Segment>,
     /// The program, private weight values removed.
     pub program: Program,
     /// Per instance: the spread bits of a max instance.
     pub spread_bits: Vec<Option<u32>>,
-    /// Lengths of the all-ones vectors, in order.
-    pub ones: Vec<usize>,
-    /// Tensor ids of the committed weights, in order.
-    pub weights: Vec<usize>,
+    /// (length, domain) of the all-ones vectors, in order.
+    pub ones: Vec<(usize, u32)>,
+    /// (tensor, domain) of the committed weight views, in order.
+    pub weights: Vec<(usize, u32)>,
 }
 
 fn malformed(reason: impl std::fmt::Display) -> Error {
@@ -86,6 +91,7 @@ pub fn vk_file(vk: &ModelVerifierKey) -> Result<VerifyingKey> {
     let arch = Architecture {
         version: ARCHITECTURE_VERSION,
         log_n: vk.log_n,
+        segments: vk.segments.clone(),
         program: vk.program.clone(),
         spread_bits: vk.spread_bits.clone(),
         ones: vk.ones.keys().copied().collect(),
@@ -104,7 +110,7 @@ pub fn vk_file(vk: &ModelVerifierKey) -> Result<VerifyingKey> {
         srs_digest: vk.srs_digest,
         srs_label: vk.srs_label.clone(),
         pcs: vk.pcs,
-        g2_extra: vec![vk.vanishing_g2],
+        g2_extra: vk.vanishing_g2.values().copied().collect(),
         architecture,
         constant_commitments,
         key_proof_g1,
@@ -116,7 +122,8 @@ pub fn vk_file(vk: &ModelVerifierKey) -> Result<VerifyingKey> {
 const TILING_VALUES: usize = 5;
 
 fn key_proof_parts(p: &KeyProof) -> (Vec<G1Affine>, Vec<Fr>) {
-    let mut g1 = vec![p.tau_n, p.opening];
+    let mut g1 = p.tau_n.clone();
+    g1.push(p.opening);
     let mut fr = Vec::new();
     for t in &p.tilings {
         g1.push(t.quotient.0);
@@ -126,23 +133,29 @@ fn key_proof_parts(p: &KeyProof) -> (Vec<G1Affine>, Vec<Fr>) {
     (g1, fr)
 }
 
-fn key_proof_from_parts(tilings: usize, g1: &[G1Affine], fr: &[Fr]) -> Result<KeyProof> {
-    if g1.len() != 2 + 3 * tilings || fr.len() != TILING_VALUES * tilings {
+fn key_proof_from_parts(
+    domains: usize,
+    tilings: usize,
+    g1: &[G1Affine],
+    fr: &[Fr],
+) -> Result<KeyProof> {
+    if g1.len() != domains + 1 + 3 * tilings || fr.len() != TILING_VALUES * tilings {
         return Err(malformed(format!(
             "key proof of {} group and {} field elements for {tilings} private matrices",
             g1.len(),
             fr.len()
         )));
     }
+    let (tau_n, rest) = g1.split_at(domains);
     Ok(KeyProof {
-        tau_n: g1[0],
-        opening: g1[1],
+        tau_n: tau_n.to_vec(),
+        opening: rest[0],
         tilings: (0..tilings)
             .map(|i| IdentityProof {
-                quotient: Commitment(g1[2 + 3 * i]),
+                quotient: Commitment(rest[1 + 3 * i]),
                 opening: BatchOpening {
                     values: fr[TILING_VALUES * i..TILING_VALUES * (i + 1)].to_vec(),
-                    witnesses: g1[3 + 3 * i..5 + 3 * i].to_vec(),
+                    witnesses: rest[2 + 3 * i..4 + 3 * i].to_vec(),
                 },
             })
             .collect(),
@@ -216,39 +229,24 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
     }
     let program = arch.program;
     let log_n = arch.log_n;
-    // No copy may be expanded beyond the domain (the expansion allocates its output).
-    if program.instances.iter().any(|i| match &i.block {
-        Block::Copy { spec } => spec.output_len() > 1usize << log_n,
-        _ => false,
-    }) {
-        return Err(malformed("a copy larger than the key's domain"));
-    }
-    let n = 1usize << log_n;
+    let largest = 1usize << crate::srs::MAX_POWER;
     let fits = |shape: &[usize], limit: usize| {
         shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
             .is_some_and(|len| len <= limit)
     };
-    let largest = 1usize << crate::srs::MAX_POWER;
     if program.tensors.iter().any(|t| !fits(&t.shape, largest))
-        || program.outputs.iter().any(|(_, o)| !fits(&o.shape, n))
+        || program
+            .outputs
+            .iter()
+            .any(|(_, o)| !fits(&o.shape, largest))
     {
         return Err(malformed("a tensor is larger than any domain"));
     }
     program
         .check_dataflow()
         .map_err(|e| malformed(format!("architecture: {e}")))?;
-    let committed = super::keys::on_domain(&program);
-    if program
-        .tensors
-        .iter()
-        .any(|t| committed[t.id] && !fits(&t.shape, n))
-    {
-        return Err(malformed(
-            "a committed tensor is larger than the key's domain",
-        ));
-    }
     if program
         .outputs
         .iter()
@@ -275,33 +273,76 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
             }
         }
     }
-    // The domain must be the one the program implies: a key cannot state a larger one and so
-    // choose how much work its own check costs.
+    // The segments must be the ones the program implies: a key cannot state larger domains and
+    // so choose how much work its own check costs.
     let implied = super::keys::plan_with_spreads(&program, arch.spread_bits.clone())
         .map_err(|e| malformed(format!("architecture: {e}")))?;
-    if implied.log_n != arch.log_n {
+    if implied.log_n != arch.log_n || implied.segments != arch.segments {
         return Err(malformed(format!(
-            "the key states a domain of 2^{} where its program implies 2^{}",
+            "the key states segments (largest domain 2^{}) other than its program implies \
+             (largest 2^{})",
             arch.log_n, implied.log_n
         )));
     }
-    let [vanishing_g2] = file.g2_extra[..] else {
-        return Err(malformed(
-            "expected exactly one extra G2 element ([Z_H(τ)]₂)",
-        ));
+    let segments = arch.segments;
+    let roles = roles(&program)?;
+    let views = super::segments::views(
+        &program,
+        &segments,
+        &roles,
+        &super::keys::bound_tensors(&program),
+    )
+    .map_err(|e| malformed(format!("architecture: {e}")))?;
+    // Every view and copy within its domain (the plan guarantees it; checked before any
+    // expansion allocates).
+    if views
+        .list
+        .iter()
+        .any(|&(t, d)| d > crate::srs::MAX_POWER || program.tensors[t].len() > 1usize << d)
+    {
+        return Err(malformed("a committed tensor is larger than its domain"));
+    }
+    let doms = super::segments::domains(&segments);
+    if file.g2_extra.len() != doms.len() {
+        return Err(malformed(format!(
+            "expected {} extra G2 elements ([Z_H(τ)]₂ per segment domain), got {}",
+            doms.len(),
+            file.g2_extra.len()
+        )));
+    }
+    let vanishing: BTreeMap<u32, G2Affine> = doms
+        .iter()
+        .copied()
+        .zip(file.g2_extra.iter().copied())
+        .collect();
+    let domain_of = |ix: usize| -> Result<(u32, G2Affine)> {
+        let d = super::segments::segment_of(&segments, ix)
+            .map(|s| segments[s].log_n)
+            .ok_or_else(|| malformed(format!("instance {ix} is in no segment")))?;
+        let v = *vanishing
+            .get(&d)
+            .ok_or_else(|| malformed("a segment domain without [Z_H(τ)]₂"))?;
+        Ok((d, v))
     };
     let len = |t: usize| program.tensors[t].len();
     let mut c = Cursor::new(&file.constant_commitments, "key commitments");
-    let lookup = |c: &mut Cursor<'_, G1Affine>, pairs: bool| -> Result<LookupVerifierKey> {
-        Ok(LookupVerifierKey {
-            log_m: log_n,
-            pairs,
-            commitments: commitments(c, 4)?,
-        })
-    };
+    let lookup =
+        |c: &mut Cursor<'_, G1Affine>, log_n: u32, pairs: bool| -> Result<LookupVerifierKey> {
+            Ok(LookupVerifierKey {
+                log_m: log_n,
+                pairs,
+                commitments: commitments(c, 4)?,
+            })
+        };
     let mut keys = Vec::with_capacity(program.instances.len());
     let mut tilings = 0usize;
     for (ix, inst) in program.instances.iter().enumerate() {
+        let (log_n, vanishing_g2) = domain_of(ix)?;
+        if let Block::Copy { spec } = &inst.block {
+            if spec.output_len() > 1usize << log_n {
+                return Err(malformed("a copy larger than its domain"));
+            }
+        }
         let key = match &inst.block {
             Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceVerifierKey::Linear,
             Block::Hadamard => InstanceVerifierKey::Hadamard,
@@ -347,15 +388,15 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                         log_n,
                         commitments: commitments(&mut c, 4)?,
                     },
-                    range: lookup(&mut c, false)?,
+                    range: lookup(&mut c, log_n, false)?,
                     commitments: commitments(&mut c, 3)?,
                 })
             }
-            Block::Lookup { .. } => InstanceVerifierKey::Lookup(lookup(&mut c, true)?),
+            Block::Lookup { .. } => InstanceVerifierKey::Lookup(lookup(&mut c, log_n, true)?),
             Block::DivConst { divisor, .. } => InstanceVerifierKey::Division(DivisionVerifierKey {
                 divisor: *divisor,
-                remainder: lookup(&mut c, false)?,
-                quotient: lookup(&mut c, false)?,
+                remainder: lookup(&mut c, log_n, false)?,
+                quotient: lookup(&mut c, log_n, false)?,
             }),
             Block::Copy { .. } => InstanceVerifierKey::Copy(CopyVerifierKey {
                 log_n,
@@ -364,28 +405,37 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
         };
         keys.push(key);
     }
-    let roles = roles(&program)?;
+    // The committed weights are exactly the weight views, the all-ones vectors exactly those
+    // the divisions read.
+    let weight_views: Vec<(usize, u32)> = views.of_role(&roles, Role::Weight).collect();
+    if arch.weights != weight_views {
+        return Err(malformed(
+            "the key's weights are not the views its program implies",
+        ));
+    }
     let mut weights = BTreeMap::new();
-    for &t in &arch.weights {
-        if t >= roles.len() || roles[t] != Role::Weight || weights.contains_key(&t) {
-            return Err(malformed(format!("tensor {t} is not a weight")));
-        }
-        weights.insert(t, Commitment(c.one()?));
+    for v in weight_views {
+        weights.insert(v, Commitment(c.one()?));
+    }
+    if arch.ones != views.ones.iter().copied().collect::<Vec<_>>() {
+        return Err(malformed(
+            "the key's all-ones vectors are not those its divisions read",
+        ));
     }
     let mut ones = BTreeMap::new();
     for &l in &arch.ones {
-        if ones.contains_key(&l) || l > n {
-            return Err(malformed(format!("all-ones vector of length {l}")));
-        }
         ones.insert(l, Commitment(c.one()?));
     }
     c.done().map_err(|e| malformed(e.to_string()))?;
-    let key_proof = key_proof_from_parts(tilings, &file.key_proof_g1, &file.key_proof_fr)?;
+    let key_proof =
+        key_proof_from_parts(doms.len(), tilings, &file.key_proof_g1, &file.key_proof_fr)?;
     Ok(ModelVerifierKey {
         program,
         log_n,
+        segments,
+        views,
         pcs: file.pcs,
-        vanishing_g2,
+        vanishing_g2: vanishing,
         srs_label: file.srs_label.clone(),
         srs_digest: file.srs_digest,
         spread_bits: arch.spread_bits,
@@ -423,24 +473,42 @@ fn matmul_key(
 
 // ---- proofs ----------------------------------------------------------------------------------
 
+/// One segment's identity proof: its quotient and witnesses to the group elements, and to the
+/// field elements the number of its opened values and of its witnesses (each checked against
+/// its segment by the verifier), then the values.
 fn put_identity(p: &IdentityProof, g1: &mut Vec<G1Affine>, fr: &mut Vec<Fr>) {
     g1.push(p.quotient.0);
     g1.extend_from_slice(&p.opening.witnesses);
+    fr.push(Fr::from(p.opening.values.len() as u64));
+    fr.push(Fr::from(p.opening.witnesses.len() as u64));
     fr.extend_from_slice(&p.opening.values);
 }
 
-/// The shared identity proof: the quotient and the opening witnesses are the last group
-/// elements (one or two), its values all the field elements.
-fn take_identity(g: &mut Cursor<'_, G1Affine>, f: &mut Cursor<'_, Fr>) -> Result<IdentityProof> {
-    let quotient = Commitment(g.one()?);
-    let rest = g.items.len() - g.at;
-    if rest == 0 || rest > 2 {
-        return Err(Error::Verification(format!(
-            "{rest} opening witnesses where one or two are expected"
-        )));
+/// A count written as a field element: a small integer, else the proof is malformed.
+fn count(f: &mut Cursor<'_, Fr>, limit: usize) -> Result<usize> {
+    use ark_ff::PrimeField;
+    let v = f.one()?.into_bigint();
+    let small = v.0[1..].iter().all(|&w| w == 0) && v.0[0] <= limit as u64;
+    if !small {
+        return Err(Error::Verification(
+            "a count in the proof is out of range".into(),
+        ));
     }
-    let witnesses = g.take(rest)?.to_vec();
-    let values = f.take(f.items.len() - f.at)?.to_vec();
+    Ok(v.0[0] as usize)
+}
+
+/// The inverse of [`put_identity`].
+fn take_identity(g: &mut Cursor<'_, G1Affine>, f: &mut Cursor<'_, Fr>) -> Result<IdentityProof> {
+    let values = count(f, f.items.len())?;
+    let witnesses = count(f, 2)?;
+    if witnesses == 0 {
+        return Err(Error::Verification(
+            "an identity proof without opening witnesses".into(),
+        ));
+    }
+    let quotient = Commitment(g.one()?);
+    let witnesses = g.take(witnesses)?.to_vec();
+    let values = f.take(values)?.to_vec();
     Ok(IdentityProof {
         quotient,
         opening: BatchOpening { values, witnesses },
@@ -475,6 +543,8 @@ pub fn proof_parts(p: &ModelProof) -> (Vec<G1Affine>, Vec<Fr>) {
         g1.extend([w.delta.0, w.delta_quotient.0]);
     }
     g1.extend(p.activations.iter().map(|c| c.0));
+    g1.extend(p.running.iter().map(|c| c.0));
+    g1.extend(p.binding_quotients.iter().map(|c| c.0));
     for ip in &p.instances {
         match ip {
             InstanceProof::Linear | InstanceProof::Hadamard(_) => {}
@@ -495,7 +565,9 @@ pub fn proof_parts(p: &ModelProof) -> (Vec<G1Affine>, Vec<Fr>) {
         }
     }
     let mut fr = Vec::new();
-    put_identity(&p.identity, &mut g1, &mut fr);
+    for identity in &p.identities {
+        put_identity(identity, &mut g1, &mut fr);
+    }
     (g1, fr)
 }
 
@@ -505,11 +577,10 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
     let mut g = Cursor::new(g1, "proof group elements");
     let mut f = Cursor::new(fr, "proof field elements");
     let roles = roles(program)?;
-    let publics = super::keys::bound_tensors(program)
-        .into_iter()
-        .filter(|&t| roles[t] == Role::Public)
-        .count();
-    let activations = roles.iter().filter(|r| **r == Role::Activation).count();
+    let publics = vk.views.of_role(&roles, Role::Public).count();
+    let activations = vk.views.of_role(&roles, Role::Activation).count();
+    let running: usize = vk.views.bindings.iter().map(|b| b.views.len()).sum();
+    let quotients: usize = vk.views.bindings.iter().map(|b| b.views.len() - 1).sum();
     let public = commitments(&mut g, publics)?;
     let public_opening = g.take(1)?.to_vec();
     let weights = (0..vk.weights.len())
@@ -521,6 +592,8 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
         })
         .collect::<Result<Vec<_>>>()?;
     let activations = commitments(&mut g, activations)?;
+    let running = commitments(&mut g, running)?;
+    let binding_quotients = commitments(&mut g, quotients)?;
     let mut instances = Vec::with_capacity(program.instances.len());
     for inst in &program.instances {
         let c = |g: &mut Cursor<'_, G1Affine>| g.one().map(Commitment);
@@ -560,7 +633,9 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
         };
         instances.push(p);
     }
-    let identity = take_identity(&mut g, &mut f)?;
+    let identities = (0..vk.segments.len())
+        .map(|_| take_identity(&mut g, &mut f))
+        .collect::<Result<_>>()?;
     g.done()?;
     f.done()?;
     Ok(ModelProof {
@@ -568,7 +643,9 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
         public_opening,
         weights,
         activations,
+        running,
+        binding_quotients,
         instances,
-        identity,
+        identities,
     })
 }

@@ -6,7 +6,7 @@
 //!
 //! - `[τ]₂` must be a trust anchor ([`Trust`]): a public ceremony this program knows, or an SRS
 //!   in the verifier's own store; the key's SRS label must name that anchor;
-//! - `[Z_H(τ)]₂`: the key carries `[τ^N]₁`, opened at a random ξ to `ξ^N` (so it is `[τ^N]₁`
+//! - `[Z_H(τ)]₂` of every segment domain: the key carries `[τ^N]₁`, opened at a random ξ to `ξ^N` (so it is `[τ^N]₁`
 //!   for the anchored τ), and `e([τ^N]₁, [1]₂) = e([1]₁, [Z_H(τ)]₂ + [1]₂)`;
 //! - every public column (tables, selectors, wirings' σ/q/κ, reduction matrices, all-ones
 //!   vectors) is opened at ξ and the verifier computes the value itself from the architecture
@@ -21,6 +21,7 @@
 
 use super::keys::{InstanceKey, InstanceVerifierKey, ModelVerifierKey};
 use super::params::{instance_params, public_columns, At};
+use super::segments::{domains, segment_of, Segment};
 use crate::blocks::identity::IdentityProof;
 use crate::blocks::{matmul, Committed};
 use crate::compile::Program;
@@ -41,8 +42,8 @@ use std::collections::BTreeMap;
 /// The proof a verifying key carries about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyProof {
-    /// `[τ^N]₁`.
-    pub tau_n: G1Affine,
+    /// `[τ^N]₁` per segment domain, ascending.
+    pub tau_n: Vec<G1Affine>,
     /// The GWC witness opening every public column and `X^N` at ξ.
     pub opening: G1Affine,
     /// Per private matrix product, in program order: its tiling proof.
@@ -53,7 +54,7 @@ impl KeyProof {
     /// A placeholder (the key body is digested before its proof exists).
     pub fn empty() -> Self {
         KeyProof {
-            tau_n: G1Affine::zero(),
+            tau_n: Vec::new(),
             opening: G1Affine::zero(),
             tilings: Vec::new(),
         }
@@ -109,15 +110,15 @@ fn x_to_the(n: usize) -> CommittedPoly {
     }
 }
 
-/// Setup's half: proves the key (tilings, then every public column and `X^N` at ξ).
+/// Setup's half: proves the key (tilings, then every public column and each domain's `X^N`
+/// at ξ).
 pub(super) fn prove_key(
     srs: &Srs,
-    log_n: u32,
+    segments: &[Segment],
     keys: &[InstanceKey],
-    ones: &BTreeMap<usize, Committed>,
+    ones: &BTreeMap<(usize, u32), Committed>,
     body: [u8; 32],
 ) -> Result<KeyProof> {
-    let n = 1usize << log_n;
     let mut t = start(body);
     let mut tilings = Vec::new();
     for (ix, key) in keys.iter().enumerate() {
@@ -128,13 +129,18 @@ pub(super) fn prove_key(
             }
         }
     }
-    let power = x_to_the(n);
-    let tau_n = *srs.g1_powers().get(n).ok_or(Error::SrsTooSmall {
-        what: "[τ^N]₁",
-        needed: n + 1,
-        available: srs.g1_powers().len(),
-    })?;
-    t.append_g1(b"key/tau-n", &tau_n);
+    let mut powers = Vec::new();
+    let mut tau_n = Vec::new();
+    for d in domains(segments) {
+        let n = 1usize << d;
+        powers.push(x_to_the(n));
+        tau_n.push(*srs.g1_powers().get(n).ok_or(Error::SrsTooSmall {
+            what: "[τ^N]₁",
+            needed: n + 1,
+            available: srs.g1_powers().len(),
+        })?);
+    }
+    t.append_g1s(b"key/tau-n", &tau_n);
     let xi = t.challenge_scalar(b"key/xi");
     let mut polys: Vec<&CommittedPoly> = Vec::new();
     let mut commitments: Vec<Commitment> = Vec::new();
@@ -150,21 +156,34 @@ pub(super) fn prove_key(
         polys.push(&one.poly);
         commitments.push(one.commitment);
     }
-    polys.push(&power);
-    commitments.push(Commitment(tau_n));
+    for (p, c) in powers.iter().zip(&tau_n) {
+        polys.push(p);
+        commitments.push(Commitment(*c));
+    }
     let queries: Vec<Query> = (0..polys.len())
         .map(|poly| Query { poly, point: xi })
         .collect();
-    let opening = pcs::batch_open(srs, &polys, &commitments, &queries, &mut t)?;
+    // A key with no column at all (a program without instances) opens nothing.
+    let opening = if queries.is_empty() {
+        G1Affine::zero()
+    } else {
+        pcs::batch_open(srs, &polys, &commitments, &queries, &mut t)?.witnesses[0]
+    };
     Ok(KeyProof {
         tau_n,
-        opening: opening.witnesses[0],
+        opening,
         tilings,
     })
 }
 
 fn reject(why: impl Into<String>) -> Error {
     Error::Verification(why.into())
+}
+
+fn domain_of(segments: &[Segment], ix: usize) -> Result<u32> {
+    segment_of(segments, ix)
+        .map(|s| segments[s].log_n)
+        .ok_or_else(|| reject(format!("instance {ix} is in no segment")))
 }
 
 /// Checks a verifying key (see the module docs): `Ok` carries the key in the only form the
@@ -203,7 +222,8 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
     let mut tilings = vk.key_proof.tilings.iter();
     for (ix, key) in vk.keys.iter().enumerate() {
         if let InstanceVerifierKey::MatMul(k) = key {
-            if k.vanishing_g2 != vk.vanishing_g2 || k.log_n != vk.log_n {
+            let d = domain_of(&vk.segments, ix)?;
+            if vk.vanishing_g2.get(&d) != Some(&k.vanishing_g2) || k.log_n != d {
                 return Err(reject("a matrix-product key on another domain"));
             }
             if !k.tiling.is_empty() {
@@ -219,9 +239,18 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
         return Err(reject("more tiling proofs than private matrices"));
     }
     lap("tiling proofs");
-    t.append_g1(b"key/tau-n", &vk.key_proof.tau_n);
+    let doms = domains(&vk.segments);
+    if vk.key_proof.tau_n.len() != doms.len() || vk.vanishing_g2.len() != doms.len() {
+        return Err(reject("the key's [τ^N] do not match its segments"));
+    }
+    t.append_g1s(b"key/tau-n", &vk.key_proof.tau_n);
     let xi = t.challenge_scalar(b"key/xi");
-    let at = At::new(vk.log_n, xi)?;
+    let mut at: BTreeMap<u32, At> = BTreeMap::new();
+    for &d in doms.iter().chain(vk.ones.keys().map(|(_, d)| d)) {
+        if let std::collections::btree_map::Entry::Vacant(e) = at.entry(d) {
+            e.insert(At::new(d, xi)?);
+        }
+    }
     lap("Lagrange basis at ξ");
     let mut commitments: Vec<Commitment> = Vec::new();
     let mut values: Vec<Fr> = Vec::new();
@@ -230,13 +259,22 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
         .keys
         .par_iter()
         .enumerate()
-        .map(|(ix, key)| instance_claims(&vk, ix, key, &at))
+        .map(|(ix, key)| {
+            let d = domain_of(&vk.segments, ix)?;
+            let at = at
+                .get(&d)
+                .ok_or_else(|| reject("a segment without its domain"))?;
+            instance_claims(&vk, ix, key, d, at)
+        })
         .collect::<Result<_>>()?;
     for (c, v) in per_instance.into_iter().flatten() {
         commitments.push(c);
         values.push(v);
     }
-    for (&len, c) in &vk.ones {
+    for (&(len, d), c) in &vk.ones {
+        let at = at
+            .get(&d)
+            .ok_or_else(|| reject("an all-ones vector off every domain"))?;
         if len > at.lagrange.len() {
             return Err(reject("an all-ones vector longer than the domain"));
         }
@@ -244,29 +282,43 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
         values.push(at.range(0, len));
     }
     lap("public columns at ξ");
-    commitments.push(Commitment(vk.key_proof.tau_n));
-    values.push(xi.pow([1u64 << vk.log_n]));
+    for (&d, tau_n) in doms.iter().zip(&vk.key_proof.tau_n) {
+        commitments.push(Commitment(*tau_n));
+        values.push(xi.pow([1u64 << d]));
+    }
     let queries: Vec<Query> = (0..commitments.len())
         .map(|poly| Query { poly, point: xi })
         .collect();
-    let opening = BatchOpening {
-        values,
-        witnesses: vec![vk.key_proof.opening],
-    };
-    pcs::batch_verify(
-        &vk.pcs,
-        &commitments,
-        &queries,
-        &opening,
-        &mut t,
-        &mut batch,
-    )?;
-    // e([τ^N]₁, [1]₂) = e([1]₁, [Z_H(τ)]₂ + [1]₂)
-    let tau_n_g2 = (vk.vanishing_g2.into_group() + vk.pcs.h.into_group()).into();
-    batch.add_equation(&[
-        (&[(vk.key_proof.tau_n, Fr::one())], vk.pcs.h),
-        (&[(vk.pcs.g, -Fr::one())], tau_n_g2),
-    ]);
+    if queries.is_empty() {
+        if !vk.key_proof.opening.is_zero() {
+            return Err(reject("an opening witness in a key that opens nothing"));
+        }
+    } else {
+        let opening = BatchOpening {
+            values,
+            witnesses: vec![vk.key_proof.opening],
+        };
+        pcs::batch_verify(
+            &vk.pcs,
+            &commitments,
+            &queries,
+            &opening,
+            &mut t,
+            &mut batch,
+        )?;
+    }
+    for (d, tau_n) in doms.iter().zip(&vk.key_proof.tau_n) {
+        let vanishing = vk
+            .vanishing_g2
+            .get(d)
+            .ok_or_else(|| reject("a segment domain without [Z_H(τ)]₂"))?;
+        // e([τ^N]₁, [1]₂) = e([1]₁, [Z_H(τ)]₂ + [1]₂)
+        let tau_n_g2 = (vanishing.into_group() + vk.pcs.h.into_group()).into();
+        batch.add_equation(&[
+            (&[(*tau_n, Fr::one())], vk.pcs.h),
+            (&[(vk.pcs.g, -Fr::one())], tau_n_g2),
+        ]);
+    }
     let holds = batch.verify();
     lap("pairings");
     if !holds {
@@ -282,12 +334,13 @@ fn instance_claims(
     vk: &ModelVerifierKey,
     ix: usize,
     key: &InstanceVerifierKey,
+    log_n: u32,
     at: &At,
 ) -> Result<Vec<(Commitment, Fr)>> {
-    let params = instance_params(&vk.program, vk.spread_bits[ix], ix, vk.log_n)
+    let params = instance_params(&vk.program, vk.spread_bits[ix], ix, log_n)
         .map_err(|e| reject(format!("the architecture does not describe this key: {e}")))?;
     let columns =
-        public_columns(&params, vk.log_n).map_err(|e| reject(format!("instance {ix}: {e}")))?;
+        public_columns(&params, log_n).map_err(|e| reject(format!("instance {ix}: {e}")))?;
     let stated = key.commitments();
     if stated.len() != columns.len() {
         return Err(reject(format!(

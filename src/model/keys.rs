@@ -3,10 +3,11 @@
 
 use super::keycheck::{self, KeyProof};
 use super::params::{instance_params, weight_values, InstanceParams};
+use super::segments::{reads_on_domain, segment_of, Segment, View, Views};
 use crate::blocks::copy::{CopyKey, CopyVerifierKey};
 use crate::blocks::division::{DivisionKey, DivisionVerifierKey};
 use crate::blocks::lookup::{LookupKey, LookupVerifierKey};
-use crate::blocks::matmul::{MatMulKey, MatMulVerifierKey};
+use crate::blocks::matmul::{Dims, MatMulKey, MatMulVerifierKey};
 use crate::blocks::matprod::{MatProdKey, MatProdVerifierKey};
 use crate::blocks::max::{MaxKey, MaxVerifierKey};
 use crate::blocks::Committed;
@@ -137,24 +138,36 @@ pub fn on_domain(program: &Program) -> Vec<bool> {
     on
 }
 
-/// The domain and SRS an instance set needs, fixed at setup.
+/// The segments and SRS an instance set needs, fixed at setup.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
-    /// log2 of the one domain every tensor lives on.
+    /// log2 of the largest segment's domain.
     pub log_n: u32,
-    /// The SRS power proving needs (quotient room above the domain).
+    /// The runs of instances, each proved on its own domain ([`super::segments`]).
+    pub segments: Vec<Segment>,
+    /// The SRS power proving needs (quotient room above the largest domain).
     pub srs_power: u32,
     /// Per instance: the spread bits B of a max instance (else None).
     pub spread_bits: Vec<Option<u32>>,
+}
+
+impl Plan {
+    /// log2 of the domain instance `ix` is proved on.
+    pub fn domain_of(&self, ix: usize) -> Result<u32> {
+        segment_of(&self.segments, ix)
+            .map(|s| self.segments[s].log_n)
+            .ok_or_else(|| Error::InvalidArgument(format!("instance {ix} is in no segment")))
+    }
 }
 
 fn bits_for(v: i64) -> u32 {
     64 - (v.max(1) as u64).leading_zeros()
 }
 
-/// Plans the domain: the largest rows any tensor or instance needs (every tensor, public ones
-/// included; tables for lookups, divisions and max range checks). Max instances get a spread
-/// bound with two bits of headroom over what the calibration witness shows (at least 2^4).
+/// Plans the segments: each instance's needed rows (its tensors on the domain; tables for
+/// lookups, divisions and max range checks), then the cut ([`super::segments::segment`]). Max
+/// instances get a spread bound with two bits of headroom over what the calibration witness
+/// shows (at least 2^4).
 pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
     let mut spread_bits = vec![None; program.instances.len()];
     for (ix, inst) in program.instances.iter().enumerate() {
@@ -174,9 +187,69 @@ pub fn plan(program: &Program, calibration: &Witness) -> Result<Plan> {
     plan_with_spreads(program, spread_bits)
 }
 
+/// Rows instance `ix` needs on its domain: every tensor it reads or writes there, and its
+/// block's own rows (tables, products' tiles, range tables).
+fn instance_rows(program: &Program, ix: usize, spread_bits: Option<u32>) -> Result<usize> {
+    let inst = &program.instances[ix];
+    let len = |t: TensorId| program.tensors[t].len();
+    let mut rows = len(inst.output).max(2);
+    for (slot, &t) in inst.inputs.iter().enumerate() {
+        if reads_on_domain(&inst.block, slot) {
+            rows = rows.max(len(t));
+        }
+    }
+    let need = match &inst.block {
+        Block::MatMulConst { rows, inner, cols } => {
+            1usize
+                << Dims {
+                    rows: *rows,
+                    inner: *inner,
+                    cols: *cols,
+                }
+                .log_n()?
+        }
+        Block::MatMul { rows, inner, cols } => {
+            1usize
+                << crate::blocks::matprod::domain_log(Dims {
+                    rows: *rows,
+                    inner: *inner,
+                    cols: *cols,
+                })?
+        }
+        Block::MaxGroups { .. } => match spread_bits {
+            Some(b) if (1..=24).contains(&b) => len(inst.inputs[0]) + (1usize << b),
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "instance {ix}: max spread bound {other:?}"
+                )))
+            }
+        },
+        Block::Lookup { table } => {
+            let rows = program
+                .tables
+                .get(*table)
+                .map(|t| t.rows())
+                .unwrap_or(0)
+                .min(1 << MAX_POWER);
+            len(inst.inputs[0]) + rows
+        }
+        Block::DivConst { divisor, range, .. } => {
+            let (lo, hi) = range.ok_or_else(|| {
+                Error::InvalidArgument(format!(
+                    "layer {:?}: division without a calibrated quotient range",
+                    inst.layer
+                ))
+            })?;
+            1usize << DivisionKey::domain_log(len(inst.inputs[0]), *divisor, lo, hi)?
+        }
+        _ => 0,
+    };
+    Ok(rows.max(need))
+}
+
 /// The plan of a program whose max instances have these spread bounds: what [`plan`] computes
 /// after calibration, and what a verifier recomputes from an architecture to check that a key's
-/// domain is the one its program implies (so a key cannot make its own check arbitrarily
+/// segments are the ones its program implies (so a key cannot make its own check arbitrarily
 /// expensive).
 pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Result<Plan> {
     program
@@ -187,57 +260,34 @@ pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Re
             "one spread per instance expected".into(),
         ));
     }
-    let len = |t: TensorId| program.tensors[t].len();
-    let on_domain = on_domain(program);
-    let mut rows = (0..program.tensors.len())
-        .filter(|&t| on_domain[t])
-        .map(len)
+    let mut degree = 3usize;
+    let mut need = Vec::with_capacity(program.instances.len());
+    for (ix, inst) in program.instances.iter().enumerate() {
+        if let Block::Copy { .. } = inst.block {
+            degree = degree.max(inst.inputs.len() + 2);
+        }
+        let rows = instance_rows(program, ix, spread_bits[ix])?;
+        if rows > 1usize << MAX_POWER {
+            return Err(Error::InvalidArgument(format!(
+                "layer {:?} needs a domain of {rows} rows, above the supported 2^{MAX_POWER}",
+                inst.layer
+            )));
+        }
+        need.push(pcs::domain_log(rows).max(1));
+    }
+    let segments = super::segments::segment(program, &need);
+    // Public tensors no instance touches sit on their own smallest domain.
+    let untouched = bound_tensors(program)
+        .iter()
+        .map(|&t| pcs::domain_log(program.tensors[t].len()).max(1))
+        .max()
+        .unwrap_or(1);
+    let log_n = segments
+        .iter()
+        .map(|s| s.log_n)
         .max()
         .unwrap_or(1)
-        .max(2);
-    let mut degree = 3usize;
-    for (ix, inst) in program.instances.iter().enumerate() {
-        let need = match &inst.block {
-            Block::MatMulConst { rows, inner, cols } => (rows * inner).max(rows * cols),
-            Block::MatMul { rows, inner, cols } => {
-                (rows * inner).max(inner * cols).max(rows * cols)
-            }
-            Block::MaxGroups { .. } => match spread_bits[ix] {
-                Some(b) if (1..=24).contains(&b) => len(inst.inputs[0]) + (1usize << b),
-                other => {
-                    return Err(Error::InvalidArgument(format!(
-                        "instance {ix}: max spread bound {other:?}"
-                    )))
-                }
-            },
-            Block::Lookup { table } => {
-                let rows = program
-                    .tables
-                    .get(*table)
-                    .map(|t| t.rows())
-                    .unwrap_or(0)
-                    .min(1 << MAX_POWER);
-                len(inst.inputs[0]) + rows
-            }
-            Block::DivConst { divisor, range, .. } => {
-                let (lo, hi) = range.ok_or_else(|| {
-                    Error::InvalidArgument(format!(
-                        "layer {:?}: division without a calibrated quotient range",
-                        inst.layer
-                    ))
-                })?;
-                let log = DivisionKey::domain_log(len(inst.inputs[0]), *divisor, lo, hi)?;
-                1usize << log
-            }
-            Block::Copy { .. } => {
-                degree = degree.max(inst.inputs.len() + 2);
-                0
-            }
-            _ => 0,
-        };
-        rows = rows.max(need);
-    }
-    let log_n = pcs::domain_log(rows);
+        .max(untouched);
     // The quotient has degree ≈ (degree − 1)·N plus mask terms; an SRS of power p holds
     // 2^(p+1) − 1 G1 powers (and 2^p G2 powers: [τ^N]₂ exists for p > log N).
     let needed_g1 = (degree - 1).saturating_mul(1usize << log_n.min(40)) + 256;
@@ -249,6 +299,7 @@ pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Re
     }
     Ok(Plan {
         log_n,
+        segments,
         srs_power,
         spread_bits,
     })
@@ -348,12 +399,16 @@ impl InstanceVerifierKey {
 pub struct ModelVerifierKey {
     /// The program with weight values removed.
     pub program: Program,
-    /// log2 of the domain.
+    /// log2 of the largest domain.
     pub log_n: u32,
+    /// The segments (recomputed from the architecture by every verifier).
+    pub segments: Vec<Segment>,
+    /// Every tensor's views under the segments (derived from the architecture, not stored).
+    pub views: Views,
     /// `[1]₁`, `[1]₂`, `[τ]₂`.
     pub pcs: VerifierKey,
-    /// `[Z_H(τ)]₂ = [τ^N]₂ − [1]₂`.
-    pub vanishing_g2: G2Affine,
+    /// Per segment domain (log2): `[Z_H(τ)]₂ = [τ^N]₂ − [1]₂`.
+    pub vanishing_g2: BTreeMap<u32, G2Affine>,
     /// The SRS label the key states (checked against the anchor of `[τ]₂`).
     pub srs_label: String,
     /// The digest of the SRS the key was made with.
@@ -362,10 +417,10 @@ pub struct ModelVerifierKey {
     pub spread_bits: Vec<Option<u32>>,
     /// Per instance.
     pub keys: Vec<InstanceVerifierKey>,
-    /// Commitments of the weights used outside matrix-product keys (biases, …).
-    pub weights: BTreeMap<TensorId, Commitment>,
-    /// Commitments of the all-ones vectors of each length divisions add offsets with.
-    pub ones: BTreeMap<usize, Commitment>,
+    /// Commitments of the weights used outside matrix-product keys (biases, …), per view.
+    pub weights: BTreeMap<View, Commitment>,
+    /// Commitments of the all-ones vectors divisions add offsets with, per (length, domain).
+    pub ones: BTreeMap<(usize, u32), Commitment>,
     /// The key proof: tiling of every private matrix, every public column at a random point.
     pub key_proof: KeyProof,
     /// The digest of the key's file encoding (the model digest; absorbed first by every proof's
@@ -384,10 +439,12 @@ pub struct ModelKey {
     pub srs: Srs,
     /// Per instance.
     pub keys: Vec<InstanceKey>,
-    /// Committed weights (used outside matrix-product keys).
-    pub weights: BTreeMap<TensorId, Committed>,
-    /// The public all-ones vectors.
-    pub ones: BTreeMap<usize, Committed>,
+    /// Committed weights (used outside matrix-product keys), per view.
+    pub weights: BTreeMap<View, Committed>,
+    /// The public all-ones vectors, per (length, domain).
+    pub ones: BTreeMap<(usize, u32), Committed>,
+    /// Every tensor's views.
+    pub views: Views,
     /// Mask coefficients per tensor.
     pub masks: Vec<usize>,
     /// Roles per tensor.
@@ -462,16 +519,18 @@ fn setup_unsealed<R: RngCore + CryptoRng>(
         ));
     }
     let srs = srs.trim(plan.srs_power)?;
-    let log_n = plan.log_n;
-    let n = 1usize << log_n;
     let roles = roles(program)?;
     let masks = mask_counts(program, &roles);
+    let views = super::segments::views(program, &plan.segments, &roles, &bound_tensors(program))?;
     let mut keys = Vec::with_capacity(program.instances.len());
-    let mut weight_uses: Vec<TensorId> = Vec::new();
     let mut ones = BTreeMap::new();
     let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
+    for &(len, d) in &views.ones {
+        ones.insert((len, d), public_committed(&srs, &vec![1i64; len], d)?);
+    }
     for (ix, inst) in program.instances.iter().enumerate() {
         let started = std::time::Instant::now();
+        let log_n = plan.domain_of(ix)?;
         let key = match instance_params(program, plan.spread_bits[ix], ix, log_n)? {
             InstanceParams::Linear => InstanceKey::Linear,
             InstanceParams::Hadamard => InstanceKey::Hadamard,
@@ -495,30 +554,18 @@ fn setup_unsealed<R: RngCore + CryptoRng>(
                 witness_len,
                 divisor,
                 range: (lo, hi),
-            } => {
-                if let std::collections::btree_map::Entry::Vacant(e) = ones.entry(witness_len) {
-                    e.insert(public_committed(&srs, &vec![1i64; witness_len], log_n)?);
-                }
-                InstanceKey::Division(DivisionKey::on_domain(
-                    &srs,
-                    witness_len,
-                    divisor,
-                    lo,
-                    hi,
-                    log_n,
-                )?)
-            }
+            } => InstanceKey::Division(DivisionKey::on_domain(
+                &srs,
+                witness_len,
+                divisor,
+                lo,
+                hi,
+                log_n,
+            )?),
             InstanceParams::Copy { wiring } => {
                 InstanceKey::Copy(CopyKey::on_domain(&srs, wiring, log_n)?)
             }
         };
-        // Weights read other than as a matrix-product key's W are committed on their own.
-        for (slot, &t) in inst.inputs.iter().enumerate() {
-            let in_key = matches!(inst.block, Block::MatMulConst { .. }) && slot == 1;
-            if roles[t] == Role::Weight && !in_key {
-                weight_uses.push(t);
-            }
-        }
         if profile {
             eprintln!(
                 "profile: {:>9.1} ms  setup of {} ({})",
@@ -529,34 +576,39 @@ fn setup_unsealed<R: RngCore + CryptoRng>(
         }
         keys.push(key);
     }
+    // Weights read other than as a matrix-product key's W: committed once per view.
     let mut weights = BTreeMap::new();
-    for t in weight_uses {
-        if let std::collections::btree_map::Entry::Vacant(e) = weights.entry(t) {
-            let mut v = weight_values(program, t)?.to_vec();
-            v.resize(n, 0);
-            e.insert(Committed::new(&srs, &v, masks[t].max(2), rng)?);
-        }
+    for (t, d) in views.of_role(&roles, Role::Weight) {
+        let mut v = weight_values(program, t)?.to_vec();
+        v.resize(1usize << d, 0);
+        weights.insert((t, d), Committed::new(&srs, &v, masks[t].max(2), rng)?);
     }
     let g2 = srs.g2_powers();
-    if g2.len() <= n {
-        return Err(Error::SrsTooSmall {
-            what: "[Z_H(τ)]₂",
-            needed: n + 1,
-            available: g2.len(),
-        });
+    let mut vanishing_g2 = BTreeMap::new();
+    for d in super::segments::domains(&plan.segments) {
+        let n = 1usize << d;
+        if g2.len() <= n {
+            return Err(Error::SrsTooSmall {
+                what: "[Z_H(τ)]₂",
+                needed: n + 1,
+                available: g2.len(),
+            });
+        }
+        vanishing_g2.insert(d, (g2[n].into_group() - g2[0].into_group()).into_affine());
     }
-    let vanishing_g2 = (g2[n].into_group() - g2[0].into_group()).into_affine();
     let pcs_vk = srs.verifier_key();
     let vk = ModelVerifierKey {
         program: super::codec::strip_weights(program),
-        log_n,
+        log_n: plan.log_n,
+        segments: plan.segments.clone(),
+        views: views.clone(),
         pcs: pcs_vk,
         vanishing_g2,
         srs_label: anchor::source_label(srs.source(), &pcs_vk.tau_h),
         srs_digest: srs.digest(),
         spread_bits: plan.spread_bits.clone(),
         keys: keys.iter().map(verifier_key_of).collect(),
-        weights: weights.iter().map(|(t, c)| (*t, c.commitment)).collect(),
+        weights: weights.iter().map(|(v, c)| (*v, c.commitment)).collect(),
         ones: ones.iter().map(|(l, c)| (*l, c.commitment)).collect(),
         key_proof: KeyProof::empty(),
         digest: [0u8; 32],
@@ -569,6 +621,7 @@ fn setup_unsealed<R: RngCore + CryptoRng>(
         keys,
         weights,
         ones,
+        views,
         masks,
         roles,
         vk,
@@ -584,7 +637,7 @@ impl ModelKey {
         self.vk.key_proof = KeyProof::empty();
         let body = super::codec::vk_file(&self.vk)?.body_digest();
         self.vk.key_proof =
-            keycheck::prove_key(&self.srs, self.vk.log_n, &self.keys, &self.ones, body)?;
+            keycheck::prove_key(&self.srs, &self.vk.segments, &self.keys, &self.ones, body)?;
         self.vk_file = super::codec::vk_file(&self.vk)?;
         self.vk.digest = self.vk_file.digest();
         Ok(())

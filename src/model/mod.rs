@@ -23,6 +23,7 @@ mod keycheck;
 mod keys;
 mod params;
 mod prove;
+mod segments;
 mod verify;
 
 pub use codec::{
@@ -34,5 +35,8 @@ pub use keys::{
     roles, setup, InstanceKey, InstanceVerifierKey, ModelKey, ModelVerifierKey, Plan, Role,
 };
 pub use params::{instance_params, public_columns, At, Column, InstanceParams};
-pub use prove::{prove, prove_with_progress, InstanceProof, ModelProof, WeightShift};
+pub use prove::{
+    prove, prove_mixed_witnesses, prove_with_progress, InstanceProof, ModelProof, WeightShift,
+};
+pub use segments::{Binding, Segment, View, Views};
 pub use verify::{evaluate_values, verify, verify_with, view, Decider, ProofView};

@@ -1,6 +1,7 @@
 //! The model prover: witness, commitments, the public binding, every instance's proof.
 
 use super::keys::{InstanceKey, ModelKey, Role};
+use super::segments::View;
 use crate::blocks::copy::{self, CopyProof};
 use crate::blocks::division::{self, DivisionProof};
 use crate::blocks::identity::{self, IdentityProof, Mode, ProverPart};
@@ -8,7 +9,7 @@ use crate::blocks::lookup::{self, LookupProof};
 use crate::blocks::matmul::{self, MatMulProof};
 use crate::blocks::matprod::{self, MatProdProof};
 use crate::blocks::max::{self, MaxProof};
-use crate::blocks::{hadamard, linear, Committed};
+use crate::blocks::{binding, hadamard, linear, Committed};
 use crate::compile::{Block, TensorId};
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, Query};
@@ -16,6 +17,7 @@ use crate::transcript::Transcript;
 use crate::witness::{self, Witness};
 use ark_bn254::{Fr, G1Affine};
 use rand::{CryptoRng, RngCore};
+use std::collections::BTreeMap;
 
 /// One instance's proof (the variant matches the instance's key).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,21 +54,26 @@ pub struct WeightShift {
 /// A proof that the committed model maps the public inputs to the public outputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModelProof {
-    /// Unmasked commitments of the prover-committed public tensors, one per distinct tensor
-    /// ([`super::bound_tensors`] with role `Public`).
+    /// Unmasked commitments of the public tensors' views (one per public view, in view order,
+    /// [`super::Views`]).
     pub public: Vec<Commitment>,
-    /// The GWC witness opening every bound public tensor's commitment (these, and the derived
+    /// The GWC witness opening every public view's commitment (these, and the derived
     /// commitments of public outputs of linear layers) at the challenge z; the verifier
     /// computes the values itself from the public tensors.
     pub public_opening: Vec<G1Affine>,
-    /// Per committed weight (the verifying key's order): its re-randomisation in this proof.
+    /// Per committed weight view (the verifying key's order): its re-randomisation in this proof.
     pub weights: Vec<WeightShift>,
-    /// Commitments of the activation tensors, in tensor order.
+    /// Commitments of the activation views, in view order.
     pub activations: Vec<Commitment>,
+    /// Per binding (a tensor committed on several domains), per view: its running column.
+    pub running: Vec<Commitment>,
+    /// Per binding, per pair of consecutive views: the quotient showing their running columns
+    /// agree at X = 1.
+    pub binding_quotients: Vec<Commitment>,
     /// Per instance, in program order (their own identity proofs are placeholders).
     pub instances: Vec<InstanceProof>,
-    /// The one identity proof of every instance's constraints.
-    pub identity: IdentityProof,
+    /// Per segment: the one identity proof of its instances' and bindings' constraints.
+    pub identities: Vec<IdentityProof>,
 }
 
 impl ModelProof {
@@ -113,74 +120,87 @@ pub(super) fn absorb_commitments(
     t.challenge_scalar(b"model/z")
 }
 
-/// Every tensor's commitment on the plan's domain (public, weight, activation, derived); every
-/// committed weight's re-randomisation (in the key's weight order); and for a public output of
-/// a linear instance, the combination derived from its inputs (proved equal to it on H).
+/// Every view's commitment (public, weight as re-randomised, activation, derived); every
+/// committed weight view's re-randomisation (in the key's order); and for a public output of a
+/// linear instance, the combination derived from its inputs on its segment's domain (proved
+/// equal to it on H).
 struct Commitments {
-    tensors: Vec<Option<Committed>>,
+    views: BTreeMap<View, Committed>,
     shifts: Vec<WeightShift>,
-    derived_public: std::collections::BTreeMap<TensorId, Committed>,
+    derived_public: BTreeMap<View, Committed>,
 }
 
-/// Commits every tensor (see [`Commitments`]).
-fn commit_tensors<R: RngCore + CryptoRng>(
+/// Commits every view (see [`Commitments`]).
+fn commit_views<'w, R: RngCore + CryptoRng>(
     key: &ModelKey,
-    w: &Witness,
+    w_of: &dyn Fn(u32) -> &'w Witness,
     rng: &mut R,
 ) -> Result<Commitments> {
     let program = &key.program;
-    let log_n = key.plan.log_n;
-    let n = 1usize << log_n;
-    let mut tensors: Vec<Option<Committed>> = vec![None; program.tensors.len()];
+    let mut views: BTreeMap<View, Committed> = BTreeMap::new();
     let mut shifts = Vec::with_capacity(key.weights.len());
-    let mut derived_public = std::collections::BTreeMap::new();
-    for (&t, c) in &key.weights {
+    let mut derived_public = BTreeMap::new();
+    for (&v, c) in &key.weights {
         let (shifted, delta, delta_quotient) =
-            c.rerandomized(&key.srs, key.masks[t].max(2), rng)?;
-        tensors[t] = Some(shifted);
+            c.rerandomized(&key.srs, key.masks[v.0].max(2), rng)?;
+        views.insert(v, shifted);
         shifts.push(WeightShift {
             delta,
             delta_quotient,
         });
     }
-    for (t, role) in key.roles.iter().enumerate() {
-        tensors[t] = match role {
-            Role::Public => Some(super::keys::public_committed(
-                &key.srs,
-                &w.values[t],
-                log_n,
-            )?),
-            Role::Weight => tensors[t].take(),
+    for &(t, d) in &key.views.list {
+        let w = w_of(d);
+        let c = match key.roles[t] {
+            Role::Public => super::keys::public_committed(&key.srs, &w.values[t], d)?,
             Role::Activation => {
                 let mut v = w.values[t].clone();
-                v.resize(n, 0);
-                Some(Committed::new(&key.srs, &v, key.masks[t], rng)?)
+                v.resize(1usize << d, 0);
+                Committed::new(&key.srs, &v, key.masks[t], rng)?
             }
-            Role::Derived => None,
+            Role::Weight | Role::Derived => continue,
         };
+        views.insert((t, d), c);
     }
-    for inst in &program.instances {
-        let get = |t: TensorId| {
-            tensors[t].as_ref().ok_or_else(|| {
-                Error::InvalidArgument(format!("tensor {t} read before it is committed"))
+    for (ix, inst) in program.instances.iter().enumerate() {
+        let derive = |views: &BTreeMap<View, Committed>, d: u32| -> Result<Option<Committed>> {
+            let get = |i: usize| {
+                views.get(&(inst.inputs[i], d)).ok_or_else(|| {
+                    Error::InvalidArgument(format!(
+                        "tensor {} read before it is committed",
+                        inst.inputs[i]
+                    ))
+                })
+            };
+            Ok(match &inst.block {
+                Block::Add => Some(linear::add(get(0)?, get(1)?)?),
+                Block::Sub => Some(linear::sub(get(0)?, get(1)?)?),
+                Block::ScaleConst { k } => Some(linear::scale(get(0)?, *k)?),
+                _ => None,
             })
         };
-        let derived = match &inst.block {
-            Block::Add => Some(linear::add(get(inst.inputs[0])?, get(inst.inputs[1])?)?),
-            Block::Sub => Some(linear::sub(get(inst.inputs[0])?, get(inst.inputs[1])?)?),
-            Block::ScaleConst { k } => Some(linear::scale(get(inst.inputs[0])?, *k)?),
-            _ => None,
-        };
-        if let Some(d) = derived {
-            if key.roles[inst.output] == Role::Public {
-                derived_public.insert(inst.output, d);
-            } else {
-                tensors[inst.output] = Some(d);
+        if key.roles[inst.output] == Role::Public {
+            let d = key.plan.domain_of(ix)?;
+            if let Some(c) = derive(&views, d)? {
+                derived_public.insert((inst.output, d), c);
+            }
+            continue;
+        }
+        let out: Vec<u32> = key
+            .views
+            .list
+            .iter()
+            .filter(|(t, _)| *t == inst.output)
+            .map(|(_, d)| *d)
+            .collect();
+        for d in out {
+            if let Some(c) = derive(&views, d)? {
+                views.insert((inst.output, d), c);
             }
         }
     }
     Ok(Commitments {
-        tensors,
+        views,
         shifts,
         derived_public,
     })
@@ -197,187 +217,315 @@ pub fn prove<R: RngCore + CryptoRng>(
     prove_with_progress(key, inputs, rng, &mut |_, _| {})
 }
 
-/// [`prove`], calling `progress(done, total)` after each step (the instances, then the shared
-/// identity proof) so a caller can show progress.
+/// The running columns of every binding at r, and the quotients tying consecutive views.
+fn commit_bindings<R: RngCore + CryptoRng>(
+    key: &ModelKey,
+    views: &BTreeMap<View, Committed>,
+    r: Fr,
+    rng: &mut R,
+    forge: bool,
+) -> Result<(BTreeMap<View, Committed>, Vec<Commitment>)> {
+    let mut running = BTreeMap::new();
+    let mut quotients = Vec::new();
+    for b in &key.views.bindings {
+        for &(d, _) in &b.views {
+            let v = views.get(&(b.tensor, d)).ok_or_else(|| {
+                Error::InvalidArgument(format!("binding of tensor {} without its view", b.tensor))
+            })?;
+            running.insert((b.tensor, d), binding::commit_running(&key.srs, v, r, rng)?);
+        }
+        for pair in b.views.windows(2) {
+            let (x, y) = (
+                &running[&(b.tensor, pair[0].0)],
+                &running[&(b.tensor, pair[1].0)],
+            );
+            quotients.push(if forge {
+                binding::forged_first_rows_quotient(&key.srs, &x.poly, &y.poly)?
+            } else {
+                binding::first_rows_quotient(&key.srs, &x.poly, &y.poly)?
+            });
+        }
+    }
+    Ok((running, quotients))
+}
+
+/// [`prove`], calling `progress(done, total)` after each step (the instances, then each
+/// segment's identity proof) so a caller can show progress.
 pub fn prove_with_progress<R: RngCore + CryptoRng>(
     key: &ModelKey,
     inputs: &[Vec<f32>],
     rng: &mut R,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(Witness, ModelProof)> {
+    let w = witness::run(&key.program, inputs)?;
+    let proof = prove_views(key, &|_| &w, rng, progress, false)?;
+    Ok((w, proof))
+}
+
+/// **An attack, for the soundness tests only**: a prover that commits the views on domains
+/// of at least `2^split` from `big` and the others from `small` (two witnesses of the same
+/// model, e.g. on two inputs), so that every segment is internally consistent but a tensor
+/// crossing between them holds two values, and forges the binding quotients (dividing off the
+/// remainder it cannot avoid). A sound verifier rejects what this returns.
+#[doc(hidden)]
+pub fn prove_mixed_witnesses<R: RngCore + CryptoRng>(
+    key: &ModelKey,
+    big: &Witness,
+    small: &Witness,
+    split: u32,
+    rng: &mut R,
+) -> Result<ModelProof> {
+    let w_of = |d: u32| if d >= split { big } else { small };
+    prove_views(key, &w_of, rng, &mut |_, _| {}, true)
+}
+
+/// The prover proper, on the views committed from `w_of(domain)` (one witness for an honest
+/// prover); `forge` makes binding quotients whatever the views hold (attack tests only).
+fn prove_views<'w, R: RngCore + CryptoRng>(
+    key: &ModelKey,
+    w_of: &dyn Fn(u32) -> &'w Witness,
+    rng: &mut R,
+    progress: &mut dyn FnMut(usize, usize),
+    forge: bool,
+) -> Result<ModelProof> {
     let program = &key.program;
-    let steps = program.instances.len() + 1;
+    let segments = &key.plan.segments;
+    let steps = program.instances.len() + segments.len();
+    let mut done = 0usize;
     let srs = &key.srs;
+    let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
     let started = std::time::Instant::now();
-    let w = witness::run(program, inputs)?;
     let Commitments {
-        tensors,
+        views,
         shifts: weights,
         derived_public,
-    } = commit_tensors(key, &w, rng)?;
-    if std::env::var_os("ZKTORCH_PROFILE").is_some() {
+    } = commit_views(key, w_of, rng)?;
+    if profile {
         eprintln!(
-            "profile: {:>9.1} ms  witness and tensor commitments (domain 2^{})",
+            "profile: {:>9.1} ms  witness and {} view commitments ({} segments, largest 2^{})",
             started.elapsed().as_secs_f64() * 1e3,
+            views.len(),
+            segments.len(),
             key.plan.log_n
         );
     }
-    let get = |t: TensorId| -> Result<&Committed> {
-        tensors[t].as_ref().ok_or_else(|| {
-            Error::InvalidArgument(format!("tensor {t} has no commitment (unused weight?)"))
-        })
-    };
+    // Each public slot states the values its tensor's views were committed from.
     let slots = super::keys::public_slots(program);
-    let public_values: Vec<&[i64]> = slots.iter().map(|&t| w.values[t].as_slice()).collect();
+    let public_values: Vec<&[i64]> = slots
+        .iter()
+        .map(|&t| {
+            let d = key.views.list.iter().find(|v| v.0 == t).map_or(0, |v| v.1);
+            w_of(d).values[t].as_slice()
+        })
+        .collect();
     let mut t = start_transcript(&key.vk.digest, &public_values);
-    let bound = super::keys::bound_tensors(program);
-    let public: Vec<Commitment> = bound
+    let of_role = |role: Role| -> Result<Vec<&Committed>> {
+        key.views
+            .of_role(&key.roles, role)
+            .map(|v| {
+                views
+                    .get(&v)
+                    .ok_or_else(|| Error::InvalidArgument(format!("view {v:?} not committed")))
+            })
+            .collect()
+    };
+    let public_views = of_role(Role::Public)?;
+    let public: Vec<Commitment> = public_views.iter().map(|c| c.commitment).collect();
+    let activations: Vec<Commitment> = of_role(Role::Activation)?
         .iter()
-        .map(|&p| get(p).map(|c| c.commitment))
-        .collect::<Result<_>>()?;
-    let activations: Vec<Commitment> = key
-        .roles
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| **r == Role::Activation)
-        .map(|(i, _)| get(i).map(|c| c.commitment))
-        .collect::<Result<_>>()?;
+        .map(|c| c.commitment)
+        .collect();
     let z = absorb_commitments(&mut t, &public, &weights, &activations);
-    // Every bound tensor is opened at z through the commitment the blocks read.
-    let polys: Vec<&CommittedPoly> = bound
-        .iter()
-        .map(|&p| get(p).map(|c| &c.poly))
-        .collect::<Result<_>>()?;
+    // Every public view is opened at z through the commitment the blocks read.
+    let polys: Vec<&CommittedPoly> = public_views.iter().map(|c| &c.poly).collect();
     let queries: Vec<Query> = (0..polys.len())
         .map(|poly| Query { poly, point: z })
         .collect();
     let opening = pcs::batch_open(srs, &polys, &public, &queries, &mut t)?;
+    // The binding of tensors committed on several domains.
+    let r = t.challenge_scalar(b"model/binding");
+    let (running, binding_quotients) = commit_bindings(key, &views, r, rng, forge)?;
+    let running_list: Vec<Commitment> = key
+        .views
+        .bindings
+        .iter()
+        .flat_map(|b| {
+            b.views
+                .iter()
+                .map(|&(d, _)| running[&(b.tensor, d)].commitment)
+        })
+        .collect();
+    absorb_bindings(&mut t, &running_list, &binding_quotients);
 
-    let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
-    // Every block's identity is deferred to one shared proof (one α, quotient, ζ, opening).
-    let mut parts: Vec<ProverPart> = Vec::new();
     let mut instances = Vec::with_capacity(program.instances.len());
-    for (inst, ikey) in program.instances.iter().zip(&key.keys) {
-        let started = std::time::Instant::now();
-        let x = |i: usize| get(inst.inputs[i]);
-        let y = get(inst.output)?;
-        let proof = match (ikey, &inst.block) {
-            (InstanceKey::Linear, _) => {
-                if let Some(d) = derived_public.get(&inst.output) {
-                    linear::prove_equal_in(srs, y, d, &mut t, defer(&mut parts))?;
-                }
-                InstanceProof::Linear
-            }
-            (InstanceKey::Hadamard, _) => InstanceProof::Hadamard(hadamard::prove_in(
-                srs,
-                x(0)?,
-                x(1)?,
-                y,
-                &mut t,
-                defer(&mut parts),
-            )?),
-            (InstanceKey::MatMul(k), _) => InstanceProof::MatMul(matmul::prove_in(
-                srs,
-                k,
-                x(0)?,
-                y,
-                &mut t,
-                rng,
-                defer(&mut parts),
-            )?),
-            (InstanceKey::MatProd(k), _) => InstanceProof::MatProd(matprod::prove_in(
-                srs,
-                k,
-                x(0)?,
-                x(1)?,
-                y,
-                &mut t,
-                rng,
-                defer(&mut parts),
-            )?),
-            (InstanceKey::Max(k), _) => InstanceProof::Max(max::prove_in(
-                srs,
-                k,
-                x(0)?,
-                y,
-                &mut t,
-                rng,
-                defer(&mut parts),
-            )?),
-            (InstanceKey::Lookup(k), _) => InstanceProof::Lookup(lookup::prove_in(
-                srs,
-                k,
-                x(0)?,
-                Some(y),
-                &mut t,
-                rng,
-                defer(&mut parts),
-            )?),
-            (InstanceKey::Division(k), Block::DivConst { offset, .. }) => {
-                let len = program.tensors[inst.inputs[0]].len();
-                let ones = key.ones.get(&len).ok_or_else(|| {
-                    Error::InvalidArgument(format!("no ones vector of length {len}"))
-                })?;
-                // a = x + offset·1
-                let a = linear::add(x(0)?, &linear::scale(ones, *offset)?)?;
-                InstanceProof::Division(division::prove_in(
-                    srs,
-                    k,
-                    &a,
-                    y,
-                    &mut t,
-                    rng,
-                    defer(&mut parts),
-                )?)
-            }
-            (InstanceKey::Copy(k), _) => {
-                let ins: Vec<&Committed> = (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
-                InstanceProof::Copy(copy::prove_in(
-                    srs,
-                    k,
-                    &ins,
-                    y,
-                    &mut t,
-                    rng,
-                    defer(&mut parts),
-                )?)
-            }
-            (InstanceKey::Division(_), _) => {
-                return Err(Error::InvalidArgument(
-                    "division key on a non-division instance".into(),
-                ))
-            }
+    let mut identities = Vec::with_capacity(segments.len());
+    for (s, seg) in segments.iter().enumerate() {
+        let seg_started = std::time::Instant::now();
+        let mut ts = t.fork(b"model/segment", s as u64);
+        let d = seg.log_n;
+        let get = |t: TensorId| -> Result<&Committed> {
+            views.get(&(t, d)).ok_or_else(|| {
+                Error::InvalidArgument(format!("tensor {t} has no view on 2^{d} (unused weight?)"))
+            })
         };
+        // Every segment's constraints go to its one identity proof (one α, quotient, ζ, opening).
+        let mut parts: Vec<ProverPart> = Vec::new();
+        for b in &key.views.bindings {
+            for &(bd, host) in &b.views {
+                if host == s {
+                    let v = views.get(&(b.tensor, bd)).ok_or_else(|| {
+                        Error::InvalidArgument("a bound view without its commitment".into())
+                    })?;
+                    binding::prove_in(
+                        srs,
+                        r,
+                        v,
+                        &running[&(b.tensor, bd)],
+                        &mut ts,
+                        defer(&mut parts),
+                    )?;
+                }
+            }
+        }
+        for ix in seg.start..seg.end {
+            let inst = &program.instances[ix];
+            let ikey = &key.keys[ix];
+            let started = std::time::Instant::now();
+            let t = &mut ts;
+            let x = |i: usize| get(inst.inputs[i]);
+            let proof = match (ikey, &inst.block) {
+                (InstanceKey::Linear, _) => {
+                    if let Some(dp) = derived_public.get(&(inst.output, d)) {
+                        linear::prove_equal_in(srs, get(inst.output)?, dp, t, defer(&mut parts))?;
+                    }
+                    InstanceProof::Linear
+                }
+                (InstanceKey::Hadamard, _) => InstanceProof::Hadamard(hadamard::prove_in(
+                    srs,
+                    x(0)?,
+                    x(1)?,
+                    get(inst.output)?,
+                    t,
+                    defer(&mut parts),
+                )?),
+                (InstanceKey::MatMul(k), _) => InstanceProof::MatMul(matmul::prove_in(
+                    srs,
+                    k,
+                    x(0)?,
+                    get(inst.output)?,
+                    t,
+                    rng,
+                    defer(&mut parts),
+                )?),
+                (InstanceKey::MatProd(k), _) => InstanceProof::MatProd(matprod::prove_in(
+                    srs,
+                    k,
+                    x(0)?,
+                    x(1)?,
+                    get(inst.output)?,
+                    t,
+                    rng,
+                    defer(&mut parts),
+                )?),
+                (InstanceKey::Max(k), _) => InstanceProof::Max(max::prove_in(
+                    srs,
+                    k,
+                    x(0)?,
+                    get(inst.output)?,
+                    t,
+                    rng,
+                    defer(&mut parts),
+                )?),
+                (InstanceKey::Lookup(k), _) => InstanceProof::Lookup(lookup::prove_in(
+                    srs,
+                    k,
+                    x(0)?,
+                    Some(get(inst.output)?),
+                    t,
+                    rng,
+                    defer(&mut parts),
+                )?),
+                (InstanceKey::Division(k), Block::DivConst { offset, .. }) => {
+                    let len = program.tensors[inst.inputs[0]].len();
+                    let ones = key.ones.get(&(len, d)).ok_or_else(|| {
+                        Error::InvalidArgument(format!("no ones vector of length {len} on 2^{d}"))
+                    })?;
+                    // a = x + offset·1
+                    let a = linear::add(x(0)?, &linear::scale(ones, *offset)?)?;
+                    InstanceProof::Division(division::prove_in(
+                        srs,
+                        k,
+                        &a,
+                        get(inst.output)?,
+                        t,
+                        rng,
+                        defer(&mut parts),
+                    )?)
+                }
+                (InstanceKey::Copy(k), _) => {
+                    let ins: Vec<&Committed> =
+                        (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
+                    InstanceProof::Copy(copy::prove_in(
+                        srs,
+                        k,
+                        &ins,
+                        get(inst.output)?,
+                        t,
+                        rng,
+                        defer(&mut parts),
+                    )?)
+                }
+                (InstanceKey::Division(_), _) => {
+                    return Err(Error::InvalidArgument(
+                        "division key on a non-division instance".into(),
+                    ))
+                }
+            };
+            if profile {
+                eprintln!(
+                    "profile: {:>9.1} ms  {} ({}) on 2^{d}",
+                    started.elapsed().as_secs_f64() * 1e3,
+                    inst.block.describe(),
+                    inst.layer
+                );
+            }
+            instances.push(proof);
+            done += 1;
+            progress(done, steps);
+        }
+        let id_started = std::time::Instant::now();
+        identities.push(identity::prove_shared(srs, &parts, &mut ts)?);
+        done += 1;
+        progress(done, steps);
         if profile {
             eprintln!(
-                "profile: {:>9.1} ms  {} ({})",
-                started.elapsed().as_secs_f64() * 1e3,
-                inst.block.describe(),
-                inst.layer
+                "profile: {:>9.1} ms  segment {s} identity proof ({} parts, 2^{d}); segment {:.1} ms",
+                id_started.elapsed().as_secs_f64() * 1e3,
+                parts.len(),
+                seg_started.elapsed().as_secs_f64() * 1e3
             );
         }
-        instances.push(proof);
-        progress(instances.len(), steps);
     }
-    let started = std::time::Instant::now();
-    let identity = identity::prove_shared(srs, &parts, &mut t)?;
-    progress(steps, steps);
-    if profile {
-        eprintln!(
-            "profile: {:>9.1} ms  shared identity proof ({} parts)",
-            started.elapsed().as_secs_f64() * 1e3,
-            parts.len()
-        );
-    }
-    Ok((
-        w,
-        ModelProof {
-            public,
-            public_opening: opening.witnesses,
-            weights,
-            activations,
-            instances,
-            identity,
-        },
-    ))
+    Ok(ModelProof {
+        public,
+        public_opening: opening.witnesses,
+        weights,
+        activations,
+        running: running_list,
+        binding_quotients,
+        instances,
+        identities,
+    })
+}
+
+/// Absorbs the binding round: every running column, then every binding quotient.
+pub(super) fn absorb_bindings(
+    t: &mut Transcript,
+    running: &[Commitment],
+    quotients: &[Commitment],
+) {
+    let r: Vec<G1Affine> = running.iter().map(|c| c.0).collect();
+    t.append_g1s(b"model/running", &r);
+    let q: Vec<G1Affine> = quotients.iter().map(|c| c.0).collect();
+    t.append_g1s(b"model/binding-quotients", &q);
 }

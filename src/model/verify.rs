@@ -3,9 +3,12 @@
 
 use super::keycheck::CheckedKey;
 use super::keys::{bound_tensors, public_slots, InstanceVerifierKey, Role};
-use super::prove::{absorb_commitments, start_transcript, InstanceProof, ModelProof};
+use super::prove::{
+    absorb_bindings, absorb_commitments, start_transcript, InstanceProof, ModelProof,
+};
+use super::segments::View;
 use crate::blocks::identity::{self, Check, Claim, IdentityProof, VerifierPart};
-use crate::blocks::{copy, division, hadamard, linear, lookup, matmul, matprod, max};
+use crate::blocks::{binding, copy, division, hadamard, linear, lookup, matmul, matprod, max};
 use crate::compile::TensorKind;
 use crate::compile::{Block, TensorId};
 use crate::error::{Error, Result};
@@ -13,6 +16,7 @@ use crate::pcs::{self, BatchOpening, Commitment, PairingBatch, Query};
 use ark_bn254::Fr;
 use ark_ff::{batch_inversion, Field, One, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};
+use std::collections::BTreeMap;
 
 fn reject(reason: impl Into<String>) -> Error {
     Error::Verification(reason.into())
@@ -133,8 +137,8 @@ pub fn verify_with(
 /// tensors derived), and every value the shared identity proof opens.
 #[derive(Clone, Debug)]
 pub struct ProofView {
-    /// Per tensor id.
-    pub tensors: Vec<Option<Commitment>>,
+    /// Per view (tensor, domain).
+    pub tensors: BTreeMap<View, Commitment>,
     /// Every opened (commitment, point, value).
     pub claims: Vec<Claim>,
 }
@@ -152,17 +156,22 @@ fn verify_view(
 ) -> Result<ProofView> {
     let vk = key.vk();
     let program = &vk.program;
-    let log_n = vk.log_n;
+    let views = &vk.views;
     let roles = super::keys::roles(program)?;
     let bound = bound_tensors(program);
     let bound_vals = bound_values(program, public_values)?;
-    let activation_ids: Vec<TensorId> = (0..roles.len())
-        .filter(|&i| roles[i] == Role::Activation)
-        .collect();
-    if proof.public.len() != bound.len()
+    let value_of: BTreeMap<TensorId, &[i64]> = bound.iter().copied().zip(bound_vals).collect();
+    let public_views: Vec<View> = views.of_role(&roles, Role::Public).collect();
+    let activation_views: Vec<View> = views.of_role(&roles, Role::Activation).collect();
+    let running_count: usize = views.bindings.iter().map(|b| b.views.len()).sum();
+    let quotient_count: usize = views.bindings.iter().map(|b| b.views.len() - 1).sum();
+    if proof.public.len() != public_views.len()
         || proof.weights.len() != vk.weights.len()
-        || proof.activations.len() != activation_ids.len()
+        || proof.activations.len() != activation_views.len()
+        || proof.running.len() != running_count
+        || proof.binding_quotients.len() != quotient_count
         || proof.instances.len() != program.instances.len()
+        || proof.identities.len() != vk.segments.len()
         || vk.keys.len() != program.instances.len()
     {
         return Err(reject("proof does not have the model's shape"));
@@ -171,67 +180,77 @@ fn verify_view(
         Decider::Accumulate => PairingBatch::recording(),
         Decider::Batch => PairingBatch::new(),
     };
-    // Every tensor's commitment.
-    let mut commitments: Vec<Option<Commitment>> = vec![None; program.tensors.len()];
-    for (&t, c) in bound.iter().zip(&proof.public) {
-        commitments[t] = Some(*c);
+    // Every view's commitment.
+    let mut commitments: BTreeMap<View, Commitment> = BTreeMap::new();
+    for (&v, c) in public_views.iter().zip(&proof.public) {
+        commitments.insert(v, *c);
     }
-    for (&t, c) in activation_ids.iter().zip(&proof.activations) {
-        commitments[t] = Some(*c);
+    for (&v, c) in activation_views.iter().zip(&proof.activations) {
+        commitments.insert(v, *c);
     }
-    // Each weight as this proof re-randomised it: C + Δ, with Δ a multiple of Z_H.
-    for ((&t, c), shift) in vk.weights.iter().zip(&proof.weights) {
+    // Each weight view as this proof re-randomised it: C + Δ, with Δ a multiple of Z_H.
+    for ((&v, c), shift) in vk.weights.iter().zip(&proof.weights) {
+        let vanishing = vk
+            .vanishing_g2
+            .get(&v.1)
+            .ok_or_else(|| reject("a weight off every segment domain"))?;
         // e(Δ, [1]₂) = e(Π, [Z_H(τ)]₂)
         batch.add_equation(&[
             (&[(shift.delta.0, Fr::one())], vk.pcs.h),
-            (&[(shift.delta_quotient.0, -Fr::one())], vk.vanishing_g2),
+            (&[(shift.delta_quotient.0, -Fr::one())], *vanishing),
         ]);
-        if t < commitments.len() {
-            commitments[t] = Some(linear::add_commitments(*c, shift.delta));
-        }
+        commitments.insert(v, linear::add_commitments(*c, shift.delta));
     }
-    let mut derived_public: std::collections::BTreeMap<TensorId, Commitment> = Default::default();
-    for inst in &program.instances {
-        let c = |i: usize| -> Result<Commitment> {
-            inst.inputs
-                .get(i)
-                .and_then(|&t| commitments.get(t).copied().flatten())
-                .ok_or_else(|| reject("linear instance reads an unknown tensor"))
-        };
-        let derived = match &inst.block {
-            Block::Add => Some(linear::add_commitments(c(0)?, c(1)?)),
-            Block::Sub => Some(linear::sub_commitments(c(0)?, c(1)?)),
-            Block::ScaleConst { k } => Some(linear::scale_commitment(c(0)?, *k)),
-            _ => None,
-        };
-        if let Some(d) = derived {
-            // A public output of a linear instance keeps its committed P; D is proved equal.
-            if roles[inst.output] == Role::Public {
-                derived_public.insert(inst.output, d);
-            } else {
-                commitments[inst.output] = Some(d);
+    let mut derived_public: BTreeMap<View, Commitment> = Default::default();
+    for (ix, inst) in program.instances.iter().enumerate() {
+        let derive =
+            |commitments: &BTreeMap<View, Commitment>, d: u32| -> Result<Option<Commitment>> {
+                let c = |i: usize| -> Result<Commitment> {
+                    inst.inputs
+                        .get(i)
+                        .and_then(|&t| commitments.get(&(t, d)).copied())
+                        .ok_or_else(|| reject("linear instance reads an unknown tensor"))
+                };
+                Ok(match &inst.block {
+                    Block::Add => Some(linear::add_commitments(c(0)?, c(1)?)),
+                    Block::Sub => Some(linear::sub_commitments(c(0)?, c(1)?)),
+                    Block::ScaleConst { k } => Some(linear::scale_commitment(c(0)?, *k)),
+                    _ => None,
+                })
+            };
+        // A public output of a linear instance keeps its committed P; D is proved equal.
+        if roles[inst.output] == Role::Public {
+            let d = domain_of(&vk.segments, ix)?;
+            if let Some(c) = derive(&commitments, d)? {
+                derived_public.insert((inst.output, d), c);
+            }
+            continue;
+        }
+        let out: Vec<u32> = views
+            .list
+            .iter()
+            .filter(|(t, _)| *t == inst.output)
+            .map(|(_, d)| *d)
+            .collect();
+        for d in out {
+            if let Some(c) = derive(&commitments, d)? {
+                commitments.insert((inst.output, d), c);
             }
         }
     }
-    let get = |t: TensorId| -> Result<Commitment> {
-        commitments
-            .get(t)
-            .copied()
-            .flatten()
-            .ok_or_else(|| reject(format!("tensor {t} has no commitment")))
-    };
 
-    // The public binding: every bound tensor, through the commitment the blocks read.
-    let slot_refs: Vec<&[i64]> = public_slots(program)
-        .iter()
-        .zip(public_values)
-        .map(|(_, v)| v.as_slice())
-        .collect();
+    // The public binding: every public view, through the commitment the blocks read.
+    let slot_refs: Vec<&[i64]> = public_values.iter().map(|v| v.as_slice()).collect();
     let mut t = start_transcript(&vk.digest, &slot_refs);
     let z = absorb_commitments(&mut t, &proof.public, &proof.weights, &proof.activations);
-    let values: Vec<Fr> = bound_vals
+    let values: Vec<Fr> = public_views
         .iter()
-        .map(|v| evaluate_values(v, log_n, z))
+        .map(|(tensor, d)| {
+            let v = value_of
+                .get(tensor)
+                .ok_or_else(|| reject("a public view of a tensor without values"))?;
+            evaluate_values(v, *d, z)
+        })
         .collect::<Result<_>>()?;
     let queries: Vec<Query> = (0..values.len())
         .map(|poly| Query { poly, point: z })
@@ -248,127 +267,202 @@ fn verify_view(
         &mut t,
         &mut batch,
     )?;
+    // The binding of tensors committed on several domains: consecutive views' running columns
+    // agree at X = 1.
+    let r = t.challenge_scalar(b"model/binding");
+    absorb_bindings(&mut t, &proof.running, &proof.binding_quotients);
+    let mut running: BTreeMap<View, Commitment> = BTreeMap::new();
+    let mut next_running = proof.running.iter();
+    let mut next_quotient = proof.binding_quotients.iter();
+    for b in &views.bindings {
+        for &(d, _) in &b.views {
+            let c = next_running
+                .next()
+                .ok_or_else(|| reject("too few running columns"))?;
+            running.insert((b.tensor, d), *c);
+        }
+        for pair in b.views.windows(2) {
+            let q = next_quotient
+                .next()
+                .ok_or_else(|| reject("too few binding quotients"))?;
+            binding::first_rows_equal(
+                &vk.pcs,
+                running[&(b.tensor, pair[0].0)],
+                running[&(b.tensor, pair[1].0)],
+                *q,
+                &mut batch,
+            );
+        }
+    }
 
-    // Every instance, in program order; their identities are checked together at the end.
-    let mut parts: Vec<VerifierPart> = Vec::new();
-    for ((inst, ikey), iproof) in program.instances.iter().zip(&vk.keys).zip(&proof.instances) {
-        let x = |i: usize| -> Result<Commitment> {
-            inst.inputs
-                .get(i)
-                .ok_or_else(|| reject("instance has too few inputs"))
-                .and_then(|&t| get(t))
+    // Every segment: its bindings, then its instances in program order; their identities are
+    // checked together by the segment's identity proof.
+    let mut claims = Vec::new();
+    for ((s, seg), identity_proof) in vk.segments.iter().enumerate().zip(&proof.identities) {
+        let mut ts = t.fork(b"model/segment", s as u64);
+        let d = seg.log_n;
+        let get = |t: TensorId| -> Result<Commitment> {
+            commitments
+                .get(&(t, d))
+                .copied()
+                .ok_or_else(|| reject(format!("tensor {t} has no commitment on 2^{d}")))
         };
-        let y = get(inst.output)?;
-        let pcs = &vk.pcs;
-        match (ikey, iproof, &inst.block) {
-            (InstanceVerifierKey::Linear, InstanceProof::Linear, _) => {
-                if let Some(d) = derived_public.get(&inst.output) {
-                    linear::verify_equal_in(
-                        pcs,
-                        log_n,
-                        y,
-                        *d,
+        let mut parts: Vec<VerifierPart> = Vec::new();
+        for b in &views.bindings {
+            for &(bd, host) in &b.views {
+                if host == s {
+                    binding::verify_in(
+                        &vk.pcs,
+                        bd,
+                        r,
+                        [
+                            get_view(&commitments, b.tensor, bd)?,
+                            running[&(b.tensor, bd)],
+                        ],
                         &IdentityProof::deferred(),
-                        &mut t,
+                        &mut ts,
                         &mut batch,
                         Check::Defer(&mut parts),
                     )?;
                 }
             }
-            (InstanceVerifierKey::Hadamard, InstanceProof::Hadamard(p), _) => hadamard::verify_in(
-                pcs,
-                log_n,
-                [x(0)?, x(1)?, y],
-                p,
-                &mut t,
-                &mut batch,
-                Check::Defer(&mut parts),
-            )?,
-            (InstanceVerifierKey::MatMul(k), InstanceProof::MatMul(p), _) => matmul::verify_in(
-                pcs,
-                k,
-                x(0)?,
-                y,
-                p,
-                &mut t,
-                &mut batch,
-                Check::Defer(&mut parts),
-            )?,
-            (InstanceVerifierKey::MatProd(k), InstanceProof::MatProd(p), _) => matprod::verify_in(
-                pcs,
-                k,
-                [x(0)?, x(1)?, y],
-                p,
-                &mut t,
-                &mut batch,
-                Check::Defer(&mut parts),
-            )?,
-            (InstanceVerifierKey::Max(k), InstanceProof::Max(p), _) => max::verify_in(
-                pcs,
-                k,
-                x(0)?,
-                y,
-                p,
-                &mut t,
-                &mut batch,
-                Check::Defer(&mut parts),
-            )?,
-            (InstanceVerifierKey::Lookup(k), InstanceProof::Lookup(p), _) => lookup::verify_in(
-                pcs,
-                k,
-                x(0)?,
-                Some(y),
-                p,
-                &mut t,
-                &mut batch,
-                Check::Defer(&mut parts),
-            )?,
-            (
-                InstanceVerifierKey::Division(k),
-                InstanceProof::Division(p),
-                Block::DivConst { offset, .. },
-            ) => {
-                let len = program.tensors[inst.inputs[0]].len();
-                let ones = vk
-                    .ones
-                    .get(&len)
-                    .ok_or_else(|| reject("no ones vector for a division"))?;
-                // C_a = C_x + offset·C_1
-                let a = linear::add_commitments(x(0)?, linear::scale_commitment(*ones, *offset));
-                division::verify_in(
+        }
+        for ix in seg.start..seg.end {
+            let (inst, ikey, iproof) = (&program.instances[ix], &vk.keys[ix], &proof.instances[ix]);
+            let t = &mut ts;
+            let x = |i: usize| -> Result<Commitment> {
+                inst.inputs
+                    .get(i)
+                    .ok_or_else(|| reject("instance has too few inputs"))
+                    .and_then(|&t| get(t))
+            };
+            let y = || get(inst.output);
+            let pcs = &vk.pcs;
+            match (ikey, iproof, &inst.block) {
+                (InstanceVerifierKey::Linear, InstanceProof::Linear, _) => {
+                    if let Some(dp) = derived_public.get(&(inst.output, d)) {
+                        linear::verify_equal_in(
+                            pcs,
+                            d,
+                            y()?,
+                            *dp,
+                            &IdentityProof::deferred(),
+                            t,
+                            &mut batch,
+                            Check::Defer(&mut parts),
+                        )?;
+                    }
+                }
+                (InstanceVerifierKey::Hadamard, InstanceProof::Hadamard(p), _) => {
+                    hadamard::verify_in(
+                        pcs,
+                        d,
+                        [x(0)?, x(1)?, y()?],
+                        p,
+                        t,
+                        &mut batch,
+                        Check::Defer(&mut parts),
+                    )?
+                }
+                (InstanceVerifierKey::MatMul(k), InstanceProof::MatMul(p), _) => matmul::verify_in(
                     pcs,
                     k,
-                    a,
-                    y,
+                    x(0)?,
+                    y()?,
                     p,
-                    &mut t,
+                    t,
                     &mut batch,
                     Check::Defer(&mut parts),
-                )?
-            }
-            (InstanceVerifierKey::Copy(k), InstanceProof::Copy(p), _) => {
-                let ins: Vec<Commitment> = (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
-                copy::verify_in(
+                )?,
+                (InstanceVerifierKey::MatProd(k), InstanceProof::MatProd(p), _) => {
+                    matprod::verify_in(
+                        pcs,
+                        k,
+                        [x(0)?, x(1)?, y()?],
+                        p,
+                        t,
+                        &mut batch,
+                        Check::Defer(&mut parts),
+                    )?
+                }
+                (InstanceVerifierKey::Max(k), InstanceProof::Max(p), _) => max::verify_in(
                     pcs,
                     k,
-                    &ins,
-                    y,
+                    x(0)?,
+                    y()?,
                     p,
-                    &mut t,
+                    t,
                     &mut batch,
                     Check::Defer(&mut parts),
-                )?
-            }
-            _ => {
-                return Err(reject(format!(
-                    "instance {:?} ({}) has a proof of the wrong kind",
-                    inst.layer,
-                    inst.block.describe()
-                )))
+                )?,
+                (InstanceVerifierKey::Lookup(k), InstanceProof::Lookup(p), _) => lookup::verify_in(
+                    pcs,
+                    k,
+                    x(0)?,
+                    Some(y()?),
+                    p,
+                    t,
+                    &mut batch,
+                    Check::Defer(&mut parts),
+                )?,
+                (
+                    InstanceVerifierKey::Division(k),
+                    InstanceProof::Division(p),
+                    Block::DivConst { offset, .. },
+                ) => {
+                    let len = program.tensors[inst.inputs[0]].len();
+                    let ones = vk
+                        .ones
+                        .get(&(len, d))
+                        .ok_or_else(|| reject("no ones vector for a division"))?;
+                    // C_a = C_x + offset·C_1
+                    let a =
+                        linear::add_commitments(x(0)?, linear::scale_commitment(*ones, *offset));
+                    division::verify_in(
+                        pcs,
+                        k,
+                        a,
+                        y()?,
+                        p,
+                        t,
+                        &mut batch,
+                        Check::Defer(&mut parts),
+                    )?
+                }
+                (InstanceVerifierKey::Copy(k), InstanceProof::Copy(p), _) => {
+                    let ins: Vec<Commitment> =
+                        (0..inst.inputs.len()).map(x).collect::<Result<_>>()?;
+                    copy::verify_in(
+                        pcs,
+                        k,
+                        &ins,
+                        y()?,
+                        p,
+                        t,
+                        &mut batch,
+                        Check::Defer(&mut parts),
+                    )?
+                }
+                _ => {
+                    return Err(reject(format!(
+                        "instance {:?} ({}) has a proof of the wrong kind",
+                        inst.layer,
+                        inst.block.describe()
+                    )))
+                }
             }
         }
+        if parts.is_empty() {
+            return Err(reject(format!("segment {s} proves nothing")));
+        }
+        claims.extend(identity::verify_shared(
+            &vk.pcs,
+            &parts,
+            identity_proof,
+            &mut ts,
+            &mut batch,
+        )?);
     }
-    let claims = identity::verify_shared(&vk.pcs, &parts, &proof.identity, &mut t, &mut batch)?;
     let holds = match decider {
         Decider::Accumulate => crate::accumulate::accumulate_and_decide(batch.relaxed()),
         Decider::Batch => batch.verify(),
@@ -380,4 +474,17 @@ fn verify_view(
         tensors: commitments,
         claims,
     })
+}
+
+fn get_view(commitments: &BTreeMap<View, Commitment>, t: TensorId, d: u32) -> Result<Commitment> {
+    commitments
+        .get(&(t, d))
+        .copied()
+        .ok_or_else(|| reject(format!("tensor {t} has no commitment on 2^{d}")))
+}
+
+fn domain_of(segments: &[super::segments::Segment], ix: usize) -> Result<u32> {
+    super::segments::segment_of(segments, ix)
+        .map(|s| segments[s].log_n)
+        .ok_or_else(|| reject(format!("instance {ix} is in no segment")))
 }

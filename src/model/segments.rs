@@ -1,0 +1,247 @@
+//! Segments and views: where each instance is proved and where each tensor is committed.
+//!
+//! A **segment** is a run of consecutive instances proved on one domain of size `2^log_n`, the
+//! largest its instances need, with its own identity proof (docs/PROTOCOLS.md §5.5). A tensor
+//! is committed once per domain size on which some instance reads or writes it: a **view**
+//! `(tensor, log_n)`. A tensor with views on two domains is bound to one value on both by the
+//! binding argument (Horner sums at a shared challenge, equal at the row both domains share).
+//!
+//! The segmentation is a function of the program and the max instances' spread bounds alone,
+//! so a verifier recomputes it and a key cannot choose its own.
+
+use super::keys::Role;
+use crate::compile::{Block, BlockClass, Program, TensorId};
+use crate::error::{Error, Result};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A run of instances `start..end` proved on the domain of size `2^log_n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Segment {
+    /// First instance.
+    pub start: usize,
+    /// One past the last instance.
+    pub end: usize,
+    /// log2 of the segment's domain.
+    pub log_n: u32,
+}
+
+/// The segment holding instance `ix`.
+pub fn segment_of(segments: &[Segment], ix: usize) -> Option<usize> {
+    segments.iter().position(|s| s.start <= ix && ix < s.end)
+}
+
+/// The distinct domain sizes (log2) of the segments, ascending.
+pub fn domains(segments: &[Segment]) -> Vec<u32> {
+    let set: BTreeSet<u32> = segments.iter().map(|s| s.log_n).collect();
+    set.into_iter().collect()
+}
+
+/// Whether input `slot` of `block` is read as a column on the domain (a matrix product's
+/// constant W lives in the product's key instead).
+pub fn reads_on_domain(block: &Block, slot: usize) -> bool {
+    !(matches!(block, Block::MatMulConst { .. }) && slot == 1)
+}
+
+/// Fixed cost of a segment in the segmentation's cost model (its quotient, its openings), in
+/// domain rows.
+const SEGMENT_COST: u64 = 1 << 11;
+
+/// Cuts the program into segments. `need[ix]` is log2 of the domain instance `ix` needs.
+///
+/// The cost model, in domain rows: a segment of domain n costs `n·(W + 2·I + 3) + 2^11`, with W
+/// its instances that send a proof and I the tensors it reads from earlier segments (each a view
+/// and a binding column); the cut minimising the total is found by dynamic programming over cut
+/// points (O(instances²)).
+pub fn segment(program: &Program, need: &[u32]) -> Vec<Segment> {
+    let count = program.instances.len();
+    if count == 0 {
+        return Vec::new();
+    }
+    let mut best: Vec<(u64, usize)> = vec![(u64::MAX, 0); count + 1];
+    best[0] = (0, 0);
+    // The producer of each tensor (instance index).
+    let mut producer: BTreeMap<TensorId, usize> = BTreeMap::new();
+    for (ix, inst) in program.instances.iter().enumerate() {
+        producer.insert(inst.output, ix);
+    }
+    for j in 0..count {
+        if best[j].0 == u64::MAX {
+            continue;
+        }
+        let mut log = 1u32;
+        let mut work = 0u64;
+        let mut incoming: BTreeSet<TensorId> = BTreeSet::new();
+        for i in j..count {
+            let inst = &program.instances[i];
+            log = log.max(need[i]);
+            if inst.block.class() != BlockClass::Linear {
+                work += 1;
+            }
+            for (slot, &t) in inst.inputs.iter().enumerate() {
+                if reads_on_domain(&inst.block, slot) && producer.get(&t).is_some_and(|&p| p < j) {
+                    incoming.insert(t);
+                }
+            }
+            let rows = 1u64 << log.min(40);
+            let cost = rows
+                .saturating_mul(work + 2 * incoming.len() as u64 + 3)
+                .saturating_add(SEGMENT_COST);
+            let total = best[j].0.saturating_add(cost);
+            if total < best[i + 1].0 {
+                best[i + 1] = (total, j);
+            }
+        }
+    }
+    let mut cuts = Vec::new();
+    let mut end = count;
+    while end > 0 {
+        let start = best[end].1;
+        let log = need[start..end].iter().copied().max().unwrap_or(1).max(1);
+        cuts.push(Segment {
+            start,
+            end,
+            log_n: log,
+        });
+        end = start;
+    }
+    cuts.reverse();
+    cuts
+}
+
+/// One tensor committed on one domain.
+pub type View = (TensorId, u32);
+
+/// A tensor committed on several domains, bound to one value across them: its views in
+/// ascending domain order, each with the segment whose identity proof carries its Horner part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The tensor.
+    pub tensor: TensorId,
+    /// (domain log, hosting segment) per view, ascending.
+    pub views: Vec<(u32, usize)>,
+}
+
+/// Every view of a program under a segmentation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Views {
+    /// Every view, in (tensor, domain) order.
+    pub list: Vec<View>,
+    /// Tensors with views on several domains whose commitments the prover makes (activations,
+    /// weights): bound per proof. Public tensors are bound to their values on every view;
+    /// derived ones follow from their inputs'.
+    pub bindings: Vec<Binding>,
+    /// Per segment, the views of the all-ones vectors its divisions read: (length, domain).
+    pub ones: BTreeSet<(usize, u32)>,
+}
+
+impl Views {
+    /// The views of `role` in list order.
+    pub fn of_role<'a>(&'a self, roles: &'a [Role], role: Role) -> impl Iterator<Item = View> + 'a {
+        self.list
+            .iter()
+            .copied()
+            .filter(move |(t, _)| roles.get(*t) == Some(&role))
+    }
+}
+
+/// The views of a program: every tensor an instance reads or writes on its segment's domain (a
+/// linear instance's output views pulled back to its inputs: a derived commitment is combined
+/// from its inputs' on the same domain); a public tensor no instance touches gets one view on
+/// the smallest domain holding it.
+pub fn views(
+    program: &Program,
+    segments: &[Segment],
+    roles: &[Role],
+    bound: &[TensorId],
+) -> Result<Views> {
+    let mut set: BTreeSet<View> = BTreeSet::new();
+    let mut host: BTreeMap<View, usize> = BTreeMap::new();
+    let mut ones = BTreeSet::new();
+    let bad = |why: String| Error::InvalidArgument(format!("segmentation: {why}"));
+    for (s, seg) in segments.iter().enumerate() {
+        for ix in seg.start..seg.end {
+            let inst = program
+                .instances
+                .get(ix)
+                .ok_or_else(|| bad(format!("instance {ix} does not exist")))?;
+            let d = seg.log_n;
+            let mut touch = |t: TensorId| {
+                set.insert((t, d));
+                host.entry((t, d)).or_insert(s);
+            };
+            if inst.block.class() == BlockClass::Linear {
+                // A public output of a linear instance is committed and proved equal here.
+                if roles.get(inst.output) == Some(&Role::Public) {
+                    touch(inst.output);
+                }
+                continue;
+            }
+            for (slot, &t) in inst.inputs.iter().enumerate() {
+                if reads_on_domain(&inst.block, slot) {
+                    touch(t);
+                }
+            }
+            touch(inst.output);
+            if let Block::DivConst { .. } = inst.block {
+                let len = program.tensors[inst.inputs[0]].len();
+                ones.insert((len, d));
+            }
+        }
+    }
+    // Derived tensors: a view of the output is combined from the inputs' views on its domain.
+    for (ix, inst) in program.instances.iter().enumerate().rev() {
+        if inst.block.class() != BlockClass::Linear {
+            continue;
+        }
+        let s = segment_of(segments, ix).ok_or_else(|| bad(format!("instance {ix} unplaced")))?;
+        // A public output is bound to its values on each of its views; only the equality on
+        // its own segment's domain reads the inputs.
+        let domains: Vec<(u32, usize)> = if roles.get(inst.output) == Some(&Role::Public) {
+            vec![(segments[s].log_n, s)]
+        } else {
+            set.range((inst.output, 0)..=(inst.output, u32::MAX))
+                .map(|&(_, d)| (d, host.get(&(inst.output, d)).copied().unwrap_or(s)))
+                .collect()
+        };
+        for (d, h) in domains {
+            for &t in &inst.inputs {
+                set.insert((t, d));
+                host.entry((t, d)).or_insert(h);
+            }
+        }
+    }
+    for &t in bound {
+        if set.range((t, 0)..=(t, u32::MAX)).next().is_none() {
+            let len = program.tensors.get(t).map_or(1, |x| x.len());
+            set.insert((t, crate::pcs::domain_log(len).max(1)));
+        }
+    }
+    let list: Vec<View> = set.into_iter().collect();
+    let mut bindings = Vec::new();
+    let mut k = 0;
+    while k < list.len() {
+        let t = list[k].0;
+        let mut e = k;
+        while e < list.len() && list[e].0 == t {
+            e += 1;
+        }
+        let committed = matches!(roles.get(t), Some(Role::Activation | Role::Weight));
+        if committed && e - k > 1 {
+            let views = list[k..e]
+                .iter()
+                .map(|v| {
+                    host.get(v)
+                        .map(|&s| (v.1, s))
+                        .ok_or_else(|| bad(format!("view {v:?} has no segment")))
+                })
+                .collect::<Result<_>>()?;
+            bindings.push(Binding { tensor: t, views });
+        }
+        k = e;
+    }
+    Ok(Views {
+        list,
+        bindings,
+        ones,
+    })
+}
