@@ -57,10 +57,14 @@ pub struct Entries {
 /// The proof plan, as setup makes it.
 #[derive(Clone, Debug, Serialize)]
 pub struct PlanRow {
-    /// log2 of the domain.
+    /// log2 of the largest segment's domain.
     pub log_domain: u32,
     /// The SRS power proving needs.
     pub srs_power: u32,
+    /// The segments: (first instance, one past the last, log2 of the domain).
+    pub segments: Vec<(usize, usize, u32)>,
+    /// Estimated peak memory of setup and prove, bytes.
+    pub memory_estimate: u64,
 }
 
 /// One graph output: quantized against float.
@@ -245,6 +249,12 @@ pub fn inspect(model: &onnx::ModelFile, samples: &[Vec<Vec<f32>>]) -> Result<Rep
                 PlanRow {
                     log_domain: plan.log_n,
                     srs_power: plan.srs_power,
+                    segments: plan
+                        .segments
+                        .iter()
+                        .map(|s| (s.start, s.end, s.log_n))
+                        .collect(),
+                    memory_estimate: plan.memory_estimate(&program)?,
                 },
             ))
         };

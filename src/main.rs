@@ -63,6 +63,10 @@ struct SrsDir {
     /// (e.g. ~/.cache/zktorch/srs)].
     #[arg(long, value_name = "DIR", global = true)]
     srs_dir: Option<PathBuf>,
+    /// Refuse a setup or prove whose estimated peak memory is above this many GB [default:
+    /// $ZKTORCH_MAX_MEMORY in bytes, else 80% of this machine's memory].
+    #[arg(long, value_name = "GB", global = true)]
+    max_memory: Option<f64>,
 }
 
 impl SrsDir {
@@ -85,9 +89,13 @@ impl SrsDir {
 
     fn workspace(&self) -> Workspace {
         let ws = Workspace::default_dirs();
-        match &self.srs_dir {
+        let ws = match &self.srs_dir {
             Some(d) => ws.with_srs_dir(d),
             None => ws,
+        };
+        match self.max_memory {
+            Some(gb) if gb.is_finite() && gb > 0.0 => ws.with_max_memory(Some((gb * 1e9) as u64)),
+            _ => ws,
         }
     }
 }
@@ -624,10 +632,17 @@ mod inspect {
         }
         match &r.plan {
             Some(p) => say!(
-                "proof plan (as `prove` makes it): domain 2^{}, SRS power {} ({})",
-                p.log_domain,
+                "proof plan (as `prove` makes it): {} segments on domains {}, SRS power {} ({}); \
+                 estimated peak memory {:.2} GB",
+                p.segments.len(),
+                p.segments
+                    .iter()
+                    .map(|s| format!("2^{}", s.2))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 p.srs_power,
-                srs_note(p.srs_power)
+                srs_note(p.srs_power),
+                p.memory_estimate as f64 / 1e9
             ),
             None => say!(
                 "SRS power needed: at least {} (estimate; give an input for the exact plan)",

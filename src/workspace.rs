@@ -100,6 +100,43 @@ pub struct Prepared {
 pub struct Workspace {
     srs: SrsStore,
     models: PathBuf,
+    max_memory: Option<u64>,
+}
+
+/// The default memory limit of a setup or prove: `$ZKTORCH_MAX_MEMORY` (bytes), else 80 % of
+/// this machine's memory (`/proc/meminfo`), else none.
+pub fn default_max_memory() -> Option<u64> {
+    if let Some(v) = std::env::var_os("ZKTORCH_MAX_MEMORY") {
+        return v.to_str().and_then(|s| s.trim().parse().ok());
+    }
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = info
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024 / 10 * 8)
+}
+
+/// Refuses a plan whose estimated peak memory is above `limit`, naming both and the largest
+/// segment.
+fn check_memory(program: &Program, plan: &Plan, limit: Option<u64>) -> Result<()> {
+    let Some(limit) = limit else { return Ok(()) };
+    let need = plan.memory_estimate(program)?;
+    if need > limit {
+        return Err(Error::InvalidArgument(format!(
+            "this model's proof plan needs an estimated {:.2} GB of memory (largest segment on a \
+             domain of 2^{}), above the limit of {:.2} GB: raise it with --max-memory GB (or \
+             ZKTORCH_MAX_MEMORY in bytes) if this machine has the memory, or prove on a larger \
+             machine",
+            need as f64 / 1e9,
+            plan.log_n,
+            limit as f64 / 1e9
+        )));
+    }
+    Ok(())
 }
 
 /// The cache files of one model.
@@ -107,9 +144,14 @@ struct Entry {
     seed: [u8; 32],
     plan: Plan,
     vk: VerifyingKey,
+    /// The setup's commitments by the hash of what they commit ([`crate::pcs::memo`]): a rebuild
+    /// looks them up instead of repeating the MSMs (owner-only: it holds unmasked commitments
+    /// of private weights). Empty when missing or unreadable (the rebuild is then slower).
+    memo: Vec<([u8; 32], ark_bn254::G1Affine)>,
 }
 
 const SEED: &str = "seed";
+const MEMO: &str = "commitments.memo";
 const PLAN: &str = "plan.json";
 const VK: &str = "model.vk";
 
@@ -119,7 +161,14 @@ impl Workspace {
         Workspace {
             srs: SrsStore::new(srs_dir),
             models: models_dir.into(),
+            max_memory: default_max_memory(),
         }
+    }
+
+    /// The same workspace with another memory limit for setup and prove (`None`: no limit).
+    pub fn with_max_memory(mut self, bytes: Option<u64>) -> Self {
+        self.max_memory = bytes;
+        self
     }
 
     /// The default directories: `$ZKTORCH_SRS_DIR` (else the user cache's `zktorch/srs`) and
@@ -228,7 +277,7 @@ impl Workspace {
     ) -> Result<Prepared> {
         let (program, entry, _lock) = self.open(model, stages)?;
         if let Some(cached) = read_entry(&entry)? {
-            let key = rebuild(&self.srs, program, &entry, &cached, stages)?;
+            let key = rebuild(&self.srs, program, &entry, &cached, self.max_memory, stages)?;
             return Ok(Prepared {
                 key,
                 source: KeySource::Cached,
@@ -276,7 +325,7 @@ impl Workspace {
                         hex::encode(cached.vk.digest())
                     )));
                 }
-                let key = rebuild(&self.srs, program, &entry, &cached, stages)?;
+                let key = rebuild(&self.srs, program, &entry, &cached, self.max_memory, stages)?;
                 Ok(Prepared {
                     key,
                     source: KeySource::Cached,
@@ -329,6 +378,7 @@ impl Workspace {
         })?;
         crate::quant::calibrate(&mut program, samples)?;
         let plan = api::plan_model(&program, first)?;
+        check_memory(&program, &plan, self.max_memory)?;
         let _store = Lock::exclusive(&self.srs.dir().join(".lock"))?;
         let (srs, created) = stages.time("srs", || -> Result<(Srs, bool)> {
             match self.srs.find(plan.srs_power)? {
@@ -338,7 +388,10 @@ impl Workspace {
         })?;
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+        let memo = crate::pcs::memo::Scope::open(&[]);
         let key = stages.time("setup", || api::setup_model(&srs, &program, &plan, seed))?;
+        let memo_entries = memo.entries();
+        drop(memo);
         if created {
             self.srs.save(&srs)?;
             on_create_srs(plan.srs_power);
@@ -347,6 +400,7 @@ impl Workspace {
             seed,
             plan,
             vk: key.vk_file.clone(),
+            memo: memo_entries,
         };
         Ok((key, entry))
     }
@@ -526,10 +580,12 @@ fn rebuild(
     mut program: Program,
     entry: &Path,
     cached: &Entry,
+    max_memory: Option<u64>,
     stages: &mut Stages,
 ) -> Result<ModelKey> {
     let vk = model::vk_from_file(&cached.vk).map_err(|e| corrupt(entry, VK, e))?;
     api::apply_ranges(&mut program, &vk.program)?;
+    check_memory(&program, &cached.plan, max_memory)?;
     let srs = stages
         .time("srs", || {
             store.find_by_tau(&vk.pcs.tau_h, cached.plan.srs_power)
@@ -547,7 +603,18 @@ fn rebuild(
         })?;
     stages
         .time("setup", || {
-            api::rebuild_model(&srs, &program, &cached.plan, cached.seed, &cached.vk)
+            // The memo spares the MSMs; a memo that does not reproduce the key is dropped and
+            // the key rebuilt without it.
+            let memo = crate::pcs::memo::Scope::open(&cached.memo);
+            let fast = api::rebuild_model(&srs, &program, &cached.plan, cached.seed, &cached.vk);
+            drop(memo);
+            match fast {
+                Ok(key) => Ok(key),
+                Err(_) if !cached.memo.is_empty() => {
+                    api::rebuild_model(&srs, &program, &cached.plan, cached.seed, &cached.vk)
+                }
+                Err(e) => Err(e),
+            }
         })
         .map_err(|e| {
             Error::InvalidArgument(format!(
@@ -585,7 +652,16 @@ fn read_entry(entry: &Path) -> Result<Option<Entry>> {
         .ok_or_else(|| corrupt(entry, SEED, "not a 32-byte hex seed"))?;
     let plan: Plan = serde_json::from_slice(&read(PLAN)?).map_err(|e| corrupt(entry, PLAN, e))?;
     let vk = VerifyingKey::from_bytes(&read(VK)?).map_err(|e| corrupt(entry, VK, e))?;
-    Ok(Some(Entry { seed, plan, vk }))
+    let memo = std::fs::read(entry.join(MEMO))
+        .ok()
+        .and_then(|b| crate::pcs::memo::decode(&b))
+        .unwrap_or_default();
+    Ok(Some(Entry {
+        seed,
+        plan,
+        vk,
+        memo,
+    }))
 }
 
 /// Writes an entry into a temporary directory beside it and renames it into place.
@@ -607,6 +683,7 @@ fn write_entry(entry: &Path, e: &Entry) -> Result<()> {
             .map_err(|err| Error::InvalidArgument(format!("plan encoding: {err}")))?;
         fsx::write_atomic(&tmp.join(PLAN), &plan, false)?;
         fsx::write_atomic(&tmp.join(VK), &e.vk.to_bytes(), false)?;
+        fsx::write_atomic(&tmp.join(MEMO), &crate::pcs::memo::encode(&e.memo), true)?;
         std::fs::rename(&tmp, entry).map_err(|err| Error::io(entry, err))
     })();
     if written.is_err() {

@@ -363,3 +363,35 @@ fn symbolic_batch_dimensions_are_resolved_and_said() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("--calibration"), "{}", text(&o));
 }
+
+/// A plan whose estimated memory is above `--max-memory` is refused before any work: exit 2, the
+/// estimate and the flag named, no proof written and nothing cached.
+#[test]
+fn the_memory_limit_refuses_a_plan_it_cannot_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("proof.bin");
+    let cache = dir.path().join("models");
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp.onnx");
+    let input = concat!(env!("CARGO_MANIFEST_DIR"), "/models/mlp.input.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_zktorch"))
+        .args(["prove", model, input, "--max-memory", "0.01", "-o"])
+        .arg(&out)
+        .arg("--srs-dir")
+        .arg(dir.path().join("srs"))
+        .env("ZKTORCH_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("--max-memory") && t.contains("GB"), "{t}");
+    assert!(!out.exists());
+    // (the model's lock file may stay, as for every command)
+    let cached = std::fs::read_dir(&cache).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".lock"))
+        })
+        .count()
+    });
+    assert_eq!(cached, 0, "a refused setup left a cache entry");
+}

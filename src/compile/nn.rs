@@ -105,8 +105,11 @@ pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         vec![rows, inner],
         "im2col",
     )?;
-    // Block-diagonal [c·kh·kw, oc] weight.
     let wv = wc.to_f32_vec();
+    if group > 1 && cg == 1 && oc == c {
+        return depthwise(b, l, cols, (rows, c, kh * kw), &wv, out);
+    }
+    // Block-diagonal [c·kh·kw, oc] weight.
     let per_group = oc / group;
     let mut full = vec![0f32; inner * oc];
     for o in 0..oc {
@@ -137,6 +140,56 @@ pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         n,
         pixels: oh * ow,
         oc,
+    };
+    let y = b.copy(vec![y], spec, out.clone(), "to_nchw")?;
+    Ok(vec![(y, out)])
+}
+
+/// Depthwise Conv (one filter per channel): the im2col rows are `[pixels, channels, taps]`, so
+/// each channel's filter broadcast over the pixels multiplies them entry by entry (Hadamard) and
+/// the taps are summed (SumGroups) — one weight column of the im2col's size instead of a
+/// `channels`-wide block-diagonal product (which held `channels` columns of that size).
+fn depthwise(
+    b: &mut Builder,
+    l: &Layer,
+    cols: usize,
+    (rows, c, taps): (usize, usize, usize),
+    wv: &[f32],
+    out: Vec<usize>,
+) -> LResult<Outputs> {
+    let sw = b.cfg.weight_bits;
+    let sx = b.scale(cols);
+    let wq = quant::quantize_all(wv, sw, &format!("{} weight", b.layer))?;
+    let broadcast: Vec<i64> = (0..rows).flat_map(|_| wq.iter().copied()).collect();
+    let wt = b.weight("weight", broadcast, vec![rows * c, taps], sw);
+    let prod = b.emit(
+        Block::Hadamard,
+        vec![cols, wt],
+        vec![rows * c, taps],
+        sx + sw,
+        "taps",
+    );
+    let mut y = b.emit(
+        Block::SumGroups { len: taps },
+        vec![prod],
+        vec![rows, c],
+        sx + sw,
+        "product",
+    );
+    let bias = b.const_input(l, 2).cloned();
+    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
+        return np("Conv with a non-constant bias");
+    }
+    if let Some(bc) = bias {
+        let bt = b.const_weight("bias", &bc, &[rows, c], sx + sw)?;
+        y = b.emit(Block::Add, vec![y, bt], vec![rows, c], sx + sw, "biased");
+    }
+    let y = b.rescale_to_activation(y);
+    let n = out[0];
+    let spec = WiringSpec::PixelsToChannels {
+        n,
+        pixels: rows / n.max(1),
+        oc: c,
     };
     let y = b.copy(vec![y], spec, out.clone(), "to_nchw")?;
     Ok(vec![(y, out)])

@@ -152,6 +152,20 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Estimated peak bytes of setting up and proving this plan
+    /// ([`super::segments::memory_estimate`]).
+    pub fn memory_estimate(&self, program: &Program) -> Result<u64> {
+        let roles = roles(program)?;
+        let views =
+            super::segments::views(program, &self.segments, &roles, &bound_tensors(program))?;
+        Ok(super::segments::memory_estimate(
+            program,
+            &self.segments,
+            &views,
+            self.srs_power,
+        ))
+    }
+
     /// log2 of the domain instance `ix` is proved on.
     pub fn domain_of(&self, ix: usize) -> Result<u32> {
         segment_of(&self.segments, ix)

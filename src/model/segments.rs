@@ -245,3 +245,52 @@ pub fn views(
         ones,
     })
 }
+
+/// Columns an instance keeps on its segment's domain: in its key, and made per proof
+/// (auxiliary columns), besides the views it reads.
+fn columns_of(block: &Block, inputs: usize) -> (u64, u64) {
+    match block {
+        Block::Add | Block::Sub | Block::ScaleConst { .. } | Block::Hadamard => (0, 0),
+        Block::MatMulConst { cols, .. } => (*cols as u64 + 3, 4),
+        Block::SumGroups { .. } => (2, 4),
+        Block::MatMul { .. } => (2, 10),
+        Block::MaxGroups { .. } => (11, 7),
+        Block::Lookup { .. } => (4, 3),
+        Block::DivConst { .. } => (8, 6),
+        Block::Copy { .. } => (inputs as u64 + 3, 1),
+    }
+}
+
+/// Estimated peak bytes of proving a program under these segments, before anything is
+/// allocated: every view (values and coefficients), every key column on its domain, the SRS
+/// with its Lagrange bases, and the largest segment's working set (its columns copied into its
+/// identity proof and evaluated on a coset of four times its domain). Calibrated on the
+/// bundled models (README); used to refuse a plan that does not fit (`--max-memory`).
+pub fn memory_estimate(
+    program: &Program,
+    segments: &[Segment],
+    views: &Views,
+    srs_power: u32,
+) -> u64 {
+    let rows = |d: u32| 1u64 << d.min(40);
+    let mut bytes: u64 = views.list.iter().map(|&(_, d)| 40 * rows(d)).sum();
+    let mut largest = 0u64;
+    for seg in segments {
+        let n = rows(seg.log_n);
+        let mut cols = 0u64;
+        for inst in program.instances.get(seg.start..seg.end).unwrap_or(&[]) {
+            let (key, proof) = columns_of(&inst.block, inst.inputs.len());
+            bytes = bytes.saturating_add(32 * key * n);
+            cols += key + proof + inst.inputs.len() as u64 + 1;
+        }
+        largest = largest.max(cols.saturating_mul(n).saturating_mul(32 * 6));
+    }
+    let srs = 64 * rows(srs_power + 1)
+        + segments
+            .iter()
+            .map(|s| 64 * rows(s.log_n))
+            .max()
+            .unwrap_or(0)
+            * 2;
+    bytes.saturating_add(largest).saturating_add(srs)
+}

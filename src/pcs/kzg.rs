@@ -29,14 +29,20 @@ fn domain(log_n: u32) -> Result<Radix2EvaluationDomain<Fr>> {
 /// `C = Σ v_i [L_i(τ)]₁`, by a small-scalar MSM. Not hiding (for public tensors, whose
 /// commitment the verifier can recompute): see [`commit_values_hiding`].
 pub fn commit_values(srs: &Srs, values: &[i64]) -> Result<Commitment> {
-    let basis = srs.lagrange(domain_log(values.len()))?;
-    Ok(Commitment(msm_small(&basis, values).into_affine()))
+    let log_n = domain_log(values.len());
+    let basis = srs.lagrange(log_n)?;
+    Ok(Commitment(
+        lagrange_msm_small(srs, log_n, &basis, values).into_affine(),
+    ))
 }
 
 /// As [`commit_values`], for arbitrary field values.
 pub fn commit_field_values(srs: &Srs, values: &[Fr]) -> Result<Commitment> {
-    let basis = srs.lagrange(domain_log(values.len()))?;
-    Ok(Commitment(msm_field(&basis, values).into_affine()))
+    let log_n = domain_log(values.len());
+    let basis = srs.lagrange(log_n)?;
+    Ok(Commitment(
+        lagrange_msm_field(srs, log_n, &basis, values).into_affine(),
+    ))
 }
 
 /// Commitment to a polynomial in coefficient form: `C = Σ f_j [τ^j]₁`.
@@ -49,7 +55,40 @@ pub fn commit_poly(srs: &Srs, poly: &DensePolynomial<Fr>) -> Result<Commitment> 
             available: powers.len(),
         });
     }
-    Ok(Commitment(msm_field(powers, &poly.coeffs).into_affine()))
+    let p = super::memo::remember(&srs.digest(), b"monomial", &poly.coeffs, || {
+        msm_field(powers, &poly.coeffs)
+    });
+    Ok(Commitment(p.into_affine()))
+}
+
+fn lagrange_label(log_n: u32) -> [u8; 12] {
+    let mut b = *b"lagrange\0\0\0\0";
+    b[8..].copy_from_slice(&log_n.to_le_bytes());
+    b
+}
+
+/// `Σ v_i [L_i(τ)]₁` for small values (memoised in a setup scope, [`super::memo`]).
+fn lagrange_msm_small(
+    srs: &Srs,
+    log_n: u32,
+    basis: &[G1Affine],
+    values: &[i64],
+) -> ark_bn254::G1Projective {
+    super::memo::remember(&srs.digest(), &lagrange_label(log_n), values, || {
+        msm_small(basis, values)
+    })
+}
+
+/// `Σ v_i [L_i(τ)]₁` for field values (memoised in a setup scope, [`super::memo`]).
+fn lagrange_msm_field(
+    srs: &Srs,
+    log_n: u32,
+    basis: &[G1Affine],
+    values: &[Fr],
+) -> ark_bn254::G1Projective {
+    super::memo::remember(&srs.digest(), &lagrange_label(log_n), values, || {
+        msm_field(basis, values)
+    })
 }
 
 /// Hiding commitment to `values`: the polynomial `f(X) + r(X)·(X^n − 1)` with a random r of
@@ -66,7 +105,7 @@ pub fn commit_values_hiding<R: RngCore + CryptoRng>(
 ) -> Result<(Commitment, CommittedPoly)> {
     let log_n = domain_log(values.len());
     let basis = srs.lagrange(log_n)?;
-    let unmasked = msm_small(&basis, values);
+    let unmasked = lagrange_msm_small(srs, log_n, &basis, values);
     let evals: Vec<Fr> = values.iter().map(|&v| Fr::from(v)).collect();
     mask(srs, log_n, unmasked, evals, hiding_bound, rng)
 }
@@ -80,7 +119,7 @@ pub fn commit_field_values_hiding<R: RngCore + CryptoRng>(
 ) -> Result<(Commitment, CommittedPoly)> {
     let log_n = domain_log(values.len());
     let basis = srs.lagrange(log_n)?;
-    let unmasked = msm_field(&basis, values);
+    let unmasked = lagrange_msm_field(srs, log_n, &basis, values);
     mask(srs, log_n, unmasked, values.to_vec(), hiding_bound, rng)
 }
 

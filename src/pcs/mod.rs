@@ -44,6 +44,7 @@
 
 mod batch;
 mod kzg;
+pub mod memo;
 pub mod msm;
 pub mod relaxed;
 
