@@ -608,6 +608,15 @@ fn prove_views(
     all.push(quotient);
     let qs = shared_queries(unique.len(), &next, zeta, omega.pow([rotation as u64]));
     let opening = pcs::batch_open(srs, &polys, &all, &qs, transcript)?;
+    // The honest prover refuses what the verifier would reject: t is interpolated on the
+    // smallest coset holding a true quotient, so a C not divisible by Z_H can still give a t of
+    // low degree; C − t·Z_H is then a nonzero polynomial and fails at ζ (the verifier's check).
+    let (total, t_zh) = combination_at(&views, &maps, &next, &opening.values, n, zeta, alpha, eta)?;
+    if total != t_zh {
+        return Err(Error::InvalidArgument(
+            "a block's relation does not hold: a constraint is nonzero on the domain".into(),
+        ));
+    }
     if profile {
         eprintln!(
             "profile:   identity 2^{log_n}, coset {big}, {} columns, degree {degree}: coset FFTs {:.0} ms, \
@@ -686,12 +695,6 @@ fn verify_views(
     let eta = transcript.challenge_scalar(b"identity/eta");
     transcript.append_g1(b"identity/quotient", &proof.quotient.0);
     let zeta = transcript.challenge_scalar(b"identity/zeta");
-    let (l_first, l_last, not_last, zh) = public_at(n, omega, zeta);
-    if zh.is_zero() {
-        return Err(Error::Verification(
-            "ζ fell in the domain; proof rejected".into(),
-        ));
-    }
     let qs = shared_queries(unique.len(), &next, zeta, omega.pow([rotation as u64]));
     let values = &proof.opening.values;
     if values.len() != qs.len() {
@@ -701,19 +704,65 @@ fn verify_views(
             values.len()
         )));
     }
+    let (total, t_zh) = combination_at(parts, &maps, &next, values, n, zeta, alpha, eta)
+        .map_err(|e| Error::Verification(e.to_string()))?;
+    // Σ_p η^p C_p(ζ) = t(ζ)·Z_H(ζ)
+    if total != t_zh {
+        return Err(Error::Verification(
+            "shared constraint identity fails at ζ".into(),
+        ));
+    }
+    let mut all = unique;
+    all.push(proof.quotient);
+    pcs::batch_verify(vk, &all, &qs, &proof.opening, transcript, batch)?;
+    Ok(qs
+        .iter()
+        .zip(values)
+        .map(|(q, v)| Claim {
+            commitment: all[q.poly],
+            point: q.point,
+            value: *v,
+        })
+        .collect())
+}
+
+/// `(Σ_p η^p C_p(ζ), t(ζ)·Z_H(ζ))` from the opened values (every distinct column at ζ, those
+/// read at the next row at ω^kζ, then t at ζ — [`shared_queries`] order): what the verifier
+/// compares, and what the honest prover checks before it hands out a proof.
+#[allow(clippy::too_many_arguments)] // the pieces of one shared opening
+fn combination_at(
+    parts: &[(&dyn Constraints, &[Commitment])],
+    maps: &[Vec<usize>],
+    next: &[bool],
+    values: &[Fr],
+    n: usize,
+    zeta: Fr,
+    alpha: Fr,
+    eta: Fr,
+) -> Result<(Fr, Fr)> {
+    let omega = domain(n)?.group_gen();
+    let (l_first, l_last, not_last, zh) = public_at(n, omega, zeta);
+    if zh.is_zero() {
+        return Err(Error::InvalidArgument(
+            "ζ fell in the domain; proof rejected".into(),
+        ));
+    }
+    let unique = next.len();
     // Where each distinct column's value at ωζ sits.
-    let mut next_at = vec![0usize; unique.len()];
-    let mut k = unique.len();
+    let mut next_at = vec![0usize; unique];
+    let mut k = unique;
     for (u, slot) in next_at.iter_mut().enumerate() {
         if next[u] {
             *slot = k;
             k += 1;
         }
     }
-    let t_zeta = values[k];
+    let t_zeta = *values
+        .get(k)
+        .ok_or_else(|| Error::InvalidArgument("too few opened values".into()))?;
     let mut total = Fr::zero();
     let mut eta_p = Fr::one();
-    for ((constraints, _), map) in parts.iter().zip(&maps) {
+    for ((constraints, _), map) in parts.iter().zip(maps) {
         let cur: Vec<Fr> = map.iter().map(|&u| values[u]).collect();
         let nxt: Vec<Fr> = map
             .iter()
@@ -736,24 +785,7 @@ fn verify_views(
         total += eta_p * constraints.combine(&row, alpha);
         eta_p *= eta;
     }
-    // Σ_p η^p C_p(ζ) = t(ζ)·Z_H(ζ)
-    if total != t_zeta * zh {
-        return Err(Error::Verification(
-            "shared constraint identity fails at ζ".into(),
-        ));
-    }
-    let mut all = unique;
-    all.push(proof.quotient);
-    pcs::batch_verify(vk, &all, &qs, &proof.opening, transcript, batch)?;
-    Ok(qs
-        .iter()
-        .zip(values)
-        .map(|(q, v)| Claim {
-            commitment: all[q.poly],
-            point: q.point,
-            value: *v,
-        })
-        .collect())
+    Ok((total, t_zeta * zh))
 }
 
 fn absorb_columns(transcript: &mut Transcript, log_n: u32, commitments: &[Commitment]) {

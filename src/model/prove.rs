@@ -186,13 +186,7 @@ fn commit_views<'w, R: RngCore + CryptoRng>(
             }
             continue;
         }
-        let out: Vec<u32> = key
-            .views
-            .list
-            .iter()
-            .filter(|(t, _)| *t == inst.output)
-            .map(|(_, d)| *d)
-            .collect();
+        let out: Vec<u32> = key.views.domains_of(inst.output).collect();
         for d in out {
             if let Some(c) = derive(&views, d)? {
                 views.insert((inst.output, d), c);
@@ -314,7 +308,7 @@ fn prove_views<'w, R: RngCore + CryptoRng>(
     let public_values: Vec<&[i64]> = slots
         .iter()
         .map(|&t| {
-            let d = key.views.list.iter().find(|v| v.0 == t).map_or(0, |v| v.1);
+            let d = key.views.domains_of(t).next().unwrap_or(0);
             w_of(d).values[t].as_slice()
         })
         .collect();

@@ -25,9 +25,13 @@ pub struct Segment {
     pub log_n: u32,
 }
 
-/// The segment holding instance `ix`.
+/// The segment holding instance `ix` (binary search: segments are consecutive runs).
 pub fn segment_of(segments: &[Segment], ix: usize) -> Option<usize> {
-    segments.iter().position(|s| s.start <= ix && ix < s.end)
+    let s = segments.partition_point(|g| g.end <= ix);
+    segments
+        .get(s)
+        .filter(|g| g.start <= ix && ix < g.end)
+        .map(|_| s)
 }
 
 /// The distinct domain sizes (log2) of the segments, ascending.
@@ -46,45 +50,41 @@ pub fn reads_on_domain(block: &Block, slot: usize) -> bool {
 /// domain rows.
 const SEGMENT_COST: u64 = 1 << 11;
 
+/// The most instances one segment holds: bounds the cut's dynamic program to
+/// O(instances · MAX_RUN) whatever a key states (a key's architecture is read before any
+/// check, so its planning must stay near-linear).
+pub const MAX_RUN: usize = 256;
+
 /// Cuts the program into segments. `need[ix]` is log2 of the domain instance `ix` needs.
 ///
-/// The cost model, in domain rows: a segment of domain n costs `n·(W + 2·I + 3) + 2^11`, with W
-/// its instances that send a proof and I the tensors it reads from earlier segments (each a view
-/// and a binding column); the cut minimising the total is found by dynamic programming over cut
-/// points (O(instances²)).
+/// The cost model, in domain rows: a segment of domain n starting at instance j costs
+/// `n·(W + 2·L_j + 3) + 2^11`, with W its instances that send a proof and L_j the tensors live
+/// across position j (written before j, read at or after it: each a new view and a binding
+/// column if the cut falls there); the cut minimising the total over runs of at most
+/// [`MAX_RUN`] instances is found by dynamic programming, O(instances · MAX_RUN).
 pub fn segment(program: &Program, need: &[u32]) -> Vec<Segment> {
     let count = program.instances.len();
     if count == 0 {
         return Vec::new();
     }
+    let live = live_across(program);
     let mut best: Vec<(u64, usize)> = vec![(u64::MAX, 0); count + 1];
     best[0] = (0, 0);
-    // The producer of each tensor (instance index).
-    let mut producer: BTreeMap<TensorId, usize> = BTreeMap::new();
-    for (ix, inst) in program.instances.iter().enumerate() {
-        producer.insert(inst.output, ix);
-    }
     for j in 0..count {
         if best[j].0 == u64::MAX {
             continue;
         }
         let mut log = 1u32;
         let mut work = 0u64;
-        let mut incoming: BTreeSet<TensorId> = BTreeSet::new();
-        for i in j..count {
+        for i in j..count.min(j + MAX_RUN) {
             let inst = &program.instances[i];
             log = log.max(need[i]);
             if inst.block.class() != BlockClass::Linear {
                 work += 1;
             }
-            for (slot, &t) in inst.inputs.iter().enumerate() {
-                if reads_on_domain(&inst.block, slot) && producer.get(&t).is_some_and(|&p| p < j) {
-                    incoming.insert(t);
-                }
-            }
             let rows = 1u64 << log.min(40);
             let cost = rows
-                .saturating_mul(work + 2 * incoming.len() as u64 + 3)
+                .saturating_mul(work + 2 * live[j] + 3)
                 .saturating_add(SEGMENT_COST);
             let total = best[j].0.saturating_add(cost);
             if total < best[i + 1].0 {
@@ -106,6 +106,42 @@ pub fn segment(program: &Program, need: &[u32]) -> Vec<Segment> {
     }
     cuts.reverse();
     cuts
+}
+
+/// Per position j: the tensors written by an instance before j and read on the domain by one at
+/// or after j (a difference array over each tensor's [producer + 1, last reader]).
+fn live_across(program: &Program) -> Vec<u64> {
+    let count = program.instances.len();
+    let mut producer: Vec<Option<usize>> = vec![None; program.tensors.len()];
+    let mut last_read: Vec<usize> = vec![0; program.tensors.len()];
+    for (ix, inst) in program.instances.iter().enumerate() {
+        for (slot, &t) in inst.inputs.iter().enumerate() {
+            if reads_on_domain(&inst.block, slot) {
+                if let Some(r) = last_read.get_mut(t) {
+                    *r = ix;
+                }
+            }
+        }
+        if let Some(p) = producer.get_mut(inst.output) {
+            *p = Some(ix);
+        }
+    }
+    let mut diff = vec![0i64; count + 2];
+    for (t, p) in producer.iter().enumerate() {
+        if let Some(p) = *p {
+            if last_read[t] > p {
+                diff[p + 1] += 1;
+                diff[last_read[t] + 1] -= 1;
+            }
+        }
+    }
+    let mut live = Vec::with_capacity(count);
+    let mut acc = 0i64;
+    for d in diff.iter().take(count) {
+        acc += d;
+        live.push(acc.max(0) as u64);
+    }
+    live
 }
 
 /// One tensor committed on one domain.
@@ -135,6 +171,15 @@ pub struct Views {
 }
 
 impl Views {
+    /// The domains (log2) tensor `t` has a view on, ascending (binary search in the list).
+    pub fn domains_of(&self, t: TensorId) -> impl Iterator<Item = u32> + '_ {
+        let start = self.list.partition_point(|v| v.0 < t);
+        self.list[start..]
+            .iter()
+            .take_while(move |v| v.0 == t)
+            .map(|v| v.1)
+    }
+
     /// The views of `role` in list order.
     pub fn of_role<'a>(&'a self, roles: &'a [Role], role: Role) -> impl Iterator<Item = View> + 'a {
         self.list

@@ -226,12 +226,7 @@ fn verify_view(
             }
             continue;
         }
-        let out: Vec<u32> = views
-            .list
-            .iter()
-            .filter(|(t, _)| *t == inst.output)
-            .map(|(_, d)| *d)
-            .collect();
+        let out: Vec<u32> = views.domains_of(inst.output).collect();
         for d in out {
             if let Some(c) = derive(&commitments, d)? {
                 commitments.insert((inst.output, d), c);

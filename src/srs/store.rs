@@ -153,7 +153,17 @@ impl SrsStore {
     /// Decodes a cache file: checksum first, then every point checked on the curve and in the
     /// prime-order subgroup, counts checked against the power. The digest is recomputed.
     pub fn load_bytes(bytes: &[u8]) -> Result<Srs> {
-        let p = parse(bytes, true)?;
+        let p = parse(bytes, true, None)?;
+        Srs::from_validated_parts(p.power, p.g1, p.g2, p.source, p.lagrange)
+    }
+
+    /// [`SrsStore::load`] trimmed to `power` while reading: the checksum covers the whole file,
+    /// but only the points kept are decoded and checked — the same SRS as loading it whole and
+    /// calling [`Srs::trim`], without the cost of the powers a caller does not need (a warm
+    /// `prove` of a small model from a large store file).
+    pub fn load_trimmed(&self, path: &Path, power: u32) -> Result<Srs> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let p = parse(&bytes, true, Some(power)).map_err(|e| with_path(e, path))?;
         Srs::from_validated_parts(p.power, p.g1, p.g2, p.source, p.lagrange)
     }
 
@@ -214,8 +224,8 @@ impl SrsStore {
         Ok(out)
     }
 
-    /// The SRS in the store whose `[τ]₂` is `tau_g2`, of power at least `min_power`: the SRS a
-    /// verifying key names (the smallest such file is loaded).
+    /// The SRS in the store whose `[τ]₂` is `tau_g2`, trimmed to `min_power`: the SRS a
+    /// verifying key names (the smallest such file, of which only the powers kept are decoded).
     pub fn find_by_tau(&self, tau_g2: &G2Affine, min_power: u32) -> Result<Option<Srs>> {
         let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
         for path in self.zks_files()? {
@@ -233,7 +243,7 @@ impl SrsStore {
         }
         candidates.sort();
         match candidates.first() {
-            Some((_, path)) => self.load(path).map(Some),
+            Some((_, path)) => self.load_trimmed(path, min_power).map(Some),
             None => Ok(None),
         }
     }
@@ -288,7 +298,7 @@ fn info_of(path: PathBuf) -> SrsInfo {
         }
     };
     info.bytes = bytes.len() as u64;
-    match parse(&bytes, false) {
+    match parse(&bytes, false, None) {
         Ok(p) => {
             info.power = p.power;
             info.digest_hex = hex::encode(super::digest_of(p.power, &p.g1, &p.g2));
@@ -373,13 +383,17 @@ fn read_anchor(path: &Path) -> Result<Option<(SrsSource, G2Affine)>> {
     Ok(Some((source, tau)))
 }
 
+/// Uncompressed point sizes.
+const G1_BYTES: usize = 64;
+const G2_BYTES: usize = 128;
+
 /// Bytes read to find a file's header (the source JSON is well under this).
 const HEADER_READ_LIMIT: u64 = 64 * 1024;
 
 /// Parses a cache file. Every point is checked on the curve (which for G1, of cofactor 1, means in
 /// the group); with `subgroup_check`, the G2 powers are also checked in the prime-order subgroup
 /// (see [`g2_subgroup_check`]).
-fn parse(bytes: &[u8], subgroup_check: bool) -> Result<Parsed> {
+fn parse(bytes: &[u8], subgroup_check: bool, keep: Option<u32>) -> Result<Parsed> {
     if bytes.len() < CHECKSUM_BYTES {
         return Err(Error::malformed(
             WHAT,
@@ -399,9 +413,18 @@ fn parse(bytes: &[u8], subgroup_check: bool) -> Result<Parsed> {
     }
     let mut r = Reader::new(body, WHAT);
     let (source, power) = parse_header(&mut r)?;
-    let g1 = points::<ark_bn254::g1::Config>(&mut r, g1_len(power), "G1 power")?;
+    // The powers kept (all, or a prefix): the rest of each section is skipped unread.
+    let kept = keep.unwrap_or(power);
+    if kept > power {
+        return Err(r.error(format!(
+            "an SRS of power {kept} was asked of a file of power {power}"
+        )));
+    }
+    let g1 = points::<ark_bn254::g1::Config>(&mut r, g1_len(kept), "G1 power")?;
+    r.take((g1_len(power) - g1_len(kept)).saturating_mul(G1_BYTES))?;
     let g2_at = r.position();
-    let g2 = points::<ark_bn254::g2::Config>(&mut r, g2_len(power), "G2 power")?;
+    let g2 = points::<ark_bn254::g2::Config>(&mut r, g2_len(kept), "G2 power")?;
+    r.take((g2_len(power) - g2_len(kept)).saturating_mul(G2_BYTES))?;
     if subgroup_check {
         g2_subgroup_check(&g2, g2_at)?;
     }
@@ -423,12 +446,16 @@ fn parse(bytes: &[u8], subgroup_check: bool) -> Result<Parsed> {
         if lagrange.contains_key(&log_n) {
             return Err(r.error(format!("Lagrange basis of size 2^{log_n} appears twice")));
         }
+        if log_n > kept {
+            r.take((1usize << log_n).saturating_mul(G1_BYTES))?;
+            continue;
+        }
         let basis = points::<ark_bn254::g1::Config>(&mut r, 1 << log_n, "Lagrange point")?;
         lagrange.insert(log_n, Arc::new(basis));
     }
     r.finish()?;
     Ok(Parsed {
-        power,
+        power: kept,
         source,
         g1,
         g2,
@@ -524,6 +551,33 @@ mod tests {
 
     fn err_of(bytes: &[u8]) -> String {
         SrsStore::load_bytes(bytes).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_trimmed_load_is_the_trimmed_srs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SrsStore::new(dir.path());
+        let srs = relabel(&Srs::insecure_for_tests(5, 3), SrsSource::Local);
+        srs.lagrange(2).unwrap();
+        srs.lagrange(4).unwrap();
+        let path = store.save(&srs).unwrap();
+        for p in [1, 3, 5] {
+            let trimmed = store.load_trimmed(&path, p).unwrap();
+            let expected = srs.trim(p).unwrap();
+            assert_eq!(trimmed.digest(), expected.digest(), "power {p}");
+            assert_eq!(trimmed.g1_powers(), expected.g1_powers());
+            assert_eq!(trimmed.g2_powers(), expected.g2_powers());
+            assert_eq!(
+                trimmed.lagrange_cached().keys().collect::<Vec<_>>(),
+                expected.lagrange_cached().keys().collect::<Vec<_>>()
+            );
+        }
+        assert!(store.load_trimmed(&path, 6).is_err());
+        let tau = srs.verifier_key().tau_h;
+        assert_eq!(
+            store.find_by_tau(&tau, 3).unwrap().unwrap().digest(),
+            srs.trim(3).unwrap().digest()
+        );
     }
 
     #[test]
