@@ -271,3 +271,54 @@ fn views_are_opened_within_their_masks() {
     }
     eprintln!("worst slack {worst}");
 }
+
+/// A run of linear instances alone would have an identity proof of nothing, which the verifier
+/// refuses ("segment proves nothing"): an honest proof of such a plan would be rejected. Here
+/// an Add is given a domain far above its neighbours', which makes the cost model want it alone;
+/// the cut must still put it with an instance that proves something.
+#[test]
+fn no_segment_is_linear_instances_alone() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx/two_domains.onnx");
+    let graph = onnx::load(&path).unwrap();
+    let inputs = onnx::read_input_json(&path.with_extension("input.json"), &graph.inputs).unwrap();
+    let (_, program) = api::compile_model(
+        &zktorch::onnx::ModelFile::new(&path),
+        std::slice::from_ref(&inputs),
+    )
+    .unwrap();
+    let linear = |ix: usize| {
+        matches!(
+            program.instances[ix].block,
+            Block::Add | Block::Sub | Block::ScaleConst { .. }
+        )
+    };
+    // Control: if every instance counted as proving, some linear instance given a huge domain
+    // would get a segment of its own.
+    let all = vec![true; program.instances.len()];
+    let need_with = |ix: usize| {
+        let mut need = vec![12u32; program.instances.len()];
+        need[ix] = 22;
+        need
+    };
+    let add = (0..program.instances.len())
+        .filter(|&i| linear(i))
+        .find(|&i| {
+            model::segment(&program, &need_with(i), &all)
+                .iter()
+                .any(|s| s.start == i && s.end == i + 1)
+        })
+        .expect("the cost model isolates no linear instance");
+    let need = need_with(add);
+    let proves: Vec<bool> = (0..program.instances.len()).map(|i| !linear(i)).collect();
+    let cut = model::segment(&program, &need, &proves);
+    for s in &cut {
+        assert!(
+            (s.start..s.end).any(|i| proves[i]),
+            "segment {s:?} proves nothing"
+        );
+    }
+    assert_eq!(cut.first().unwrap().start, 0);
+    assert_eq!(cut.last().unwrap().end, program.instances.len());
+    assert!(cut.windows(2).all(|w| w[0].end == w[1].start));
+}

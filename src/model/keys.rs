@@ -289,7 +289,13 @@ pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Re
         }
         need.push(pcs::domain_log(rows).max(1));
     }
-    let segments = super::segments::segment(program, &need);
+    let public: std::collections::BTreeSet<TensorId> = bound_tensors(program).into_iter().collect();
+    let proves: Vec<bool> = program
+        .instances
+        .iter()
+        .map(|i| i.block.class() != BlockClass::Linear || public.contains(&i.output))
+        .collect();
+    let segments = super::segments::segment(program, &need, &proves);
     // Public tensors no instance touches sit on their own smallest domain.
     let untouched = bound_tensors(program)
         .iter()

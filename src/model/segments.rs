@@ -61,8 +61,11 @@ pub const MAX_RUN: usize = 256;
 /// `n·(W + 2·L_j + 3) + 2^11`, with W its instances that send a proof and L_j the tensors live
 /// across position j (written before j, read at or after it: each a new view and a binding
 /// column if the cut falls there); the cut minimising the total over runs of at most
-/// [`MAX_RUN`] instances is found by dynamic programming, O(instances · MAX_RUN).
-pub fn segment(program: &Program, need: &[u32]) -> Vec<Segment> {
+/// [`MAX_RUN`] instances is found by dynamic programming, O(instances · MAX_RUN). Every run
+/// holds an instance with constraints of its own (`proves[ix]`: a block with a proof, or a
+/// linear instance whose output is public): a run of linear instances alone would have an
+/// identity proof of nothing, which the verifier refuses.
+pub fn segment(program: &Program, need: &[u32], proves: &[bool]) -> Vec<Segment> {
     let count = program.instances.len();
     if count == 0 {
         return Vec::new();
@@ -76,11 +79,16 @@ pub fn segment(program: &Program, need: &[u32]) -> Vec<Segment> {
         }
         let mut log = 1u32;
         let mut work = 0u64;
+        let mut has_part = false;
         for i in j..count.min(j + MAX_RUN) {
             let inst = &program.instances[i];
             log = log.max(need[i]);
             if inst.block.class() != BlockClass::Linear {
                 work += 1;
+            }
+            has_part |= proves.get(i).copied().unwrap_or(true);
+            if !has_part {
+                continue;
             }
             let rows = 1u64 << log.min(40);
             let cost = rows
@@ -91,6 +99,14 @@ pub fn segment(program: &Program, need: &[u32]) -> Vec<Segment> {
                 best[i + 1] = (total, j);
             }
         }
+    }
+    if best[count].0 == u64::MAX {
+        // No run proves anything on its own (not a program a compiler emits): one segment.
+        return vec![Segment {
+            start: 0,
+            end: count,
+            log_n: need.iter().copied().max().unwrap_or(1).max(1),
+        }];
     }
     let mut cuts = Vec::new();
     let mut end = count;
