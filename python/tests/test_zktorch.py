@@ -147,7 +147,12 @@ def test_inspect_reports_the_plan_prove_uses(dirs):
     rep = zktorch.inspect(SMALL, SMALL_INPUT)
     assert rep["schema"] == "zktorch/inspect/v1" and rep["provable"]
     s = zktorch.setup(SMALL, [SMALL_INPUT], **kw(dirs))
-    assert rep["plan"] == {"log_domain": s.log_domain, "srs_power": s.srs_power}
+    plan = rep["plan"]
+    assert (plan["log_domain"], plan["srs_power"]) == (s.log_domain, s.srs_power)
+    # The segments cover every instance in order, each on a domain no larger than the largest.
+    segs = plan["segments"]
+    assert segs and segs[0][0] == 0 and all(a[1] == b[0] for a, b in zip(segs, segs[1:]))
+    assert max(seg[2] for seg in segs) <= plan["log_domain"] and plan["memory_estimate"] > 0
     assert not zktorch.inspect(UNSUPPORTED)["provable"]
 
 
