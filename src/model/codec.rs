@@ -316,8 +316,7 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
         .zip(file.g2_extra.iter().copied())
         .collect();
     let domain_of = |ix: usize| -> Result<(u32, G2Affine)> {
-        let d = super::segments::segment_of(&segments, ix)
-            .map(|s| segments[s].log_n)
+        let d = super::segments::domain_of(&segments, ix)
             .ok_or_else(|| malformed(format!("instance {ix} is in no segment")))?;
         let v = *vanishing
             .get(&d)

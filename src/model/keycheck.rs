@@ -21,7 +21,7 @@
 
 use super::keys::{InstanceKey, InstanceVerifierKey, ModelVerifierKey};
 use super::params::{instance_params, public_columns, At};
-use super::segments::{domains, segment_of, Segment};
+use super::segments::{domains, Segment};
 use crate::blocks::identity::IdentityProof;
 use crate::blocks::{matmul, Committed};
 use crate::compile::Program;
@@ -181,8 +181,7 @@ fn reject(why: impl Into<String>) -> Error {
 }
 
 fn domain_of(segments: &[Segment], ix: usize) -> Result<u32> {
-    segment_of(segments, ix)
-        .map(|s| segments[s].log_n)
+    super::segments::domain_of(segments, ix)
         .ok_or_else(|| reject(format!("instance {ix} is in no segment")))
 }
 

@@ -3,7 +3,7 @@
 
 use super::keycheck::{self, KeyProof};
 use super::params::{instance_params, weight_values, InstanceParams};
-use super::segments::{reads_on_domain, segment_of, Segment, View, Views};
+use super::segments::{reads_on_domain, Segment, View, Views};
 use crate::blocks::copy::{CopyKey, CopyVerifierKey};
 use crate::blocks::division::{DivisionKey, DivisionVerifierKey};
 use crate::blocks::lookup::{LookupKey, LookupVerifierKey};
@@ -168,8 +168,7 @@ impl Plan {
 
     /// log2 of the domain instance `ix` is proved on.
     pub fn domain_of(&self, ix: usize) -> Result<u32> {
-        segment_of(&self.segments, ix)
-            .map(|s| self.segments[s].log_n)
+        super::segments::domain_of(&self.segments, ix)
             .ok_or_else(|| Error::InvalidArgument(format!("instance {ix} is in no segment")))
     }
 }

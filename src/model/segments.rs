@@ -34,6 +34,11 @@ pub fn segment_of(segments: &[Segment], ix: usize) -> Option<usize> {
         .map(|_| s)
 }
 
+/// log2 of the domain of the segment holding instance `ix`.
+pub fn domain_of(segments: &[Segment], ix: usize) -> Option<u32> {
+    segment_of(segments, ix).map(|s| segments[s].log_n)
+}
+
 /// The distinct domain sizes (log2) of the segments, ascending.
 pub fn domains(segments: &[Segment]) -> Vec<u32> {
     let set: BTreeSet<u32> = segments.iter().map(|s| s.log_n).collect();

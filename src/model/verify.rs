@@ -296,12 +296,7 @@ fn verify_view(
     for ((s, seg), identity_proof) in vk.segments.iter().enumerate().zip(&proof.identities) {
         let mut ts = t.fork(b"model/segment", s as u64);
         let d = seg.log_n;
-        let get = |t: TensorId| -> Result<Commitment> {
-            commitments
-                .get(&(t, d))
-                .copied()
-                .ok_or_else(|| reject(format!("tensor {t} has no commitment on 2^{d}")))
-        };
+        let get = |t: TensorId| get_view(&commitments, t, d);
         let mut parts: Vec<VerifierPart> = Vec::new();
         for b in &views.bindings {
             for &(bd, host) in &b.views {
@@ -479,7 +474,6 @@ fn get_view(commitments: &BTreeMap<View, Commitment>, t: TensorId, d: u32) -> Re
 }
 
 fn domain_of(segments: &[super::segments::Segment], ix: usize) -> Result<u32> {
-    super::segments::segment_of(segments, ix)
-        .map(|s| segments[s].log_n)
+    super::segments::domain_of(segments, ix)
         .ok_or_else(|| reject(format!("instance {ix} is in no segment")))
 }
