@@ -30,7 +30,7 @@ Writes, into models/:
 
 and, into tests/fixtures/onnx/, tiny models for the error tests:
 
-    unsupported_ops.onnx      Relu, then two ops zktorch does not support (Hardmax, Erf)
+    unsupported_ops.onnx      Relu, then two ops zktorch does not support (Hardmax, Acos)
     unknown_op.onnx           an op of a custom domain that tract does not know either
     symbolic_dim.onnx         input with a symbolic batch dimension "batch"
     unsorted.onnx             three nodes not in topological order
@@ -396,7 +396,7 @@ def fixtures():
     nodes = [
         helper.make_node("Relu", ["x"], ["r"], name="relu0"),
         helper.make_node("Hardmax", ["r"], ["h"], name="hm", axis=-1),
-        helper.make_node("Erf", ["h"], ["e"]),
+        helper.make_node("Acos", ["h"], ["e"]),
         helper.make_node("Relu", ["e"], ["y"], name="relu1"),
     ]
     g = helper.make_graph(nodes, "unsupported", [f32_input("x", [1, 4])], [f32_input("y", [1, 4])])

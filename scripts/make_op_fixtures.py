@@ -312,7 +312,90 @@ def main():
             const("minus1", np.array([-1], dtype=np.int64)),
         ],
     )
+    transformer_ops()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
+
+
+def transformer_ops():
+    """The ops of GPT-2- and BERT-style models (issue #12), one fixture each."""
+    x238 = [("x", [2, 3, 8])]
+    save(
+        "layernorm",
+        [node("LayerNormalization", ["x", "g", "b"], axis=-1, epsilon=1e-5)],
+        x238,
+        [2, 3, 8],
+        [w("g", [8]), w("b", [8])],
+    )
+    save("erf", [node("Erf", ["x"])], x238, [2, 3, 8])
+    save(
+        "split_sub",
+        [
+            helper.make_node("Split", ["x", "sizes"], ["a", "b"], name="split", axis=2),
+            node("Sub", ["a", "b"]),
+        ],
+        x238,
+        [2, 3, 4],
+        [const("sizes", np.array([4, 4], dtype=np.int64))],
+    )
+    save(
+        "slice_activation",
+        [node("Slice", ["x", "st", "en", "ax", "sp"])],
+        x238,
+        [2, 2, 3],
+        [
+            const("st", np.array([1, 7], dtype=np.int64)),
+            const("en", np.array([3, 0], dtype=np.int64)),
+            const("ax", np.array([1, 2], dtype=np.int64)),
+            const("sp", np.array([1, -3], dtype=np.int64)),
+        ],
+    )
+    save(
+        "gather_activation",
+        [node("Gather", ["x", "idx"], axis=1)],
+        x238,
+        [2, 2, 8],
+        [const("idx", np.array([2, 0], dtype=np.int64))],
+    )
+    mask = np.tril(np.ones((4, 4), dtype=bool))
+    save(
+        "masked_softmax",
+        [
+            node("Where", ["mask", "x", "neg_inf"], "s"),
+            node("Softmax", ["s"], axis=-1),
+        ],
+        [("x", [2, 4, 4])],
+        [2, 4, 4],
+        [const("mask", mask), const("neg_inf", np.float32(-np.inf))],
+    )
+    save(
+        "where_select",
+        [node("Where", ["cond", "x", "c"])],
+        [("x", [2, 3])],
+        [2, 3],
+        [const("cond", np.array([True, False, True])), w("c", [2, 3])],
+    )
+    save(
+        "matmul_batched",
+        [node("MatMul", ["a", "b"])],
+        [("a", [2, 3, 4]), ("b", [2, 4, 5])],
+        [2, 3, 5],
+    )
+    # An embedding: rows of a constant table picked by integer token ids.
+    table = w("table", [10, 4])
+    graph = helper.make_graph(
+        [node("Gather", ["table", "ids"], axis=0)],
+        "embedding",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [5])],
+        [f32("y", [5, 4])],
+        [table],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save_model(model, os.path.join(OUT, "embedding.onnx"))
+    with open(os.path.join(OUT, "embedding.input.json"), "w") as f:
+        json.dump({"input_data": [[3, 0, 9, 3, 7]]}, f)
+        f.write("\n")
 
 
 if __name__ == "__main__":

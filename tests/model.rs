@@ -281,3 +281,135 @@ fn segments_bind_their_boundaries() {
     let honest = model::prove_mixed_witnesses(key, &w, &w, split, &mut rng).unwrap();
     assert!(accepts(key, &public, &honest));
 }
+
+/// The transformer ops (issue #12) prove, verify and refuse a changed output, and a false
+/// witness for each of their relations is not accepted: a wrong table row gathered by a token
+/// id, a LayerNorm `1/σ` off by one, a masked attention weight that is not zero. Each false
+/// witness goes through the real prover ([`model::prove_witness`]), with a control that the
+/// same path accepts the honest witness.
+#[test]
+fn transformer_ops_prove_and_refuse_false_statements() {
+    use zktorch::compile::{Block, WiringSpec};
+    use zktorch::quant::TableFn;
+    let dir = root().join("tests/fixtures/ops");
+    for name in [
+        "embedding",
+        "layernorm",
+        "erf",
+        "masked_softmax",
+        "matmul_batched",
+        "split_sub",
+        "slice_activation",
+        "gather_activation",
+        "where_select",
+    ] {
+        let s = setup_at(&dir, name);
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let (w, proof) = model::prove(&s.key, &s.inputs, &mut rng).unwrap();
+        let public = public_values(&s.key, &w);
+        assert!(accepts(&s.key, &public, &proof), "{name}");
+        let mut bad = public.clone();
+        let last = bad.len() - 1;
+        bad[last][0] += 1;
+        assert!(!accepts(&s.key, &bad, &proof), "{name}: a changed output");
+    }
+
+    let refused = |s: &Setup, w: &witness::Witness| -> bool {
+        let public = public_values(&s.key, w);
+        match model::prove_witness(&s.key, w, &mut ChaCha20Rng::seed_from_u64(9)) {
+            Err(_) => true,
+            Ok(p) => !accepts(&s.key, &public, &p),
+        }
+    };
+    let table_fn = |s: &Setup, block: &Block| match block {
+        Block::Lookup { table } => Some(s.key.program.tables[*table].func),
+        _ => None,
+    };
+
+    // Embedding: token 0 reads the row of another token (one-hot and output moved together).
+    let s = setup_at(&dir, "embedding");
+    let p = &s.key.program;
+    let w = witness::run(p, &s.inputs).unwrap();
+    assert!(!refused(&s, &w), "the honest witness through prove_witness");
+    let onehot = p
+        .instances
+        .iter()
+        .find(|i| table_fn(&s, &i.block) == Some(TableFn::IsZero))
+        .unwrap()
+        .output;
+    let product = p
+        .instances
+        .iter()
+        .find(|i| matches!(i.block, Block::MatMulConst { .. }) && i.inputs[0] == onehot)
+        .unwrap();
+    let (v, width) = (
+        p.tensors[onehot].shape[1],
+        p.tensors[product.output].shape[1],
+    );
+    let table = match &p.tensors[product.inputs[1]].kind {
+        compile::TensorKind::Weight { values } => values.clone(),
+        _ => panic!("the table is a weight"),
+    };
+    let mut forged = w.clone();
+    let id = s.inputs[0][0] as usize;
+    let other = (id + 1) % v;
+    forged.values[onehot][id] = 0;
+    forged.values[onehot][other] = 1;
+    for j in 0..width {
+        forged.values[product.output][j] = table[other * width + j];
+    }
+    let out = p.outputs[0].1.tensor;
+    if out != product.output {
+        forged.values[out] = forged.values[product.output].clone();
+    }
+    assert_ne!(forged.values[out], w.values[out]);
+    assert!(refused(&s, &forged), "a wrong table row gathered");
+    // A token id outside the table has no witness.
+    let mut outside = s.inputs.clone();
+    outside[0][0] = v as f32;
+    assert!(model::prove(&s.key, &outside, &mut ChaCha20Rng::seed_from_u64(2)).is_err());
+
+    // LayerNorm: 1/σ of one row off by one.
+    let s = setup_at(&dir, "layernorm");
+    let p = &s.key.program;
+    let w = witness::run(p, &s.inputs).unwrap();
+    let inv = p
+        .instances
+        .iter()
+        .find(|i| matches!(table_fn(&s, &i.block), Some(TableFn::Rsqrt { .. })))
+        .unwrap()
+        .output;
+    let mut forged = w.clone();
+    forged.values[inv][0] += 1;
+    assert!(refused(&s, &forged), "1/σ off by one");
+
+    // Masked softmax: a masked exponential that is not zero.
+    let s = setup_at(&dir, "masked_softmax");
+    let p = &s.key.program;
+    let w = witness::run(p, &s.inputs).unwrap();
+    let zeroed = p
+        .instances
+        .iter()
+        .find(|i| {
+            matches!(
+                &i.block,
+                Block::Copy {
+                    spec: WiringSpec::Explicit(_)
+                }
+            ) && p.tensors[i.output].name.ends_with("/masked")
+                && table_fn(
+                    &s,
+                    &p.instances
+                        .iter()
+                        .find(|j| j.output == i.inputs[0])
+                        .unwrap()
+                        .block,
+                ) == Some(TableFn::Exp)
+        })
+        .unwrap()
+        .output;
+    let masked_entry = w.values[zeroed].iter().position(|&v| v == 0).unwrap();
+    let mut forged = w.clone();
+    forged.values[zeroed][masked_entry] = 1;
+    assert!(refused(&s, &forged), "a masked weight that is not zero");
+}

@@ -55,6 +55,9 @@ pub(crate) struct Builder<'g> {
     pub env: BTreeMap<String, Value>,
     /// The layer being lowered (names instances and temporaries).
     pub layer: String,
+    /// Tensors written by a `Where(mask, −∞, x)` that only softmaxes read: per entry, whether
+    /// it is masked (its value is a stand-in from the same row; the softmax zeroes it).
+    pub masked: BTreeMap<TensorId, Vec<bool>>,
 }
 
 impl<'g> Builder<'g> {
@@ -74,6 +77,7 @@ impl<'g> Builder<'g> {
             },
             env: BTreeMap::new(),
             layer: String::new(),
+            masked: BTreeMap::new(),
         }
     }
 

@@ -83,6 +83,43 @@ fn slice_indices(d: usize, start: i64, end: i64, step: i64) -> Option<Vec<usize>
     Some(out)
 }
 
+/// The input indices ONNX Slice keeps along every axis of a tensor of `shape`, from its
+/// starts, ends, axes and steps (inputs since opset 10, attributes before); `consts[i]` is
+/// input i when it is a constant. `None` when a parameter is not constant or not valid.
+pub(crate) fn slice_params(
+    g: &LayerGraph,
+    l: &Layer,
+    shape: &[usize],
+    consts: &[Option<&ConstTensor>],
+) -> Option<Vec<Vec<usize>>> {
+    let r = shape.len();
+    let list = |i: usize, attr: &str| -> Option<Vec<i64>> {
+        match consts.get(i).copied().flatten() {
+            Some(c) => Some(i64_data(c)),
+            None if g.opset() < 10 => l.ints(attr).map(<[i64]>::to_vec),
+            None => None,
+        }
+    };
+    let starts = list(1, "starts")?;
+    let ends = list(2, "ends")?;
+    let axes = list(3, "axes").unwrap_or_else(|| (0..starts.len() as i64).collect());
+    let steps = list(4, "steps").unwrap_or_else(|| vec![1; starts.len()]);
+    if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
+        return None;
+    }
+    let mut picks: Vec<Vec<usize>> = shape.iter().map(|&d| (0..d).collect()).collect();
+    let mut seen = vec![false; r];
+    for (((&st, &en), &ax), &step) in starts.iter().zip(&ends).zip(&axes).zip(&steps) {
+        let ax = usize::try_from(if ax < 0 { ax + r as i64 } else { ax }).ok()?;
+        if std::mem::replace(seen.get_mut(ax)?, true) {
+            return None; // an axis named twice (onnxruntime refuses it too)
+        }
+        let d = *shape.get(ax)?;
+        picks[ax] = slice_indices(d, st, en, step)?;
+    }
+    Some(picks)
+}
+
 /// f32 values back into the element type of the inputs they came from.
 fn typed(data: Vec<f32>, ints: bool) -> TensorData {
     if ints {
@@ -204,38 +241,11 @@ pub fn const_eval(
         }
         "Slice" => {
             let r = x.shape.len();
-            // Opset ≥ 10: starts, ends, axes, steps as inputs; before: attributes.
-            let list = |i: usize, attr: &str| -> Option<Vec<i64>> {
-                match ins.get(i).copied().flatten() {
-                    Some(c) => Some(i64_data(c)),
-                    None if g.opset() < 10 => l.ints(attr).map(<[i64]>::to_vec),
-                    None => None,
-                }
-            };
-            let starts = list(1, "starts")?;
-            let ends = list(2, "ends")?;
-            let axes = list(3, "axes").unwrap_or_else(|| (0..starts.len() as i64).collect());
-            let steps = list(4, "steps").unwrap_or_else(|| vec![1; starts.len()]);
-            if ends.len() != starts.len()
-                || axes.len() != starts.len()
-                || steps.len() != starts.len()
-            {
-                return None;
-            }
             // A zero-size constant may declare huge dimensions: not folded.
             if x.is_empty() {
                 return None;
             }
-            let mut picks: Vec<Vec<usize>> = x.shape.iter().map(|&d| (0..d).collect()).collect();
-            let mut seen = vec![false; r];
-            for (((&st, &en), &ax), &step) in starts.iter().zip(&ends).zip(&axes).zip(&steps) {
-                let ax = usize::try_from(if ax < 0 { ax + r as i64 } else { ax }).ok()?;
-                if std::mem::replace(seen.get_mut(ax)?, true) {
-                    return None; // an axis named twice (onnxruntime refuses it too)
-                }
-                let d = *x.shape.get(ax)?;
-                picks[ax] = slice_indices(d, st, en, step)?;
-            }
+            let picks = slice_params(g, l, &x.shape, &ins)?;
             let shape: Vec<usize> = picks.iter().map(Vec::len).collect();
             let mut strides = vec![1usize; r];
             for k in (0..r.saturating_sub(1)).rev() {

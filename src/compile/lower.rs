@@ -5,6 +5,8 @@ use super::builder::{np, Builder, LResult, Value};
 use super::elementwise;
 use super::ir::{Block, TensorId};
 use super::nn;
+use super::norm;
+use super::select;
 use super::wiring::{self, WiringSpec};
 use crate::onnx::{ConstTensor, Layer};
 use crate::quant::{self, TableFn};
@@ -23,7 +25,12 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "MatMul" => matmul(b, l),
         "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Abs" | "Exp" | "HardSigmoid"
         | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Sqrt" | "Reciprocal"
-        | "Floor" | "Ceil" | "Round" | "Sign" => unary(b, l),
+        | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
+        "LayerNormalization" => norm::layer_norm(b, l),
+        "Gather" => select::gather(b, l),
+        "Slice" => select::slice(b, l),
+        "Split" => select::split(b, l),
+        "Where" => select::where_(b, l),
         "Max" | "Min" => elementwise::max_min(b, l),
         "Sum" | "Mean" => elementwise::sum_mean(b, l),
         "PRelu" => elementwise::prelu(b, l),
@@ -131,7 +138,7 @@ fn binary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
 }
 
 /// `x op c` (or `c op x` when `const_first`), x already broadcast to `out`.
-fn tensor_op_const(
+pub(crate) fn tensor_op_const(
     b: &mut Builder,
     op: &str,
     x: TensorId,
@@ -394,7 +401,7 @@ fn matmul(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         (Value::Tensor { id: x, shape: xs }, Value::Tensor { id: y, shape: ys }) => {
             let lead = |s: &[usize]| s.iter().rev().skip(2).product::<usize>();
             if lead(&xs) != 1 || lead(&ys) != 1 {
-                return np("batched MatMul of two activations");
+                return batched_matmul(b, x, &xs, y, &ys, out);
             }
             let (m, k) = rows_inner(&xs);
             let (k2, n) = match ys.as_slice() {
@@ -422,6 +429,70 @@ fn matmul(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         }
         (Value::Const(_), Value::Const(_)) => np("constant MatMul that could not be folded"),
     }
+}
+
+/// MatMul of two activations batched over equal leading dimensions (attention's `Q·Kᵀ` and
+/// `P·V` over heads): per batch entry, a slice of each operand (Copy) and one product of two
+/// committed matrices; the products are concatenated (one Copy) and rescaled once.
+fn batched_matmul(
+    b: &mut Builder,
+    x: TensorId,
+    xs: &[usize],
+    y: TensorId,
+    ys: &[usize],
+    out: Vec<usize>,
+) -> LResult<Outputs> {
+    let (Some((&[m, k], xl)), Some((&[k2, n], yl))) = (
+        xs.split_last_chunk::<2>().map(|(l, t)| (t, l)),
+        ys.split_last_chunk::<2>().map(|(l, t)| (t, l)),
+    ) else {
+        return np("batched MatMul of operands of rank below 2");
+    };
+    let batch: usize = xl.iter().product();
+    if xl.iter().product::<usize>() != yl.iter().product::<usize>() || k != k2 {
+        return np(format!(
+            "batched MatMul of {xs:?} by {ys:?} (broadcast batches)"
+        ));
+    }
+    let s = b.scale(x) + b.scale(y);
+    let mut products = Vec::with_capacity(batch);
+    for h in 0..batch {
+        let a = select::pick(
+            b,
+            x,
+            &[batch, m, k],
+            &[vec![h], (0..m).collect(), (0..k).collect()],
+            "batch_a",
+        )?
+        .0;
+        let c = select::pick(
+            b,
+            y,
+            &[batch, k, n],
+            &[vec![h], (0..k).collect(), (0..n).collect()],
+            "batch_b",
+        )?
+        .0;
+        products.push(b.emit(
+            Block::MatMul {
+                rows: m,
+                inner: k,
+                cols: n,
+            },
+            vec![a, c],
+            vec![m, n],
+            s,
+            "product",
+        ));
+    }
+    let spec = WiringSpec::Concat {
+        shapes: vec![vec![m, n]; batch],
+        axis: 0,
+    };
+    let all = b.copy(products, spec, vec![batch * m, n], "products")?;
+    let p = b.rescale_to_activation(all);
+    b.prog.tensors[p].shape = out.clone();
+    one(p, out)
 }
 
 /// Element-wise non-linearities, each one table lookup.
@@ -490,6 +561,7 @@ fn unary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             sx,
         ),
         "Sign" => (TableFn::Sign, act),
+        "Erf" => (TableFn::Erf, act),
         _ => {
             // Clip: bounds from inputs (opset ≥ 11) or attributes.
             let bound = |i: usize, attr: &str, default: f32| -> LResult<f32> {

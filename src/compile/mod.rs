@@ -21,6 +21,8 @@ pub mod fold;
 pub mod ir;
 mod lower;
 mod nn;
+mod norm;
+mod select;
 pub mod wiring;
 
 pub use wiring::WiringSpec;
@@ -44,10 +46,16 @@ pub fn compile(graph: &LayerGraph, cfg: QuantConfig) -> Result<Program> {
         b.env.insert(name.clone(), Value::Const(c.clone()));
     }
     for (index, input) in g.inputs.iter().enumerate() {
+        // Integer inputs (token ids, indices) are integers: scale 2^0.
+        let scale = if g.integer_inputs.contains(&input.name) {
+            0
+        } else {
+            cfg.activation_bits
+        };
         let id = b.tensor(
             input.name.clone(),
             input.shape.clone(),
-            cfg.activation_bits,
+            scale,
             TensorKind::Input { index },
         );
         b.prog.inputs.push(id);

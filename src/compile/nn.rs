@@ -7,6 +7,7 @@ use super::builder::{np, Builder, LResult};
 use super::ir::Block;
 use super::lower::{axis, matmul_const, transpose2, Outputs};
 use super::wiring::{Window2d, WiringSpec};
+use crate::blocks::copy::{Source, Wiring};
 use crate::onnx::{ConstTensor, Layer, TensorData};
 use crate::quant::{self, TableFn};
 
@@ -361,8 +362,10 @@ fn ceil_log2(n: usize) -> u32 {
     n.max(1).next_power_of_two().trailing_zeros()
 }
 
-/// Softmax over consecutive groups of `len` entries of x (flat).
-fn softmax_groups(b: &mut Builder, x: usize, len: usize) -> LResult<usize> {
+/// Softmax over consecutive groups of `len` entries of x (flat). With a mask (from
+/// `Where(mask, −∞, ·)`), masked entries' exponentials are replaced by the constant 0 (a Copy)
+/// before the sum, so they contribute nothing and come out 0, as with −∞ in floats.
+fn softmax_groups(b: &mut Builder, x: usize, len: usize, mask: Option<&[bool]>) -> LResult<usize> {
     let total = b.shape(x).iter().product::<usize>();
     let groups = total / len.max(1);
     let sx = b.scale(x);
@@ -376,7 +379,24 @@ fn softmax_groups(b: &mut Builder, x: usize, len: usize) -> LResult<usize> {
     );
     let mb = b.broadcast(m, &[groups, 1], &[groups, len])?;
     let d = b.emit(Block::Sub, vec![x, mb], vec![groups, len], sx, "shifted");
-    let e = b.lookup(d, TableFn::Exp, act, None, "exp");
+    let mut e = b.lookup(d, TableFn::Exp, act, None, "exp");
+    if let Some(mask) = mask {
+        let w = Wiring {
+            input_lens: vec![total],
+            output: (0..total)
+                .map(|i| match mask.get(i) {
+                    Some(false) => Source::Input { input: 0, index: i },
+                    _ => Source::Const(0),
+                })
+                .collect(),
+        };
+        e = b.copy(
+            vec![e],
+            WiringSpec::Explicit(w),
+            vec![groups, len],
+            "masked",
+        )?;
+    }
     let s = b.emit(
         Block::SumGroups { len },
         vec![e],
@@ -414,7 +434,8 @@ pub(crate) fn softmax(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let ax = axis(l.int("axis").unwrap_or(if opset < 13 { 1 } else { -1 }), r)?;
     if opset < 13 || ax + 1 >= r {
         let len = xs[ax.min(r.saturating_sub(1))..].iter().product::<usize>();
-        let y = softmax_groups(b, x, len)?;
+        let mask = b.masked.get(&x).cloned();
+        let y = softmax_groups(b, x, len, mask.as_deref())?;
         b.prog.tensors[y].shape = xs.clone();
         return Ok(vec![(y, xs)]);
     }
@@ -426,7 +447,7 @@ pub(crate) fn softmax(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         perm: perm.clone(),
     };
     let t = b.copy(vec![x], spec, moved.clone(), "axis_last")?;
-    let y = softmax_groups(b, t, xs[ax])?;
+    let y = softmax_groups(b, t, xs[ax], None)?;
     let mut inverse = vec![0; r];
     for (i, &p) in perm.iter().enumerate() {
         inverse[p] = i;

@@ -36,7 +36,8 @@ pub use keys::{
 };
 pub use params::{instance_params, public_columns, At, Column, InstanceParams};
 pub use prove::{
-    prove, prove_mixed_witnesses, prove_with_progress, InstanceProof, ModelProof, WeightShift,
+    prove, prove_mixed_witnesses, prove_with_progress, prove_witness, InstanceProof, ModelProof,
+    WeightShift,
 };
 pub use segments::{segment, Binding, Segment, View, Views};
 pub use verify::{evaluate_values, verify, verify_with, view, Decider, ProofView};

@@ -273,6 +273,18 @@ pub fn prove_mixed_witnesses<R: RngCore + CryptoRng>(
     prove_views(key, &w_of, rng, &mut |_, _| {}, true)
 }
 
+/// **For the soundness tests only**: the prover run on a given witness, which may be false
+/// (a value changed by hand). An honest key and verifier must not accept what this returns;
+/// the prover's own check of the identity at ζ usually refuses first.
+#[doc(hidden)]
+pub fn prove_witness<R: RngCore + CryptoRng>(
+    key: &ModelKey,
+    w: &Witness,
+    rng: &mut R,
+) -> Result<ModelProof> {
+    prove_views(key, &|_| w, rng, &mut |_, _| {}, false)
+}
+
 /// The prover proper, on the views committed from `w_of(domain)` (one witness for an honest
 /// prover); `forge` makes binding quotients whatever the views hold (attack tests only).
 fn prove_views<'w, R: RngCore + CryptoRng>(

@@ -42,6 +42,9 @@ pub struct LayerGraph {
     /// Shapes the loader assumed (a symbolic batch dimension taken as 1), one sentence each,
     /// for the caller to print.
     pub assumed: Vec<String>,
+    /// Graph inputs of an integer element type (token ids, indices): quantized at scale 2^0
+    /// and fed to the float reference as i64.
+    pub integer_inputs: std::collections::BTreeSet<String>,
 }
 
 impl LayerGraph {

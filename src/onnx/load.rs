@@ -128,6 +128,7 @@ pub fn load_with_shapes(path: &Path, input_shapes: &InputShapes) -> Result<Layer
     }
     let mut inputs = Vec::with_capacity(graph_inputs.len());
     let mut assumed = Vec::new();
+    let mut integer_inputs = std::collections::BTreeSet::new();
     for (position, vi) in graph_inputs.into_iter().enumerate() {
         let shape = input_shape(vi, position, input_shapes, &mut assumed).map_err(&err)?;
         let entries = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
@@ -138,6 +139,9 @@ pub fn load_with_shapes(path: &Path, input_shapes: &InputShapes) -> Result<Layer
                 vi.name,
                 MAX_INPUT_ENTRIES.trailing_zeros()
             )));
+        }
+        if is_integer_typed(vi) {
+            integer_inputs.insert(vi.name.clone());
         }
         inputs.push(ValueInfo {
             name: vi.name.clone(),
@@ -197,6 +201,7 @@ pub fn load_with_shapes(path: &Path, input_shapes: &InputShapes) -> Result<Layer
         constants,
         value_shapes: BTreeMap::new(),
         assumed,
+        integer_inputs,
     };
 
     // Shapes of every tensor, by tract's inference.
@@ -300,6 +305,16 @@ fn node_name(node: &NodeProto, index: usize) -> String {
 /// The static shape of the graph input `vi` (at `position` in input order): the shape given
 /// for it (which must fit every dimension the model fixes), else the declared one with a
 /// symbolic leading dimension taken as 1 (recorded in `assumed`).
+/// Whether a graph input's element type is an integer or boolean one (ONNX `INT8`…`UINT64`,
+/// `BOOL`).
+fn is_integer_typed(vi: &ValueInfoProto) -> bool {
+    const INTEGER_TYPES: [i32; 9] = [2, 3, 4, 5, 6, 7, 9, 12, 13];
+    matches!(
+        vi.r#type.as_ref().and_then(|t| t.value.as_ref()),
+        Some(TypeValue::TensorType(t)) if INTEGER_TYPES.contains(&t.elem_type)
+    )
+}
+
 fn input_shape(
     vi: &ValueInfoProto,
     position: usize,

@@ -60,7 +60,12 @@ fn run_inner(
     g: &LayerGraph,
     inputs: &[Vec<f32>],
 ) -> TractResult<FloatValues> {
-    let (mut model, outlets) = tract_model(proto, dir, &g.inputs, Some(f32::datum_type()))?;
+    let (mut model, outlets) = tract_model(
+        proto,
+        dir,
+        &g.inputs,
+        Some((f32::datum_type(), &g.integer_inputs)),
+    )?;
 
     // Graph outputs first, then every layer output, each once.
     let mut names: Vec<&str> = Vec::new();
@@ -93,7 +98,14 @@ fn run_inner(
         .inputs
         .iter()
         .zip(inputs)
-        .map(|(info, data)| Ok(Tensor::from_shape(&info.shape, data)?.into()))
+        .map(|(info, data)| {
+            if g.integer_inputs.contains(&info.name) {
+                let ints: Vec<i64> = data.iter().map(|v| v.round() as i64).collect();
+                Ok(Tensor::from_shape(&info.shape, &ints)?.into())
+            } else {
+                Ok(Tensor::from_shape(&info.shape, data)?.into())
+            }
+        })
         .collect::<TractResult<_>>()?;
     let results = plan.run(feed)?;
     ensure!(

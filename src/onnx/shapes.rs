@@ -59,7 +59,7 @@ pub(crate) fn tract_model(
     proto: &ModelProto,
     model_dir: &Path,
     inputs: &[ValueInfo],
-    input_type: Option<DatumType>,
+    input_type: Option<(DatumType, &std::collections::BTreeSet<String>)>,
 ) -> TractResult<(InferenceModel, std::collections::HashMap<String, OutletId>)> {
     let dir = model_dir
         .to_str()
@@ -86,7 +86,8 @@ pub(crate) fn tract_model(
             .find(|i| i.name == name)
             .ok_or_else(|| format_err!("tract input {name:?} is not a graph input"))?;
         let dt = match input_type {
-            Some(dt) => dt,
+            Some((_, integer)) if integer.contains(&name) => i64::datum_type(),
+            Some((dt, _)) => dt,
             None => model
                 .input_fact(ix)?
                 .datum_type

@@ -60,6 +60,12 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Mean",
     "PRelu",
     "Pow",
+    "Erf",
+    "LayerNormalization",
+    "Gather",
+    "Slice",
+    "Split",
+    "Where",
 ];
 
 /// Whether an op type of a domain is supported.

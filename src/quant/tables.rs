@@ -73,6 +73,15 @@ pub enum TableFn {
     },
     /// −1, 0 or 1 by the sign of x.
     Sign,
+    /// 1 (at the output scale) where x = 0, else 0: one-hot rows of an embedding.
+    IsZero,
+    /// The error function (fixed point, [`super::fixed::erf`]).
+    Erf,
+    /// `1/√(x + eps)` for a variance x ≥ 0 (LayerNorm), exactly rounded.
+    Rsqrt {
+        /// The ε added to the variance, as the model gives it.
+        eps: f32,
+    },
 }
 
 /// The rounding of [`TableFn::Round`].
@@ -107,6 +116,9 @@ impl TableFn {
             TableFn::Sqrt => "Sqrt".into(),
             TableFn::Round { mode } => format!("{mode:?}"),
             TableFn::Sign => "Sign".into(),
+            TableFn::IsZero => "IsZero".into(),
+            TableFn::Erf => "Erf".into(),
+            TableFn::Rsqrt { eps } => format!("Rsqrt(eps {eps})"),
         }
     }
 }
@@ -233,7 +245,46 @@ impl TableSpec {
                 (q * unit) as i64
             }
             TableFn::Sign => x.signum() << self.out_bits.min(62),
+            TableFn::IsZero => i64::from(x == 0) << self.out_bits.min(62),
+            TableFn::Erf => fixed::erf(x, self.in_bits, self.out_bits),
+            TableFn::Rsqrt { eps } => self.rsqrt(x, eps),
         }
+    }
+
+    /// `⌊2^out/√(X/2^in + ε) + ½⌋` exactly, with ε taken at 2^-40 (`e = ⌊ε·2^40 + ½⌋`):
+    /// with `M = X·2^(40−in) + e`, the value is `K/√M` for `K = 2^(out+20)`, and the result is
+    /// the largest y ≥ 0 with `(2y − 1)²·M ≤ 4K²`. 0 where M ≤ 0 (no variance is negative).
+    fn rsqrt(&self, x: i64, eps: f32) -> i64 {
+        if self.in_bits > 40 || self.out_bits > 30 || !eps.is_finite() || eps < 0.0 {
+            return 0;
+        }
+        let e = (f64::from(eps) * pow2f(40) + 0.5).floor();
+        if e >= pow2f(62) {
+            return 0;
+        }
+        let Some(m) = i128::from(x)
+            .checked_mul(1i128 << (40 - self.in_bits))
+            .and_then(|v| v.checked_add(e as i128))
+            .filter(|&m| m > 0 && m < 1i128 << 100)
+        else {
+            return 0;
+        };
+        let k2x4 = 4i128 << (2 * (self.out_bits + 20));
+        let fits = |y: i128| {
+            let t = 2 * y - 1;
+            t.checked_mul(t)
+                .and_then(|t2| t2.checked_mul(m))
+                .is_some_and(|v| v <= k2x4)
+        };
+        let est = pow2f(self.out_bits + 20) / (m as f64).sqrt();
+        let mut y = (est.round().max(0.0) as i128).min(1i128 << 62);
+        while y > 0 && !fits(y) {
+            y -= 1;
+        }
+        while y < 1i128 << 62 && fits(y + 1) {
+            y += 1;
+        }
+        y as i64
     }
 
     /// HardSwish in integers: X·(X + 3·2^in)/(6·2^(2·in)) at scale 2^out between −3 and 3.

@@ -1,0 +1,76 @@
+//! LayerNormalization as a composition of existing blocks.
+//! No new protocol: every step is a block the model prover already has, and every table is
+//! recomputed by the verifier from the architecture.
+
+use super::builder::{np, Builder, LResult, Value};
+use super::ir::{Block, TensorId};
+use super::lower::{axis, one, tensor_op_const, Outputs};
+use crate::onnx::Layer;
+use crate::quant::TableFn;
+
+/// Output scale bits of LayerNorm's `1/√(var + ε)` table (values up to `1/√ε`, e.g. 316 for
+/// ε = 10^-5, and 2^-12 steps: the same remainder table size as a weight rescale).
+const RSQRT_BITS: u32 = 12;
+
+/// LayerNormalization over the axes from `axis` on (ONNX; default −1), scale γ and bias β:
+///
+/// - `mean = ⌊(Σ x + len/2) / len⌋`, `c = x − mean` (SumGroups, DivConst, Sub);
+/// - `var = ⌊(Σ rescale(c²) + len/2) / len⌋` (Hadamard at scale 2s rescaled to s, SumGroups,
+///   DivConst: every divisor at most 2^s or len, so no remainder table is large);
+/// - `inv = ⌊2^12/√(var/2^s + ε) + ½⌋` by one table over the variance's calibrated range;
+/// - `y = rescale(c ∘ inv)`, then `y ∘ γ + β` as Mul and Add by constants.
+pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    let ax = axis(l.int("axis").unwrap_or(-1), xs.len())?;
+    let eps = l.float("epsilon").unwrap_or(1e-5);
+    let len: usize = xs[ax..].iter().product();
+    let groups: usize = xs[..ax].iter().product();
+    if len == 0 || groups == 0 {
+        return np("LayerNormalization of an empty tensor");
+    }
+    let s = b.scale(x);
+    let x = b.align(x, b.act_bits().max(s));
+    let s = b.scale(x);
+    let flat = [groups, len];
+    let sum = b.emit(Block::SumGroups { len }, vec![x], vec![groups, 1], s, "sum");
+    let mean = b.div_const(sum, len as i64, len as i64 / 2, "mean");
+    let mean_b = b.broadcast(mean, &[groups, 1], &flat)?;
+    let c = b.emit(Block::Sub, vec![x, mean_b], flat.to_vec(), s, "centered");
+    let sq = b.emit(Block::Hadamard, vec![c, c], flat.to_vec(), 2 * s, "square");
+    let sq = b.rescale(sq, s);
+    let ss = b.emit(
+        Block::SumGroups { len },
+        vec![sq],
+        vec![groups, 1],
+        s,
+        "sum_sq",
+    );
+    let var = b.div_const(ss, len as i64, len as i64 / 2, "variance");
+    let inv = b.lookup(var, TableFn::Rsqrt { eps }, RSQRT_BITS, None, "inv_std");
+    let inv_b = b.broadcast(inv, &[groups, 1], &flat)?;
+    let n = b.emit(
+        Block::Hadamard,
+        vec![c, inv_b],
+        flat.to_vec(),
+        s + RSQRT_BITS,
+        "normalized",
+    );
+    let mut y = b.rescale(n, RSQRT_BITS);
+    b.prog.tensors[y].shape = out.clone();
+    for (i, op) in [(1, "Mul"), (2, "Add")] {
+        if l.inputs.get(i).is_none_or(|n| n.is_empty()) {
+            continue;
+        }
+        let c = match b.value(&l.inputs[i])?.clone() {
+            Value::Const(c) => c,
+            Value::Tensor { .. } => return np("LayerNormalization with a computed scale or bias"),
+        };
+        y = single(tensor_op_const(b, op, y, &c, &out, false)?);
+    }
+    one(y, out)
+}
+
+fn single(o: Outputs) -> TensorId {
+    o[0].0
+}

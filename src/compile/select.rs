@@ -1,0 +1,418 @@
+//! Selection ops on activations: Slice, Split, Gather and Where. Each is data movement (a Copy
+//! whose public wiring picks input entries or public constants), except Gather from a constant
+//! table by activation indices (embeddings), which is a one-hot product.
+
+use super::builder::{np, Builder, LResult, Value};
+use super::fold::slice_params;
+use super::ir::{Block, TensorId};
+use super::lower::{axis, one, Outputs};
+use super::wiring::{strides, WiringSpec};
+use crate::blocks::copy::{Source, Wiring};
+use crate::onnx::{ConstTensor, Layer};
+use crate::quant::{self, TableFn};
+
+/// Constants of a Where at or beyond this magnitude are sentinels for ±∞ (`masked_fill(-inf)`,
+/// `finfo.min`), replaced by ±[`SENTINEL`].
+const SENTINEL_LIMIT: f32 = 1.0e4;
+/// What a sentinel becomes (at the output scale): far enough below any score that `e^(s − max)`
+/// rounds to 0 at every table scale in use, small enough to keep the Exp table short.
+const SENTINEL: f32 = 32.0;
+
+/// The copy of `x` (shape `xs`) whose output axis k takes the input indices `picks[k]`.
+pub(crate) fn pick(
+    b: &mut Builder,
+    x: TensorId,
+    xs: &[usize],
+    picks: &[Vec<usize>],
+    what: &str,
+) -> LResult<(TensorId, Vec<usize>)> {
+    let shape: Vec<usize> = picks.iter().map(Vec::len).collect();
+    if shape.contains(&0) {
+        return np(format!("{what} selects nothing"));
+    }
+    let st = strides(xs);
+    let total: usize = shape.iter().product();
+    let output = (0..total)
+        .map(|n| {
+            let (mut rest, mut flat) = (n, 0usize);
+            for k in (0..shape.len()).rev() {
+                flat += picks[k][rest % shape[k]] * st[k];
+                rest /= shape[k];
+            }
+            Source::Input {
+                input: 0,
+                index: flat,
+            }
+        })
+        .collect();
+    let w = Wiring {
+        input_lens: vec![xs.iter().product()],
+        output,
+    };
+    let y = b.copy(vec![x], WiringSpec::Explicit(w), shape.clone(), what)?;
+    Ok((y, shape))
+}
+
+/// Slice of an activation by constant starts, ends, axes and steps.
+pub(crate) fn slice(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let consts: Vec<Option<&ConstTensor>> =
+        (0..l.inputs.len()).map(|i| b.const_input(l, i)).collect();
+    let Some(picks) = slice_params(b.g, l, &xs, &consts) else {
+        return np("Slice with parameters that are not constant or not valid");
+    };
+    let (y, shape) = pick(b, x, &xs, &picks, "slice")?;
+    one(y, shape)
+}
+
+/// Split along an axis into parts of the given sizes (the `split` input or attribute), or into
+/// `num_outputs` (opset 18) / as many equal parts as there are outputs.
+pub(crate) fn split(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let ax = axis(l.int("axis").unwrap_or(0), xs.len())?;
+    let d = xs[ax];
+    let parts = l.outputs.len();
+    let sizes: Vec<usize> = match (b.const_input(l, 1), l.ints("split")) {
+        (Some(c), _) => match c.as_i64() {
+            Some(v) => v.iter().map(|&s| s.max(0) as usize).collect(),
+            None => return np("Split sizes that are not integers"),
+        },
+        (None, Some(v)) => v.iter().map(|&s| s.max(0) as usize).collect(),
+        (None, None) => {
+            let n = l.int("num_outputs").map_or(parts, |n| n.max(1) as usize);
+            let each = d.div_ceil(n);
+            (0..n).map(|i| each.min(d - (each * i).min(d))).collect()
+        }
+    };
+    if sizes.len() != parts || sizes.iter().sum::<usize>() != d {
+        return np(format!("Split of {d} into {sizes:?}"));
+    }
+    let mut outs = Vec::with_capacity(parts);
+    let mut start = 0;
+    for size in sizes {
+        let mut picks: Vec<Vec<usize>> = xs.iter().map(|&n| (0..n).collect()).collect();
+        picks[ax] = (start..start + size).collect();
+        start += size;
+        outs.push(pick(b, x, &xs, &picks, "split")?);
+    }
+    Ok(outs)
+}
+
+/// Gather along `axis`: from an activation by constant indices (a Copy), or from a constant
+/// table by integer activation indices (an embedding: one-hot rows times the table).
+pub(crate) fn gather(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    match (
+        b.value(&l.inputs[0])?.clone(),
+        b.value(&l.inputs[1])?.clone(),
+    ) {
+        (Value::Tensor { id: x, shape: xs }, Value::Const(idx)) => {
+            let ax = axis(l.int("axis").unwrap_or(0), xs.len())?;
+            let Some(ids) = idx.as_i64() else {
+                return np("Gather indices that are not integers");
+            };
+            let d = xs[ax] as i64;
+            let mut chosen = Vec::with_capacity(ids.len());
+            for &i in ids {
+                let i = if i < 0 { i + d } else { i };
+                if !(0..d).contains(&i) {
+                    return np(format!("Gather index {i} outside an axis of {d}"));
+                }
+                chosen.push(i as usize);
+            }
+            let mut picks: Vec<Vec<usize>> = xs.iter().map(|&n| (0..n).collect()).collect();
+            picks[ax] = chosen;
+            let (y, _) = pick(b, x, &xs, &picks, "gather")?;
+            b.prog.tensors[y].shape = out.clone();
+            one(y, out)
+        }
+        (Value::Const(table), Value::Tensor { id, shape }) => {
+            if axis(l.int("axis").unwrap_or(0), table.shape.len())? != 0 {
+                return np("Gather from a constant along an axis other than 0");
+            }
+            let y = embedding(b, &table, id, &shape)?;
+            b.prog.tensors[y].shape = out.clone();
+            one(y, out)
+        }
+        _ => np("Gather of an activation by activation indices"),
+    }
+}
+
+/// Rows of a constant table `W` (`V × D`) picked by integer indices `ids` (n of them, scale
+/// 2^0): `onehot_{t,v} = [ids_t − v = 0]` by a lookup on `ids_t − v` (range `±(V−1)`, so an
+/// index outside `[0, V)` has no witness), then `onehot · W` with W at the activation scale.
+fn embedding(
+    b: &mut Builder,
+    table: &ConstTensor,
+    ids: TensorId,
+    shape: &[usize],
+) -> LResult<TensorId> {
+    if b.scale(ids) != 0 {
+        return np("Gather from a constant by indices that are not an integer input");
+    }
+    let Some((&v, rest)) = table.shape.split_first() else {
+        return np("Gather from a scalar");
+    };
+    let width: usize = rest.iter().product();
+    let n: usize = shape.iter().product();
+    if v == 0 || width == 0 || n == 0 {
+        return np("Gather from an empty table");
+    }
+    let rows = b.broadcast(ids, &[n, 1], &[n, v])?;
+    let offsets = Wiring {
+        input_lens: vec![n],
+        output: (0..n)
+            .flat_map(|_| (0..v).map(|j| Source::Const(-(j as i64))))
+            .collect(),
+    };
+    let minus_v = b.copy(
+        vec![ids],
+        WiringSpec::Explicit(offsets),
+        vec![n, v],
+        "row_offsets",
+    )?;
+    let diff = b.emit(
+        Block::Add,
+        vec![rows, minus_v],
+        vec![n, v],
+        0,
+        "index_minus_row",
+    );
+    let bound = v as i64 - 1;
+    let onehot = b.lookup(diff, TableFn::IsZero, 0, Some((-bound, bound)), "one_hot");
+    let act = b.act_bits();
+    let wq = quant::quantize_all(&table.to_f32_vec(), act, &format!("{} table", b.layer))?;
+    let w = b.weight("table", wq, vec![v, width], act);
+    Ok(b.emit(
+        Block::MatMulConst {
+            rows: n,
+            inner: v,
+            cols: width,
+        },
+        vec![onehot, w],
+        vec![n, width],
+        act,
+        "rows",
+    ))
+}
+
+/// One operand of a Where: (input position, shape), or a constant's quantized values and shape.
+enum Side {
+    Tensor(usize, Vec<usize>),
+    Const(Vec<i64>, Vec<usize>, Vec<bool>),
+}
+
+fn sides_view(sides: &[Side]) -> [&Side; 2] {
+    [&sides[0], &sides[1]]
+}
+
+/// `Where(mask, −∞, x)` (or `Where(mask, x, −∞)`) read only by softmaxes over the last axis,
+/// as attention's causal mask is: every masked entry becomes a copy of an unmasked entry of
+/// its row (so the row maximum is one of the real scores) and is recorded in
+/// [`Builder::masked`], for the softmax to zero its exponential. `None` when the pattern does
+/// not apply (the constant is not a −∞ stand-in, a row is entirely masked, or another op reads
+/// the result): then the constant is copied in as it is.
+fn masked_scores(
+    b: &mut Builder,
+    l: &Layer,
+    cond: &ConstTensor,
+    sides: &[&Side; 2],
+    inputs: &[TensorId],
+    out: &[usize],
+) -> LResult<Option<TensorId>> {
+    let (fill_side, x_side) = match sides {
+        [Side::Const(_, s, inf), Side::Tensor(i, xs)] => (((inf, s), true), (*i, xs)),
+        [Side::Tensor(i, xs), Side::Const(_, s, inf)] => (((inf, s), false), (*i, xs)),
+        _ => return Ok(None),
+    };
+    let ((fill, fill_shape), fill_when_true) = fill_side;
+    let Some(&row) = out.last() else {
+        return Ok(None);
+    };
+    let name = &l.outputs[0];
+    let readers: Vec<&Layer> =
+        b.g.layers
+            .iter()
+            .filter(|r| r.inputs.iter().any(|i| i == name))
+            .collect();
+    let rank = out.len() as i64;
+    let softmax_last = |r: &&Layer| {
+        r.op_type == "Softmax"
+            && r.inputs[0] == *name
+            && match r.int("axis") {
+                Some(a) => a == -1 || a == rank - 1,
+                None => b.g.opset() >= 13 || rank == 2,
+            }
+    };
+    if readers.is_empty() || !readers.iter().all(softmax_last) || row == 0 {
+        return Ok(None);
+    }
+    let cond_vals = cond.to_f32_vec();
+    let total: usize = out.iter().product();
+    let mut mask = vec![false; total];
+    for (n, m) in mask.iter_mut().enumerate() {
+        let (Some(ci), Some(fi)) = (
+            broadcast_index(&cond.shape, out, n),
+            broadcast_index(fill_shape, out, n),
+        ) else {
+            return Ok(None);
+        };
+        if (cond_vals[ci] != 0.0) == fill_when_true {
+            if !fill[fi] {
+                return Ok(None); // a real constant, not a −∞ stand-in
+            }
+            *m = true;
+        }
+    }
+    let (input, xs) = x_side;
+    let mut output = Vec::with_capacity(total);
+    for r in 0..total / row {
+        let Some(keep) = (0..row).find(|&j| !mask[r * row + j]) else {
+            return Ok(None);
+        };
+        for j in 0..row {
+            let n = r * row + if mask[r * row + j] { keep } else { j };
+            let Some(index) = broadcast_index(xs, out, n) else {
+                return Ok(None);
+            };
+            output.push(Source::Input { input, index });
+        }
+    }
+    let w = Wiring {
+        input_lens: inputs
+            .iter()
+            .map(|&t| b.shape(t).iter().product())
+            .collect(),
+        output,
+    };
+    let y = b.copy(
+        inputs.to_vec(),
+        WiringSpec::Explicit(w),
+        out.to_vec(),
+        "masked",
+    )?;
+    b.masked.insert(y, mask);
+    Ok(Some(y))
+}
+
+/// Where with a constant condition: every output entry copies the chosen operand's entry (or
+/// its constant). Operands are brought to one scale first.
+pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let Some(cond) = b.const_input(l, 0).cloned() else {
+        return np("Where with a condition computed from activations");
+    };
+    let operands = [
+        b.value(&l.inputs[1])?.clone(),
+        b.value(&l.inputs[2])?.clone(),
+    ];
+    let scale = operands
+        .iter()
+        .filter_map(|v| match v {
+            Value::Tensor { id, .. } => Some(b.scale(*id)),
+            Value::Const(_) => None,
+        })
+        .max()
+        .unwrap_or(b.act_bits());
+    let mut inputs: Vec<TensorId> = Vec::new();
+    let mut sides = Vec::new();
+    for v in operands {
+        sides.push(match v {
+            Value::Tensor { id, shape } => {
+                inputs.push(b.align(id, scale));
+                Side::Tensor(inputs.len() - 1, shape)
+            }
+            Value::Const(c) => {
+                let vals: Vec<f32> = c
+                    .to_f32_vec()
+                    .iter()
+                    .map(|&x| {
+                        if x.is_nan() {
+                            x
+                        } else if x <= -SENTINEL_LIMIT {
+                            -SENTINEL
+                        } else if x >= SENTINEL_LIMIT {
+                            SENTINEL
+                        } else {
+                            x
+                        }
+                    })
+                    .collect();
+                let q = quant::quantize_all(&vals, scale, &format!("{} constant", b.layer))?;
+                let minus_inf = c
+                    .to_f32_vec()
+                    .iter()
+                    .map(|&x| x <= -SENTINEL_LIMIT)
+                    .collect();
+                Side::Const(q, c.shape, minus_inf)
+            }
+        });
+    }
+    if inputs.is_empty() {
+        return np("Where of two constants that could not be folded");
+    }
+    if let Some(y) = masked_scores(b, l, &cond, &sides_view(&sides), &inputs, &out)? {
+        return one(y, out);
+    }
+    let lens: Vec<usize> = inputs
+        .iter()
+        .map(|&t| b.shape(t).iter().product())
+        .collect();
+    let total: usize = out.iter().product();
+    let cond_vals = cond.to_f32_vec();
+    let source = |shape: &[usize], n: usize| broadcast_index(shape, &out, n);
+    let mut output = Vec::with_capacity(total);
+    for n in 0..total {
+        let Some(ci) = source(&cond.shape, n) else {
+            return np("Where condition that does not broadcast");
+        };
+        let side = if cond_vals[ci] != 0.0 {
+            &sides[0]
+        } else {
+            &sides[1]
+        };
+        output.push(match side {
+            Side::Tensor(input, shape) => match source(shape, n) {
+                Some(index) => Source::Input {
+                    input: *input,
+                    index,
+                },
+                None => return np("Where operand that does not broadcast"),
+            },
+            Side::Const(q, shape, _) => match source(shape, n) {
+                Some(i) => Source::Const(q[i]),
+                None => return np("Where operand that does not broadcast"),
+            },
+        });
+    }
+    let w = Wiring {
+        input_lens: lens,
+        output,
+    };
+    let y = b.copy(inputs, WiringSpec::Explicit(w), out.clone(), "select")?;
+    one(y, out)
+}
+
+/// The flat index in a tensor of `shape` that numpy broadcasting reads for flat output
+/// position `n` of `out`, or `None` if the shapes do not broadcast.
+fn broadcast_index(shape: &[usize], out: &[usize], n: usize) -> Option<usize> {
+    if shape.len() > out.len() {
+        return None;
+    }
+    let pad = out.len() - shape.len();
+    let st = strides(shape);
+    let (mut rest, mut flat) = (n, 0usize);
+    for k in (0..out.len()).rev() {
+        let i = rest % out[k];
+        rest /= out[k];
+        if k >= pad {
+            let d = shape[k - pad];
+            if d == out[k] {
+                flat += i * st[k - pad];
+            } else if d != 1 {
+                return None;
+            }
+        }
+    }
+    Some(flat)
+}
