@@ -327,6 +327,7 @@ def transformer_ops():
         [w("g", [8]), w("b", [8])],
     )
     save("erf", [node("Erf", ["x"])], x238, [2, 3, 8])
+    save("gelu", [node("Gelu", ["x"])], x238, [2, 3, 8], opset=20)
     save(
         "split_sub",
         [

@@ -359,3 +359,55 @@ fn real_models_match_onnxruntime() {
         assert_eq!(argmax(got), argmax(&want), "{name}: argmax");
     }
 }
+
+/// The bundled transformers (issue #12), both exporters: every layer lowers, the quantized
+/// logits are within 1% of max(1, max |float|) of onnxruntime's (models/*.expected.json, which
+/// tract's run must match too), and the argmax agrees wherever onnxruntime's top two logits are
+/// more than one activation step (2^-8) apart.
+#[test]
+fn transformers_lower_and_match_onnxruntime() {
+    for (name, input) in [
+        ("gpt2_tiny", "gpt2_tiny"),
+        ("gpt2_tiny_dynamo", "gpt2_tiny"),
+        ("bert_tiny", "bert_tiny"),
+        ("bert_tiny_dynamo", "bert_tiny"),
+    ] {
+        let r = run(
+            &root().join(format!("models/{name}.onnx")),
+            &root().join(format!("models/{input}.input.json")),
+        );
+        assert!(r.program.not_provable().is_empty(), "{name}");
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root().join(format!("models/{input}.expected.json"))).unwrap(),
+        )
+        .unwrap();
+        let want: Vec<f64> = expected["output"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let outputs = r.witness.outputs(&r.program);
+        let got = &outputs[0].1;
+        assert_eq!(got.len(), want.len(), "{name}");
+        let bound = 0.01 * want.iter().fold(1f64, |m, v| m.max(v.abs()));
+        let err = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        eprintln!("{name}: max |error| {err:.5}, bound {bound:.5}");
+        assert!(err <= bound, "{name}: error {err} above {bound}");
+        let argmax = |v: &[f64]| (0..v.len()).max_by(|&i, &j| v[i].total_cmp(&v[j])).unwrap();
+        let rows = expected["argmax"].as_array().unwrap().len();
+        let width = want.len() / rows;
+        for p in 0..rows {
+            let (g, w) = (&got[p * width..][..width], &want[p * width..][..width]);
+            let mut top: Vec<f64> = w.to_vec();
+            top.sort_by(|a, b| b.total_cmp(a));
+            if top[0] - top[1] > 1.0 / 256.0 {
+                assert_eq!(argmax(g), argmax(w), "{name}: position {p}");
+            }
+        }
+    }
+}

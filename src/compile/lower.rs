@@ -27,6 +27,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Sqrt" | "Reciprocal"
         | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
         "LayerNormalization" => norm::layer_norm(b, l),
+        "Gelu" => norm::gelu(b, l),
         "Gather" => select::gather(b, l),
         "Slice" => select::slice(b, l),
         "Split" => select::split(b, l),

@@ -1,12 +1,12 @@
-//! LayerNormalization as a composition of existing blocks.
+//! Transformer non-linearities as compositions of existing blocks: LayerNormalization and Gelu.
 //! No new protocol: every step is a block the model prover already has, and every table is
 //! recomputed by the verifier from the architecture.
 
 use super::builder::{np, Builder, LResult, Value};
 use super::ir::{Block, TensorId};
-use super::lower::{axis, one, tensor_op_const, Outputs};
+use super::lower::{axis, one, scale_by, tensor_op_const, Outputs};
 use crate::onnx::Layer;
-use crate::quant::TableFn;
+use crate::quant::{self, TableFn};
 
 /// Output scale bits of LayerNorm's `1/√(var + ε)` table (values up to `1/√ε`, e.g. 316 for
 /// ε = 10^-5, and 2^-12 steps: the same remainder table size as a weight rescale).
@@ -73,4 +73,28 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
 
 fn single(o: Outputs) -> TensorId {
     o[0].0
+}
+
+/// Gelu (opset 20, `approximate = "none"`; the dynamo exporter writes it): `x·(1 + erf(x/√2))/2`
+/// as a scale by 1/√2, the Erf table, an added constant 1, a Hadamard product with x and one
+/// division by 2^(s+1) (rounding half up) back to x's scale s.
+pub(crate) fn gelu(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    if l.string("approximate").is_some_and(|a| a != "none") {
+        return np("Gelu with the tanh approximation");
+    }
+    let (x, xs) = b.act_input(l, 0)?;
+    let s = b.scale(x);
+    let t = scale_by(b, x, std::f32::consts::FRAC_1_SQRT_2)?;
+    let e = b.lookup(t, TableFn::Erf, b.scale(t), None, "erf");
+    let one_c = crate::onnx::ConstTensor {
+        shape: vec![1],
+        data: crate::onnx::TensorData::F32(vec![1.0]),
+    };
+    let e1 = single(tensor_op_const(b, "Add", e, &one_c, &xs, false)?);
+    let s1 = b.scale(e1);
+    let p = b.emit(Block::Hadamard, vec![x, e1], xs.clone(), s + s1, "product");
+    let half = quant::pow2(s1 + 1);
+    let y = b.div_const(p, half, half / 2, "gelu");
+    b.prog.tensors[y].scale_bits = s;
+    one(y, xs)
 }

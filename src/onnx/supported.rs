@@ -61,6 +61,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "PRelu",
     "Pow",
     "Erf",
+    "Gelu",
     "LayerNormalization",
     "Gather",
     "Slice",
