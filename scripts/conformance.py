@@ -91,6 +91,13 @@ OPS = {
     "Mean": ["mean"],
     "PRelu": ["prelu"],
     "Pow": ["pow"],
+    "Erf": ["erf"],
+    "Gelu": ["gelu"],
+    "LayerNormalization": ["layer_normalization"],
+    "Gather": ["gather"],
+    "Slice": ["slice"],
+    "Split": ["split"],
+    "Where": ["where"],
 }
 
 

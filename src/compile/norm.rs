@@ -62,13 +62,40 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         if l.inputs.get(i).is_none_or(|n| n.is_empty()) {
             continue;
         }
-        let c = match b.value(&l.inputs[i])?.clone() {
-            Value::Const(c) => c,
-            Value::Tensor { .. } => return np("LayerNormalization with a computed scale or bias"),
+        y = match b.value(&l.inputs[i])?.clone() {
+            Value::Const(c) => single(tensor_op_const(b, op, y, &c, &out, false)?),
+            // A scale or bias computed by the graph (or a graph input): broadcast, then a
+            // Hadamard product and rescale, or an add at a common scale.
+            Value::Tensor { id, shape } => {
+                let t = b.broadcast(id, &shape, &out)?;
+                if op == "Mul" {
+                    let sp = b.scale(y) + b.scale(t);
+                    let p = b.emit(Block::Hadamard, vec![y, t], out.clone(), sp, "scaled");
+                    b.rescale_to_activation(p)
+                } else {
+                    let sa = b.scale(y).max(b.scale(t));
+                    let (y, t) = (b.align(y, sa), b.align(t, sa));
+                    b.emit(Block::Add, vec![y, t], out.clone(), sa, "biased")
+                }
+            }
         };
-        y = single(tensor_op_const(b, op, y, &c, &out, false)?);
     }
-    one(y, out)
+    let mut outs = vec![(y, out)];
+    // The optional Mean and InvStdDev outputs (training-mode statistics; ONNX keeps the
+    // reduced axes as 1s): the mean as computed, 1/σ brought to the activation scale.
+    if l.outputs.len() > 1 {
+        let shape = match l.outputs[1].is_empty() {
+            true => vec![groups, 1],
+            false => b.out_shape(l, 1)?,
+        };
+        outs.push((mean, shape));
+    }
+    if l.outputs.get(2).is_some_and(|o| !o.is_empty()) {
+        let a = b.act_bits();
+        let inv_a = b.rescale(inv, RSQRT_BITS.saturating_sub(a));
+        outs.push((inv_a, b.out_shape(l, 2)?));
+    }
+    Ok(outs)
 }
 
 fn single(o: Outputs) -> TensorId {
