@@ -98,6 +98,16 @@ OPS = {
     "Slice": ["slice"],
     "Split": ["split"],
     "Where": ["where"],
+    "ReduceMax": ["reduce_max"],
+    "ReduceMin": ["reduce_min"],
+    "ReduceL1": ["reduce_l1"],
+    "ReduceL2": ["reduce_l2"],
+    "ReduceSumSquare": ["reduce_sum_square"],
+    "Pad": ["pad", "constant_pad", "edge_pad", "reflect_pad"],
+    "Tile": ["tile"],
+    "Expand": ["expand"],
+    "DepthToSpace": ["depthtospace"],
+    "SpaceToDepth": ["spacetodepth"],
 }
 
 

@@ -313,6 +313,7 @@ def main():
         ],
     )
     transformer_ops()
+    movement_ops()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 
@@ -397,6 +398,22 @@ def transformer_ops():
     with open(os.path.join(OUT, "embedding.input.json"), "w") as f:
         json.dump({"input_data": [[3, 0, 9, 3, 7]]}, f)
         f.write("\n")
+
+
+def movement_ops():
+    """Pad in its three modes and Tile on activations (issue #13), one fixture each."""
+    x234 = [("x", [2, 3, 4])]
+    ints = lambda name, v: const(name, np.array(v, dtype=np.int64))  # noqa: E731
+    for mode in ["constant", "reflect", "edge"]:
+        ins = ["x", "pads", "v"] if mode == "constant" else ["x", "pads"]
+        save(
+            f"pad_{mode}",
+            [node("Pad", ins, mode=mode)],
+            x234,
+            [2, 5, 7],
+            [ints("pads", [0, 1, 2, 0, 1, 1]), const("v", np.float32(0.75))],
+        )
+    save("tile", [node("Tile", ["x", "reps"])], x234, [4, 3, 8], [ints("reps", [2, 1, 2])])
 
 
 if __name__ == "__main__":

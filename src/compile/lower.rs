@@ -4,6 +4,7 @@
 use super::builder::{np, Builder, LResult, Value};
 use super::elementwise;
 use super::ir::{Block, TensorId};
+use super::movement;
 use super::nn;
 use super::norm;
 use super::select;
@@ -45,7 +46,12 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "GlobalAveragePool" => nn::global_average_pool(b, l),
         "BatchNormalization" => nn::batchnorm(b, l),
         "Softmax" => nn::softmax(b, l),
-        "ReduceMean" | "ReduceSum" => nn::reduce(b, l),
+        "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceL1" | "ReduceL2"
+        | "ReduceSumSquare" => nn::reduce(b, l),
+        "Pad" => movement::pad(b, l),
+        "Tile" => movement::tile(b, l),
+        "Expand" => movement::expand(b, l),
+        "DepthToSpace" | "SpaceToDepth" => movement::depth_space(b, l),
         other => np(format!("no lowering for {other} yet")),
     }
 }
@@ -450,7 +456,15 @@ fn batched_matmul(
         return np("batched MatMul of operands of rank below 2");
     };
     let batch: usize = xl.iter().product();
-    if xl.iter().product::<usize>() != yl.iter().product::<usize>() || k != k2 {
+    // Equal batch shapes after left-padding with 1s (numpy broadcasting of the batch axes is
+    // not lowered: it would need more products than batch entries).
+    let padded = |s: &[usize], r: usize| {
+        let mut v = vec![1; r.saturating_sub(s.len())];
+        v.extend_from_slice(s);
+        v
+    };
+    let r = xl.len().max(yl.len());
+    if padded(xl, r) != padded(yl, r) || k != k2 {
         return np(format!(
             "batched MatMul of {xs:?} by {ys:?} (broadcast batches)"
         ));

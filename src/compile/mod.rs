@@ -20,6 +20,7 @@ mod elementwise;
 pub mod fold;
 pub mod ir;
 mod lower;
+mod movement;
 mod nn;
 mod norm;
 mod select;

@@ -495,11 +495,37 @@ pub(crate) fn reduce(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let t = b.copy(vec![x], spec, moved, "axes_last")?;
     let len: usize = axes.iter().map(|&a| xs[a]).product();
     let s = b.scale(t);
-    let sum = b.emit(Block::SumGroups { len }, vec![t], out.clone(), s, "sum");
-    let y = if l.op_type == "ReduceMean" {
-        b.div_const(sum, len as i64, len as i64 / 2, "mean")
-    } else {
-        sum
+    let shape = b.shape(t).to_vec();
+    let sum = |b: &mut Builder, t: usize, s: u32| {
+        b.emit(Block::SumGroups { len }, vec![t], out.clone(), s, "sum")
+    };
+    let y = match l.op_type.as_str() {
+        "ReduceMean" => {
+            let total = sum(b, t, s);
+            b.div_const(total, len as i64, len as i64 / 2, "mean")
+        }
+        "ReduceMax" => b.emit(Block::MaxGroups { len }, vec![t], out.clone(), s, "max"),
+        "ReduceMin" => {
+            // min x = −max(−x)
+            let neg = b.emit(Block::ScaleConst { k: -1 }, vec![t], shape, s, "negated");
+            let m = b.emit(Block::MaxGroups { len }, vec![neg], out.clone(), s, "max");
+            b.emit(Block::ScaleConst { k: -1 }, vec![m], out.clone(), s, "min")
+        }
+        "ReduceL1" => {
+            let a = b.lookup(t, TableFn::Abs, s, None, "abs");
+            sum(b, a, s)
+        }
+        "ReduceSumSquare" | "ReduceL2" => {
+            let sq = b.emit(Block::Hadamard, vec![t, t], shape, 2 * s, "square");
+            let sq = b.rescale_to_activation(sq);
+            let ss = sum(b, sq, b.scale(sq));
+            if l.op_type == "ReduceL2" {
+                b.lookup(ss, TableFn::Sqrt, b.scale(ss), None, "sqrt")
+            } else {
+                ss
+            }
+        }
+        _ => sum(b, t, s),
     };
     Ok(vec![(y, out)])
 }

@@ -11,19 +11,28 @@ use crate::quant::{self, TableFn};
 /// Output scale bits of LayerNorm's `1/√(var + ε)` table (values up to `1/√ε`, e.g. 316 for
 /// ε = 10^-5, and 2^-12 steps: the same remainder table size as a weight rescale).
 const RSQRT_BITS: u32 = 12;
+/// Bits of the variance beyond the activation scale. 0: squares are rounded to 2^-s, so a row
+/// whose centred values are all below ~2^-4.5 loses its variance (accuracy, not soundness; an
+/// audit measured 12× the float output at row std 0.018). 4 fixes that for std ≥ 0.02 but puts
+/// the squares' quotient range check on 2^18 domains and doubles the segments of the bundled
+/// transformers; the real fix is σ as a witness with integer relations (docs/DESIGN.md).
+const VAR_EXTRA_BITS: u32 = 0;
 
 /// LayerNormalization over the axes from `axis` on (ONNX; default −1), scale γ and bias β:
 ///
 /// - `mean = ⌊(Σ x + len/2) / len⌋`, `c = x − mean` (SumGroups, DivConst, Sub);
-/// - `var = ⌊(Σ rescale(c²) + len/2) / len⌋` (Hadamard at scale 2s rescaled to s, SumGroups,
-///   DivConst: every divisor at most 2^s or len, so no remainder table is large);
-/// - `inv = ⌊2^12/√(var/2^s + ε) + ½⌋` by one table over the variance's calibrated range;
+/// - `var = ⌊(Σ rescale(c²) + len/2) / len⌋` (Hadamard at scale 2s rescaled to v = s,
+///   SumGroups, DivConst: every divisor at most 2^s or len, so no remainder table is large);
+/// - `inv = ⌊2^12/√(var/2^v + ε) + ½⌋` by one table over the variance's calibrated range;
 /// - `y = rescale(c ∘ inv)`, then `y ∘ γ + β` as Mul and Add by constants.
 pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
     let ax = axis(l.int("axis").unwrap_or(-1), xs.len())?;
     let eps = l.float("epsilon").unwrap_or(1e-5);
+    if !eps.is_finite() || eps < 0.0 {
+        return np(format!("LayerNormalization with epsilon {eps}"));
+    }
     let len: usize = xs[ax..].iter().product();
     let groups: usize = xs[..ax].iter().product();
     if len == 0 || groups == 0 {
@@ -38,12 +47,13 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let mean_b = b.broadcast(mean, &[groups, 1], &flat)?;
     let c = b.emit(Block::Sub, vec![x, mean_b], flat.to_vec(), s, "centered");
     let sq = b.emit(Block::Hadamard, vec![c, c], flat.to_vec(), 2 * s, "square");
-    let sq = b.rescale(sq, s);
+    let v = (s + VAR_EXTRA_BITS).min(2 * s);
+    let sq = b.rescale(sq, 2 * s - v);
     let ss = b.emit(
         Block::SumGroups { len },
         vec![sq],
         vec![groups, 1],
-        s,
+        v,
         "sum_sq",
     );
     let var = b.div_const(ss, len as i64, len as i64 / 2, "variance");

@@ -72,14 +72,32 @@ pub(crate) fn split(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let ax = axis(l.int("axis").unwrap_or(0), xs.len())?;
     let d = xs[ax];
     let parts = l.outputs.len();
-    let sizes: Vec<usize> = match (b.const_input(l, 1), l.ints("split")) {
+    if parts == 0 || d == 0 {
+        return np("Split with no outputs or of an empty axis");
+    }
+    let given: Option<Vec<i64>> = match (b.const_input(l, 1), l.ints("split")) {
         (Some(c), _) => match c.as_i64() {
-            Some(v) => v.iter().map(|&s| s.max(0) as usize).collect(),
+            Some(v) => Some(v.to_vec()),
             None => return np("Split sizes that are not integers"),
         },
-        (None, Some(v)) => v.iter().map(|&s| s.max(0) as usize).collect(),
-        (None, None) => {
-            let n = l.int("num_outputs").map_or(parts, |n| n.max(1) as usize);
+        (None, Some(v)) => Some(v.to_vec()),
+        (None, None) => None,
+    };
+    let sizes: Vec<usize> = match given {
+        // Every size within the axis before summing, so the sum cannot wrap.
+        Some(v) if v.iter().all(|&s| (0..=d as i64).contains(&s)) => {
+            v.iter().map(|&s| s as usize).collect()
+        }
+        Some(v) => return np(format!("Split of an axis of {d} into {v:?}")),
+        None => {
+            let n = match l.int("num_outputs") {
+                Some(n) if (1..=d as i64).contains(&n) => n as usize,
+                Some(n) => return np(format!("Split of an axis of {d} into {n} outputs")),
+                None => parts,
+            };
+            if n > d {
+                return np(format!("Split of an axis of {d} into {n} outputs"));
+            }
             let each = d.div_ceil(n);
             (0..n).map(|i| each.min(d - (each * i).min(d))).collect()
         }
@@ -199,7 +217,7 @@ fn embedding(
 /// One operand of a Where: (input position, shape), or a constant's quantized values and shape.
 enum Side {
     Tensor(usize, Vec<usize>),
-    Const(Vec<i64>, Vec<usize>, Vec<bool>),
+    Const(ConstTensor, Vec<bool>),
 }
 
 fn sides_view(sides: &[Side]) -> [&Side; 2] {
@@ -221,8 +239,8 @@ fn masked_scores(
     out: &[usize],
 ) -> LResult<Option<TensorId>> {
     let (fill_side, x_side) = match sides {
-        [Side::Const(_, s, inf), Side::Tensor(i, xs)] => (((inf, s), true), (*i, xs)),
-        [Side::Tensor(i, xs), Side::Const(_, s, inf)] => (((inf, s), false), (*i, xs)),
+        [Side::Const(c, inf), Side::Tensor(i, xs)] => (((inf, &c.shape), true), (*i, xs)),
+        [Side::Tensor(i, xs), Side::Const(c, inf)] => (((inf, &c.shape), false), (*i, xs)),
         _ => return Ok(None),
     };
     let ((fill, fill_shape), fill_when_true) = fill_side;
@@ -244,7 +262,8 @@ fn masked_scores(
                 None => b.g.opset() >= 13 || rank == 2,
             }
     };
-    if readers.is_empty() || !readers.iter().all(softmax_last) || row == 0 {
+    let is_output = b.g.outputs.iter().any(|o| o.name == *name);
+    if readers.is_empty() || !readers.iter().all(softmax_last) || row == 0 || is_output {
         return Ok(None);
     }
     let cond_vals = cond.to_f32_vec();
@@ -323,6 +342,8 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                 Side::Tensor(inputs.len() - 1, shape)
             }
             Value::Const(c) => {
+                // A constant operand is a weight (committed, private), not a public constant
+                // of the wiring; ±∞ stand-ins become ±SENTINEL first (docs/DESIGN.md).
                 let vals: Vec<f32> = c
                     .to_f32_vec()
                     .iter()
@@ -338,13 +359,16 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                         }
                     })
                     .collect();
-                let q = quant::quantize_all(&vals, scale, &format!("{} constant", b.layer))?;
                 let minus_inf = c
                     .to_f32_vec()
                     .iter()
                     .map(|&x| x <= -SENTINEL_LIMIT)
                     .collect();
-                Side::Const(q, c.shape, minus_inf)
+                let clamped = ConstTensor {
+                    shape: c.shape.clone(),
+                    data: crate::onnx::TensorData::F32(vals),
+                };
+                Side::Const(clamped, minus_inf)
             }
         });
     }
@@ -353,6 +377,14 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     }
     if let Some(y) = masked_scores(b, l, &cond, &sides_view(&sides), &inputs, &out)? {
         return one(y, out);
+    }
+    for side in sides.iter_mut() {
+        if let Side::Const(c, _) = side {
+            let shape = c.shape.clone();
+            let w = b.const_weight("constant", c, &shape, scale)?;
+            inputs.push(w);
+            *side = Side::Tensor(inputs.len() - 1, shape);
+        }
     }
     let lens: Vec<usize> = inputs
         .iter()
@@ -379,10 +411,7 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                 },
                 None => return np("Where operand that does not broadcast"),
             },
-            Side::Const(q, shape, _) => match source(shape, n) {
-                Some(i) => Source::Const(q[i]),
-                None => return np("Where operand that does not broadcast"),
-            },
+            Side::Const(..) => return np("Where operand left constant"),
         });
     }
     let w = Wiring {

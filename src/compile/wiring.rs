@@ -9,7 +9,7 @@ use crate::blocks::copy::{Source, Wiring};
 use crate::error::{Error, Result};
 
 /// Largest number of entries a wiring described by a spec may move (the largest domain).
-const MAX_ENTRIES: usize = 1 << crate::srs::MAX_POWER;
+pub(crate) const MAX_ENTRIES: usize = 1 << crate::srs::MAX_POWER;
 
 /// A copy's wiring as the compiler chose it: a generator and its parameters. Expanding it is
 /// checked (every parameter bounded, every index in range), so a spec read from an untrusted

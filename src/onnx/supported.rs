@@ -67,6 +67,16 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Slice",
     "Split",
     "Where",
+    "ReduceMax",
+    "ReduceMin",
+    "ReduceL1",
+    "ReduceL2",
+    "ReduceSumSquare",
+    "Pad",
+    "Tile",
+    "Expand",
+    "DepthToSpace",
+    "SpaceToDepth",
 ];
 
 /// Whether an op type of a domain is supported.

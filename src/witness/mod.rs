@@ -135,6 +135,15 @@ pub fn execute(program: &Program, inputs: &[Vec<f32>], mut mode: RangeMode) -> R
                 data.len()
             )));
         }
+        // Scale 2^0 is an integer input (token ids): a fraction is an error, not rounded.
+        if tensor.scale_bits == 0 {
+            if let Some(v) = data.iter().find(|v| v.fract() != 0.0) {
+                return Err(Error::InputData(format!(
+                    "input {:?} holds integers (its ONNX type is an integer type), got {v}",
+                    tensor.name
+                )));
+            }
+        }
         let q = quant::quantize_all(data, tensor.scale_bits, &format!("input {:?}", tensor.name))
             .map_err(|e| Error::InputData(e.to_string()))?;
         values[t] = Some(q);
