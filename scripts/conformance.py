@@ -108,6 +108,10 @@ OPS = {
     "Expand": ["expand"],
     "DepthToSpace": ["depthtospace"],
     "SpaceToDepth": ["spacetodepth"],
+    "InstanceNormalization": ["instancenorm"],
+    "ArgMax": ["argmax"],
+    "ArgMin": ["argmin"],
+    "Cast": ["cast"],
 }
 
 

@@ -414,6 +414,16 @@ def movement_ops():
             [ints("pads", [0, 1, 2, 0, 1, 1]), const("v", np.float32(0.75))],
         )
     save("tile", [node("Tile", ["x", "reps"])], x234, [4, 3, 8], [ints("reps", [2, 1, 2])])
+    argmax = helper.make_node("ArgMax", ["x"], ["i"], name="argmax", axis=2, keepdims=0)
+    save("argmax", [argmax, node("Cast", ["i"], to=TensorProto.FLOAT)], x234, [2, 3])
+    save("gelu_tanh", [node("Gelu", ["x"], approximate="tanh")], x234, [2, 3, 4], opset=20)
+    save(
+        "instance_norm",
+        [node("InstanceNormalization", ["x", "g", "b"], epsilon=1e-5)],
+        [("x", [2, 3, 4, 5])],
+        [2, 3, 4, 5],
+        [w("g", [3]), w("b", [3])],
+    )
 
 
 if __name__ == "__main__":

@@ -300,6 +300,9 @@ fn transformer_ops_prove_and_refuse_false_statements() {
         "layernorm",
         "erf",
         "gelu",
+        "gelu_tanh",
+        "instance_norm",
+        "argmax",
         "masked_softmax",
         "matmul_batched",
         "split_sub",
@@ -386,6 +389,47 @@ fn transformer_ops_prove_and_refuse_false_statements() {
     let mut forged = w.clone();
     forged.values[inv][0] += 1;
     assert!(refused(&s, &forged), "1/σ off by one");
+
+    // ArgMax: the index moved to a position that is not a maximum (every tensor after the
+    // maximum moved with it, so only the IsZero relation is false).
+    let s = setup_at(&dir, "argmax");
+    let p = &s.key.program;
+    let w = witness::run(p, &s.inputs).unwrap();
+    let eq_ix = p
+        .instances
+        .iter()
+        .position(|i| table_fn(&s, &i.block) == Some(TableFn::IsZero))
+        .unwrap();
+    let eq = p.instances[eq_ix].output;
+    let later: Vec<_> = p.instances[eq_ix + 1..].iter().collect();
+    let (weights, score, best, offset, index) = (
+        later[0].output,
+        later[1].output,
+        later[2].output,
+        later[3].output,
+        later[4].output,
+    );
+    let len = p.tensors[eq].shape[1];
+    let out = p.outputs[0].1.tensor;
+    let move_max = |shift: usize| {
+        let mut forged = w.clone();
+        let row = &mut forged.values[eq][..len];
+        let at = row.iter().position(|&v| v == 1).unwrap();
+        row[at] = 0;
+        row[(at + shift) % len] = 1;
+        for j in 0..len {
+            forged.values[score][j] = forged.values[eq][j] * w.values[weights][j];
+        }
+        forged.values[best][0] = *forged.values[score][..len].iter().max().unwrap();
+        forged.values[index][0] = forged.values[offset][0] - forged.values[best][0];
+        forged.values[out][0] = forged.values[index][0];
+        forged
+    };
+    // Control: the same recomputation without a move is the honest witness.
+    assert_eq!(move_max(0), w);
+    let forged = move_max(1);
+    assert_ne!(forged.values[out], w.values[out]);
+    assert!(refused(&s, &forged), "an argmax that is not a maximum");
 
     // Masked softmax: a masked exponential that is not zero.
     let s = setup_at(&dir, "masked_softmax");

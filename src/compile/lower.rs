@@ -27,12 +27,14 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Abs" | "Exp" | "HardSigmoid"
         | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Sqrt" | "Reciprocal"
         | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
-        "LayerNormalization" => norm::layer_norm(b, l),
+        "LayerNormalization" | "InstanceNormalization" => norm::layer_norm(b, l),
         "Gelu" => norm::gelu(b, l),
         "Gather" => select::gather(b, l),
         "Slice" => select::slice(b, l),
         "Split" => select::split(b, l),
         "Where" => select::where_(b, l),
+        "ArgMax" | "ArgMin" => select::arg_extreme(b, l),
+        "Cast" => cast(b, l),
         "Max" | "Min" => elementwise::max_min(b, l),
         "Sum" | "Mean" => elementwise::sum_mean(b, l),
         "PRelu" => elementwise::prelu(b, l),
@@ -614,6 +616,20 @@ fn unary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     };
     let y = b.lookup(x, func, out_bits, None, "out");
     one(y, xs)
+}
+
+/// Cast of an activation: to a float type the value is unchanged (a new name, no block); to an
+/// integer or boolean type only an integer tensor (scale 2^0: indices, ids) is unchanged, other
+/// values would need truncation and are not lowered.
+fn cast(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, _) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    match l.int("to") {
+        Some(1 | 10 | 11 | 16) => one(x, out),
+        Some(2..=7 | 12 | 13) if b.scale(x) == 0 => one(x, out),
+        Some(t) => np(format!("Cast of a real-valued activation to ONNX type {t}")),
+        None => np("Cast without a target type"),
+    }
 }
 
 /// Ops that keep the flat order: a new name and shape for the same tensor, no block. Dropout

@@ -28,7 +28,23 @@ const VAR_EXTRA_BITS: u32 = 0;
 pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
-    let ax = axis(l.int("axis").unwrap_or(-1), xs.len())?;
+    // InstanceNormalization: over the spatial axes of [N, C, ...], with γ, β per channel.
+    let instance = l.op_type == "InstanceNormalization";
+    if instance && xs.len() < 3 {
+        return np("InstanceNormalization of a tensor of rank below 3");
+    }
+    let ax = match instance {
+        true => 2,
+        false => axis(l.int("axis").unwrap_or(-1), xs.len())?,
+    };
+    // γ and β of an instance norm are [C]: seen as [C, 1, ...] to broadcast over the spatial
+    // axes; a layer norm's broadcast as numpy does.
+    let affine = |shape: Vec<usize>| match instance {
+        true => std::iter::once(shape.iter().product())
+            .chain(std::iter::repeat_n(1, xs.len() - 2))
+            .collect(),
+        false => shape,
+    };
     let eps = l.float("epsilon").unwrap_or(1e-5);
     if !eps.is_finite() || eps < 0.0 {
         return np(format!("LayerNormalization with epsilon {eps}"));
@@ -73,11 +89,17 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             continue;
         }
         y = match b.value(&l.inputs[i])?.clone() {
-            Value::Const(c) => single(tensor_op_const(b, op, y, &c, &out, false)?),
+            Value::Const(c) => {
+                let c = crate::onnx::ConstTensor {
+                    shape: affine(c.shape.clone()),
+                    data: c.data,
+                };
+                single(tensor_op_const(b, op, y, &c, &out, false)?)
+            }
             // A scale or bias computed by the graph (or a graph input): broadcast, then a
             // Hadamard product and rescale, or an add at a common scale.
             Value::Tensor { id, shape } => {
-                let t = b.broadcast(id, &shape, &out)?;
+                let t = b.broadcast(id, &affine(shape), &out)?;
                 if op == "Mul" {
                     let sp = b.scale(y) + b.scale(t);
                     let p = b.emit(Block::Hadamard, vec![y, t], out.clone(), sp, "scaled");
@@ -112,22 +134,37 @@ fn single(o: Outputs) -> TensorId {
     o[0].0
 }
 
-/// Gelu (opset 20, `approximate = "none"`; the dynamo exporter writes it): `x·(1 + erf(x/√2))/2`
-/// as a scale by 1/√2, the Erf table, an added constant 1, a Hadamard product with x and one
-/// division by 2^(s+1) (rounding half up) back to x's scale s.
+/// Gelu (opset 20; the dynamo exporter writes it): `x·(1 + φ)/2` with φ = `erf(x/√2)` (a scale
+/// by 1/√2 and the Erf table) or, for `approximate = "tanh"`, φ = `tanh(√(2/π)·(x + 0.044715·x³))`
+/// (two Hadamard products for x³, scales, an add and the Tanh table); then an added constant 1,
+/// a Hadamard product with x and one division by 2^(s+1) (rounding half up) back to x's scale s.
 pub(crate) fn gelu(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
-    if l.string("approximate").is_some_and(|a| a != "none") {
-        return np("Gelu with the tanh approximation");
-    }
     let (x, xs) = b.act_input(l, 0)?;
     let s = b.scale(x);
-    let t = scale_by(b, x, std::f32::consts::FRAC_1_SQRT_2)?;
-    let e = b.lookup(t, TableFn::Erf, b.scale(t), None, "erf");
+    let phi = match l.string("approximate").unwrap_or("none") {
+        "none" => {
+            let t = scale_by(b, x, std::f32::consts::FRAC_1_SQRT_2)?;
+            b.lookup(t, TableFn::Erf, b.scale(t), None, "erf")
+        }
+        "tanh" => {
+            let x2 = b.emit(Block::Hadamard, vec![x, x], xs.clone(), 2 * s, "square");
+            let x2 = b.rescale(x2, s);
+            let x3 = b.emit(Block::Hadamard, vec![x2, x], xs.clone(), 2 * s, "cube");
+            let x3 = b.rescale(x3, s);
+            let k = scale_by(b, x3, 0.044715)?;
+            let sa = b.scale(k).max(s);
+            let (xa, ka) = (b.align(x, sa), b.align(k, sa));
+            let inner = b.emit(Block::Add, vec![xa, ka], xs.clone(), sa, "inner");
+            let t = scale_by(b, inner, 0.797_884_6)?;
+            b.lookup(t, TableFn::Tanh, b.scale(t), None, "tanh")
+        }
+        other => return np(format!("Gelu with approximate = {other:?}")),
+    };
     let one_c = crate::onnx::ConstTensor {
         shape: vec![1],
         data: crate::onnx::TensorData::F32(vec![1.0]),
     };
-    let e1 = single(tensor_op_const(b, "Add", e, &one_c, &xs, false)?);
+    let e1 = single(tensor_op_const(b, "Add", phi, &one_c, &xs, false)?);
     let s1 = b.scale(e1);
     let p = b.emit(Block::Hadamard, vec![x, e1], xs.clone(), s + s1, "product");
     let half = quant::pow2(s1 + 1);

@@ -445,3 +445,86 @@ fn broadcast_index(shape: &[usize], out: &[usize], n: usize) -> Option<usize> {
     }
     Some(flat)
 }
+
+/// ArgMax / ArgMin along an axis, proven, not trusted: the axis moved last (Copy), the group
+/// maximum `m` (MaxGroups: bounds every entry and is attained; ArgMin negates first),
+/// `eq = IsZero(x − m)` (1 exactly at the maxima), `score = eq ⊙ w` with the public weights
+/// `w_j = L − j` (first maximum) or `j + 1` (`select_last_index`), a second MaxGroups, and the
+/// index `L − max(score)` or `max(score) − 1`, an integer at scale 2^0.
+pub(crate) fn arg_extreme(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    let r = xs.len();
+    let ax = axis(l.int("axis").unwrap_or(0), r)?;
+    let last = l.int("select_last_index").unwrap_or(0) != 0;
+    let len = xs[ax];
+    let groups: usize = xs.iter().product::<usize>() / len.max(1);
+    if len == 0 || groups == 0 {
+        return np("ArgMax of an empty axis");
+    }
+    let mut perm: Vec<usize> = (0..r).filter(|&i| i != ax).collect();
+    perm.push(ax);
+    let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+    let spec = WiringSpec::Transpose {
+        shape: xs.clone(),
+        perm,
+    };
+    let t = b.copy(vec![x], spec, moved, "axis_last")?;
+    let s = b.scale(t);
+    let flat = vec![groups, len];
+    let t = if l.op_type == "ArgMin" {
+        b.emit(
+            Block::ScaleConst { k: -1 },
+            vec![t],
+            flat.clone(),
+            s,
+            "negated",
+        )
+    } else {
+        t
+    };
+    let m = b.emit(Block::MaxGroups { len }, vec![t], vec![groups, 1], s, "max");
+    let mb = b.broadcast(m, &[groups, 1], &flat)?;
+    let d = b.emit(Block::Sub, vec![t, mb], flat.clone(), s, "below_max");
+    let eq = b.lookup(d, TableFn::IsZero, 0, None, "is_max");
+    let weights = Wiring {
+        input_lens: vec![groups * len],
+        output: (0..groups)
+            .flat_map(|_| {
+                (0..len)
+                    .map(move |j| Source::Const(if last { j as i64 + 1 } else { (len - j) as i64 }))
+            })
+            .collect(),
+    };
+    let w = b.copy(
+        vec![eq],
+        WiringSpec::Explicit(weights),
+        flat.clone(),
+        "positions",
+    )?;
+    let score = b.emit(Block::Hadamard, vec![eq, w], flat.clone(), 0, "score");
+    let best = b.emit(
+        Block::MaxGroups { len },
+        vec![score],
+        vec![groups, 1],
+        0,
+        "best",
+    );
+    let offset = Wiring {
+        input_lens: vec![groups],
+        output: vec![Source::Const(if last { -1 } else { len as i64 }); groups],
+    };
+    let c = b.copy(
+        vec![best],
+        WiringSpec::Explicit(offset),
+        vec![groups, 1],
+        "offset",
+    )?;
+    let y = if last {
+        b.emit(Block::Add, vec![best, c], vec![groups, 1], 0, "index")
+    } else {
+        b.emit(Block::Sub, vec![c, best], vec![groups, 1], 0, "index")
+    };
+    b.prog.tensors[y].shape = out.clone();
+    one(y, out)
+}

@@ -77,6 +77,10 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Expand",
     "DepthToSpace",
     "SpaceToDepth",
+    "InstanceNormalization",
+    "ArgMax",
+    "ArgMin",
+    "Cast",
 ];
 
 /// Whether an op type of a domain is supported.
