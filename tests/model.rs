@@ -60,6 +60,19 @@ fn accepts(key: &ModelKey, public: &[Vec<i64>], proof: &ModelProof) -> bool {
     model::verify(&checked(key), public, proof).is_ok()
 }
 
+/// A fixture model proves and verifies, and its proof is rejected with a changed output.
+fn proves_and_refuses_a_changed_output(dir: &std::path::Path, name: &str) {
+    let s = setup_at(dir, name);
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let (w, proof) = model::prove(&s.key, &s.inputs, &mut rng).unwrap();
+    let public = public_values(&s.key, &w);
+    assert!(accepts(&s.key, &public, &proof), "{name}");
+    let mut bad = public.clone();
+    let last = bad.len() - 1;
+    bad[last][0] += 1;
+    assert!(!accepts(&s.key, &bad, &proof), "{name}: a changed output");
+}
+
 fn tweak(c: Commitment) -> Commitment {
     Commitment((c.0 + G1Affine::generator()).into_affine())
 }
@@ -184,15 +197,7 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "pad_constant",
         "tile",
     ] {
-        let s = setup_at(&dir, name);
-        let mut rng = ChaCha20Rng::seed_from_u64(3);
-        let (w, proof) = model::prove(&s.key, &s.inputs, &mut rng).unwrap();
-        let public = public_values(&s.key, &w);
-        assert!(accepts(&s.key, &public, &proof), "{name}");
-        let mut bad = public.clone();
-        let last = bad.len() - 1;
-        bad[last][0] += 1;
-        assert!(!accepts(&s.key, &bad, &proof), "{name}: a changed output");
+        proves_and_refuses_a_changed_output(&dir, name);
     }
 }
 
@@ -310,15 +315,7 @@ fn transformer_ops_prove_and_refuse_false_statements() {
         "gather_activation",
         "where_select",
     ] {
-        let s = setup_at(&dir, name);
-        let mut rng = ChaCha20Rng::seed_from_u64(3);
-        let (w, proof) = model::prove(&s.key, &s.inputs, &mut rng).unwrap();
-        let public = public_values(&s.key, &w);
-        assert!(accepts(&s.key, &public, &proof), "{name}");
-        let mut bad = public.clone();
-        let last = bad.len() - 1;
-        bad[last][0] += 1;
-        assert!(!accepts(&s.key, &bad, &proof), "{name}: a changed output");
+        proves_and_refuses_a_changed_output(&dir, name);
     }
 
     let refused = |s: &Setup, w: &witness::Witness| -> bool {
