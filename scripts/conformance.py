@@ -112,6 +112,7 @@ OPS = {
     "ArgMax": ["argmax"],
     "ArgMin": ["argmin"],
     "Cast": ["cast"],
+    "ConvTranspose": ["convtranspose"],
 }
 
 

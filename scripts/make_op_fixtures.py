@@ -424,6 +424,14 @@ def movement_ops():
         [2, 3, 4, 5],
         [w("g", [3]), w("b", [3])],
     )
+    save(
+        "conv_transpose",
+        [node("ConvTranspose", ["x", "W", "B"], strides=[2, 2], pads=[1, 0, 1, 1],
+              output_padding=[1, 0])],
+        [("x", [1, 2, 3, 4])],
+        [1, 3, 6, 8],
+        [w("W", [2, 3, 3, 3]), w("B", [3])],
+    )
 
 
 if __name__ == "__main__":

@@ -196,6 +196,7 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "pad_reflect",
         "pad_constant",
         "tile",
+        "conv_transpose",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
     }

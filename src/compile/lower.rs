@@ -44,6 +44,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Transpose" => transpose(b, l),
         "Concat" => concat(b, l),
         "Conv" => nn::conv(b, l),
+        "ConvTranspose" => nn::conv_transpose(b, l),
         "MaxPool" | "AveragePool" => nn::pool(b, l),
         "GlobalAveragePool" => nn::global_average_pool(b, l),
         "BatchNormalization" => nn::batchnorm(b, l),

@@ -12,7 +12,7 @@ use crate::quant;
 
 /// The Copy of `x` (shape `xs`) to `out` where output multi-index `o` reads input multi-index
 /// `source(o)`, or the constant `fill` (at x's scale) where `source` gives `None`.
-fn map_copy(
+pub(crate) fn map_copy(
     b: &mut Builder,
     x: TensorId,
     xs: &[usize],

@@ -125,9 +125,23 @@ pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             }
         }
     }
+    conv_product(b, l, cols, (rows, inner, oc), full, (n, oh * ow), out)
+}
+
+/// The im2col rows times the `[inner, oc]` weight, the constant bias (input 2, if any), the
+/// rescale, and the Copy back to NCHW: the common tail of Conv and ConvTranspose.
+fn conv_product(
+    b: &mut Builder,
+    l: &Layer,
+    cols: usize,
+    (rows, inner, oc): (usize, usize, usize),
+    full: Vec<f32>,
+    (n, pixels): (usize, usize),
+    out: Vec<usize>,
+) -> LResult<Outputs> {
     let bias = b.const_input(l, 2).cloned();
     if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
-        return np("Conv with a non-constant bias");
+        return np(format!("{} with a non-constant bias", l.op_type));
     }
     let y = matmul_const(
         b,
@@ -137,13 +151,104 @@ pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         bias.as_ref().map(|c| (c, 1.0)),
         vec![rows, oc],
     )?;
-    let spec = WiringSpec::PixelsToChannels {
-        n,
-        pixels: oh * ow,
-        oc,
-    };
+    let spec = WiringSpec::PixelsToChannels { n, pixels, oc };
     let y = b.copy(vec![y], spec, out.clone(), "to_nchw")?;
     Ok(vec![(y, out)])
+}
+
+/// ConvTranspose (2-D, one group, explicit pads): the input spread out by the strides with
+/// zeros between (and the kernel extent less the pads around it) by one Copy of public zeros
+/// and input entries, then a stride-1 Conv with the kernel flipped and its channel axes
+/// swapped: `y[o, p] = Σ x[ci, (p + pad − d·k)/s]·W[ci, o, k]` over the k where the division is
+/// exact, as ONNX defines it.
+pub(crate) fn conv_transpose(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    let [n, c, h, w] = dims4(&xs, "ConvTranspose input")?;
+    let [_, oc, oh, ow] = dims4(&out, "ConvTranspose output")?;
+    if l.int("group").unwrap_or(1) != 1 {
+        return np("ConvTranspose with groups");
+    }
+    if l.string("auto_pad").is_some_and(|a| a != "NOTSET") {
+        return np("ConvTranspose with auto_pad");
+    }
+    let Some(wc) = b.const_input(l, 1).cloned() else {
+        return np("ConvTranspose with a computed weight");
+    };
+    let [wc_in, woc, kh, kw] = dims4(&wc.shape, "ConvTranspose weight")?;
+    if wc_in != c || woc != oc {
+        return np(format!(
+            "ConvTranspose weight {:?} for input {xs:?}",
+            wc.shape
+        ));
+    }
+    let pair = |name: &str| -> LResult<(usize, usize)> {
+        match l.ints(name) {
+            None => Ok((1, 1)),
+            Some([a, b]) if *a >= 1 && *b >= 1 => Ok((*a as usize, *b as usize)),
+            Some(v) => np(format!("ConvTranspose {name} {v:?}")),
+        }
+    };
+    let (sh, sw) = pair("strides")?;
+    let (dh, dw) = pair("dilations")?;
+    let (pt, pl) = match l.ints("pads") {
+        None => (0, 0),
+        Some([t, left, _, _]) if *t >= 0 && *left >= 0 => (*t, *left),
+        Some(v) => return np(format!("ConvTranspose pads {v:?}")),
+    };
+    // The spread input U: [n, c, oh + dh(kh−1), ow + dw(kw−1)]; U[u] reads x[(u − begin)/s]
+    // where that is an input position, else 0.
+    let (uh, uw) = (oh + dh * (kh - 1), ow + dw * (kw - 1));
+    let (bh, bw) = ((dh * (kh - 1)) as i64 - pt, (dw * (kw - 1)) as i64 - pl);
+    let spread = |u: usize, begin: i64, s: usize, len: usize| -> Option<usize> {
+        let p = u as i64 - begin;
+        (p >= 0 && p % s as i64 == 0 && ((p / s as i64) as usize) < len)
+            .then(|| (p / s as i64) as usize)
+    };
+    let us = vec![n, c, uh, uw];
+    let u = super::movement::map_copy(b, x, &xs, &us, 0, "spread", |o| {
+        Some(vec![
+            o[0],
+            o[1],
+            spread(o[2], bh, sh, h)?,
+            spread(o[3], bw, sw, w)?,
+        ])
+    })?;
+    let win = Window2d {
+        n,
+        c,
+        h: uh,
+        w: uw,
+        kh,
+        kw,
+        oh,
+        ow,
+        stride: (1, 1),
+        dilation: (dh, dw),
+        pad: (0, 0),
+    };
+    let rows = n * oh * ow;
+    let inner = c * kh * kw;
+    let cols = b.copy(
+        vec![u],
+        WiringSpec::Im2col(win),
+        vec![rows, inner],
+        "im2col",
+    )?;
+    // full[(ci, i, j), o] = W[ci, o, kh−1−i, kw−1−j]
+    let wv = wc.to_f32_vec();
+    let mut full = vec![0f32; inner * oc];
+    for ci in 0..c {
+        for o in 0..oc {
+            for i in 0..kh {
+                for j in 0..kw {
+                    full[((ci * kh + i) * kw + j) * oc + o] =
+                        wv[((ci * oc + o) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)];
+                }
+            }
+        }
+    }
+    conv_product(b, l, cols, (rows, inner, oc), full, (n, oh * ow), out)
 }
 
 /// Depthwise Conv (one filter per channel): the im2col rows are `[pixels, channels, taps]`, so

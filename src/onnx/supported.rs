@@ -81,6 +81,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ArgMax",
     "ArgMin",
     "Cast",
+    "ConvTranspose",
 ];
 
 /// Whether an op type of a domain is supported.
