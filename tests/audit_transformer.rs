@@ -85,7 +85,7 @@ fn a_masked_where_that_is_a_graph_output_keeps_its_sentinels() {
 /// standard deviation 0.04 comes out 12× too large (max error 27 against the float model).
 #[test]
 #[ignore = "known accuracy limit, not fixed: the variance is kept at the activation scale \
-            (src/compile/norm.rs VAR_EXTRA_BITS; docs/DESIGN.md, Transformers)"]
+            (src/compile/norm.rs layer_norm; docs/DESIGN.md, Transformers)"]
 fn layer_norm_is_accurate_on_small_variance_rows() {
     let (p, inputs) = compiled("ln_small");
     let w = witness::run(&p, &inputs).unwrap();

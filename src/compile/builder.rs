@@ -258,6 +258,25 @@ impl<'g> Builder<'g> {
         Ok(self.emit(Block::Copy { spec }, inputs, shape, scale, what))
     }
 
+    /// A tensor of public constants, `values` in row-major order: a Copy of `anchor` (any tensor
+    /// already written) that reads none of its entries, so every value is in the public wiring.
+    pub fn public_constants(
+        &mut self,
+        anchor: TensorId,
+        values: Vec<i64>,
+        shape: Vec<usize>,
+        what: &str,
+    ) -> LResult<TensorId> {
+        let w = crate::blocks::copy::Wiring {
+            input_lens: vec![self.shape(anchor).iter().product()],
+            output: values
+                .into_iter()
+                .map(crate::blocks::copy::Source::Const)
+                .collect(),
+        };
+        self.copy(vec![anchor], WiringSpec::Explicit(w), shape, what)
+    }
+
     /// `x` broadcast to `shape` (a Copy, or `x` itself when the shapes' sizes agree).
     pub fn broadcast(&mut self, x: TensorId, from: &[usize], to: &[usize]) -> LResult<TensorId> {
         if from.iter().product::<usize>() == to.iter().product::<usize>() {

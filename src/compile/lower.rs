@@ -114,23 +114,12 @@ fn binary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         b.value(&l.inputs[1])?.clone(),
     );
     match (va, vb) {
+        (Value::Tensor { .. }, Value::Tensor { .. }) if op == "Div" => {
+            elementwise::div_by_activation(b, l)
+        }
         (Value::Tensor { id: x, shape: xs }, Value::Tensor { id: y, shape: ys }) => {
-            let x = b.broadcast(x, &xs, &out)?;
-            let y = b.broadcast(y, &ys, &out)?;
-            match op {
-                "Add" | "Sub" => {
-                    let s = b.scale(x).max(b.scale(y));
-                    let (x, y) = (b.align(x, s), b.align(y, s));
-                    let block = if op == "Add" { Block::Add } else { Block::Sub };
-                    one(b.emit(block, vec![x, y], out.clone(), s, "out"), out)
-                }
-                "Mul" => {
-                    let s = b.scale(x) + b.scale(y);
-                    let p = b.emit(Block::Hadamard, vec![x, y], out.clone(), s, "product");
-                    one(b.rescale_to_activation(p), out)
-                }
-                _ => elementwise::div_by_activation(b, l),
-            }
+            let r = tensor_op_tensor(b, op, (x, &xs), (y, &ys), &out)?;
+            one(r, out)
         }
         (Value::Tensor { id: x, shape: xs }, Value::Const(c)) => {
             let x = b.broadcast(x, &xs, &out)?;
@@ -144,6 +133,34 @@ fn binary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             tensor_op_const(b, op, y, &c, &out, true)
         }
         (Value::Const(_), Value::Const(_)) => np("constant operation that could not be folded"),
+    }
+}
+
+/// `x op y` (Add, Sub or Mul) for two activations, each broadcast to `out` first: Add and Sub
+/// at the larger of their scales, Mul as a Hadamard product brought back to the activation
+/// scale.
+pub(crate) fn tensor_op_tensor(
+    b: &mut Builder,
+    op: &str,
+    (x, xs): (TensorId, &[usize]),
+    (y, ys): (TensorId, &[usize]),
+    out: &[usize],
+) -> LResult<TensorId> {
+    let x = b.broadcast(x, xs, out)?;
+    let y = b.broadcast(y, ys, out)?;
+    match op {
+        "Add" | "Sub" => {
+            let s = b.scale(x).max(b.scale(y));
+            let (x, y) = (b.align(x, s), b.align(y, s));
+            let block = if op == "Add" { Block::Add } else { Block::Sub };
+            Ok(b.emit(block, vec![x, y], out.to_vec(), s, "out"))
+        }
+        "Mul" => {
+            let s = b.scale(x) + b.scale(y);
+            let p = b.emit(Block::Hadamard, vec![x, y], out.to_vec(), s, "product");
+            Ok(b.rescale_to_activation(p))
+        }
+        other => np(format!("{other} of two activations")),
     }
 }
 

@@ -4,26 +4,20 @@
 
 use super::builder::{np, Builder, LResult, Value};
 use super::ir::{Block, TensorId};
-use super::lower::{axis, one, scale_by, tensor_op_const, Outputs};
+use super::lower::{axis, one, scale_by, tensor_op_const, tensor_op_tensor, Outputs};
 use crate::onnx::Layer;
 use crate::quant::{self, TableFn};
 
 /// Output scale bits of LayerNorm's `1/√(var + ε)` table (values up to `1/√ε`, e.g. 316 for
 /// ε = 10^-5, and 2^-12 steps: the same remainder table size as a weight rescale).
 const RSQRT_BITS: u32 = 12;
-/// Bits of the variance beyond the activation scale. 0: squares are rounded to 2^-s, so a row
-/// whose centred values are all below ~2^-4.5 loses its variance (accuracy, not soundness; an
-/// audit measured 12× the float output at row std 0.018). 4 fixes that for std ≥ 0.02 but puts
-/// the squares' quotient range check on 2^18 domains and doubles the segments of the bundled
-/// transformers; the real fix is σ as a witness with integer relations (docs/DESIGN.md).
-const VAR_EXTRA_BITS: u32 = 0;
 
 /// LayerNormalization over the axes from `axis` on (ONNX; default −1), scale γ and bias β:
 ///
 /// - `mean = ⌊(Σ x + len/2) / len⌋`, `c = x − mean` (SumGroups, DivConst, Sub);
-/// - `var = ⌊(Σ rescale(c²) + len/2) / len⌋` (Hadamard at scale 2s rescaled to v = s,
+/// - `var = ⌊(Σ rescale(c²) + len/2) / len⌋` (Hadamard at scale 2s rescaled to s,
 ///   SumGroups, DivConst: every divisor at most 2^s or len, so no remainder table is large);
-/// - `inv = ⌊2^12/√(var/2^v + ε) + ½⌋` by one table over the variance's calibrated range;
+/// - `inv = ⌊2^12/√(var/2^s + ε) + ½⌋` by one table over the variance's calibrated range;
 /// - `y = rescale(c ∘ inv)`, then `y ∘ γ + β` as Mul and Add by constants.
 pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
@@ -63,13 +57,17 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let mean_b = b.broadcast(mean, &[groups, 1], &flat)?;
     let c = b.emit(Block::Sub, vec![x, mean_b], flat.to_vec(), s, "centered");
     let sq = b.emit(Block::Hadamard, vec![c, c], flat.to_vec(), 2 * s, "square");
-    let v = (s + VAR_EXTRA_BITS).min(2 * s);
-    let sq = b.rescale(sq, 2 * s - v);
+    // The squares at the activation scale: a row whose centred values are all below ~2^-4.5
+    // loses its variance (accuracy, not soundness). Keeping them at 2^-(s+4) fixes that for
+    // std ≥ 0.02 but puts their quotient range checks on 2^18 domains and doubles the segments
+    // of the bundled transformers; the real fix is σ as a witness with integer relations
+    // (docs/DESIGN.md, Transformers).
+    let sq = b.rescale(sq, s);
     let ss = b.emit(
         Block::SumGroups { len },
         vec![sq],
         vec![groups, 1],
-        v,
+        s,
         "sum_sq",
     );
     let var = b.div_const(ss, len as i64, len as i64 / 2, "variance");
@@ -96,19 +94,10 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                 };
                 single(tensor_op_const(b, op, y, &c, &out, false)?)
             }
-            // A scale or bias computed by the graph (or a graph input): broadcast, then a
-            // Hadamard product and rescale, or an add at a common scale.
+            // A scale or bias computed by the graph (or a graph input): the same ops on two
+            // activations.
             Value::Tensor { id, shape } => {
-                let t = b.broadcast(id, &affine(shape), &out)?;
-                if op == "Mul" {
-                    let sp = b.scale(y) + b.scale(t);
-                    let p = b.emit(Block::Hadamard, vec![y, t], out.clone(), sp, "scaled");
-                    b.rescale_to_activation(p)
-                } else {
-                    let sa = b.scale(y).max(b.scale(t));
-                    let (y, t) = (b.align(y, sa), b.align(t, sa));
-                    b.emit(Block::Add, vec![y, t], out.clone(), sa, "biased")
-                }
+                tensor_op_tensor(b, op, (y, &out), (id, &affine(shape)), &out)?
             }
         };
     }

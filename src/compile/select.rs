@@ -6,6 +6,7 @@ use super::builder::{np, Builder, LResult, Value};
 use super::fold::slice_params;
 use super::ir::{Block, TensorId};
 use super::lower::{axis, one, Outputs};
+use super::movement::map_copy;
 use super::wiring::{strides, WiringSpec};
 use crate::blocks::copy::{Source, Wiring};
 use crate::onnx::{ConstTensor, Layer};
@@ -30,26 +31,9 @@ pub(crate) fn pick(
     if shape.contains(&0) {
         return np(format!("{what} selects nothing"));
     }
-    let st = strides(xs);
-    let total: usize = shape.iter().product();
-    let output = (0..total)
-        .map(|n| {
-            let (mut rest, mut flat) = (n, 0usize);
-            for k in (0..shape.len()).rev() {
-                flat += picks[k][rest % shape[k]] * st[k];
-                rest /= shape[k];
-            }
-            Source::Input {
-                input: 0,
-                index: flat,
-            }
-        })
-        .collect();
-    let w = Wiring {
-        input_lens: vec![xs.iter().product()],
-        output,
-    };
-    let y = b.copy(vec![x], WiringSpec::Explicit(w), shape.clone(), what)?;
+    let y = map_copy(b, x, xs, &shape, 0, what, |o| {
+        Some(o.iter().zip(picks).map(|(&i, p)| p[i]).collect())
+    })?;
     Ok((y, shape))
 }
 
@@ -177,18 +161,8 @@ fn embedding(
         return np("Gather from an empty table");
     }
     let rows = b.broadcast(ids, &[n, 1], &[n, v])?;
-    let offsets = Wiring {
-        input_lens: vec![n],
-        output: (0..n)
-            .flat_map(|_| (0..v).map(|j| Source::Const(-(j as i64))))
-            .collect(),
-    };
-    let minus_v = b.copy(
-        vec![ids],
-        WiringSpec::Explicit(offsets),
-        vec![n, v],
-        "row_offsets",
-    )?;
+    let offsets = (0..n).flat_map(|_| (0..v).map(|j| -(j as i64))).collect();
+    let minus_v = b.public_constants(ids, offsets, vec![n, v], "row_offsets")?;
     let diff = b.emit(
         Block::Add,
         vec![rows, minus_v],
@@ -220,10 +194,6 @@ enum Side {
     Const(ConstTensor, Vec<bool>),
 }
 
-fn sides_view(sides: &[Side]) -> [&Side; 2] {
-    [&sides[0], &sides[1]]
-}
-
 /// `Where(mask, −∞, x)` (or `Where(mask, x, −∞)`) read only by softmaxes over the last axis,
 /// as attention's causal mask is: every masked entry becomes a copy of an unmasked entry of
 /// its row (so the row maximum is one of the real scores) and is recorded in
@@ -234,7 +204,7 @@ fn masked_scores(
     b: &mut Builder,
     l: &Layer,
     cond: &ConstTensor,
-    sides: &[&Side; 2],
+    sides: &[Side],
     inputs: &[TensorId],
     out: &[usize],
 ) -> LResult<Option<TensorId>> {
@@ -344,8 +314,8 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             Value::Const(c) => {
                 // A constant operand is a weight (committed, private), not a public constant
                 // of the wiring; ±∞ stand-ins become ±SENTINEL first (docs/DESIGN.md).
-                let vals: Vec<f32> = c
-                    .to_f32_vec()
+                let raw = c.to_f32_vec();
+                let vals: Vec<f32> = raw
                     .iter()
                     .map(|&x| {
                         if x.is_nan() {
@@ -359,11 +329,7 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                         }
                     })
                     .collect();
-                let minus_inf = c
-                    .to_f32_vec()
-                    .iter()
-                    .map(|&x| x <= -SENTINEL_LIMIT)
-                    .collect();
+                let minus_inf = raw.iter().map(|&x| x <= -SENTINEL_LIMIT).collect();
                 let clamped = ConstTensor {
                     shape: c.shape.clone(),
                     data: crate::onnx::TensorData::F32(vals),
@@ -375,16 +341,19 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if inputs.is_empty() {
         return np("Where of two constants that could not be folded");
     }
-    if let Some(y) = masked_scores(b, l, &cond, &sides_view(&sides), &inputs, &out)? {
+    if let Some(y) = masked_scores(b, l, &cond, &sides, &inputs, &out)? {
         return one(y, out);
     }
-    for side in sides.iter_mut() {
-        if let Side::Const(c, _) = side {
-            let shape = c.shape.clone();
-            let w = b.const_weight("constant", c, &shape, scale)?;
-            inputs.push(w);
-            *side = Side::Tensor(inputs.len() - 1, shape);
-        }
+    // Otherwise every operand is a Copy input: constants as committed weights.
+    let mut operands = Vec::with_capacity(2);
+    for side in sides {
+        operands.push(match side {
+            Side::Tensor(input, shape) => (input, shape),
+            Side::Const(c, _) => {
+                inputs.push(b.const_weight("constant", &c, &c.shape, scale)?);
+                (inputs.len() - 1, c.shape)
+            }
+        });
     }
     let lens: Vec<usize> = inputs
         .iter()
@@ -398,20 +367,13 @@ pub(crate) fn where_(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         let Some(ci) = source(&cond.shape, n) else {
             return np("Where condition that does not broadcast");
         };
-        let side = if cond_vals[ci] != 0.0 {
-            &sides[0]
-        } else {
-            &sides[1]
+        let (input, shape) = &operands[usize::from(cond_vals[ci] == 0.0)];
+        let Some(index) = source(shape, n) else {
+            return np("Where operand that does not broadcast");
         };
-        output.push(match side {
-            Side::Tensor(input, shape) => match source(shape, n) {
-                Some(index) => Source::Input {
-                    input: *input,
-                    index,
-                },
-                None => return np("Where operand that does not broadcast"),
-            },
-            Side::Const(..) => return np("Where operand left constant"),
+        output.push(Source::Input {
+            input: *input,
+            index,
         });
     }
     let w = Wiring {
@@ -487,21 +449,10 @@ pub(crate) fn arg_extreme(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let mb = b.broadcast(m, &[groups, 1], &flat)?;
     let d = b.emit(Block::Sub, vec![t, mb], flat.clone(), s, "below_max");
     let eq = b.lookup(d, TableFn::IsZero, 0, None, "is_max");
-    let weights = Wiring {
-        input_lens: vec![groups * len],
-        output: (0..groups)
-            .flat_map(|_| {
-                (0..len)
-                    .map(move |j| Source::Const(if last { j as i64 + 1 } else { (len - j) as i64 }))
-            })
-            .collect(),
-    };
-    let w = b.copy(
-        vec![eq],
-        WiringSpec::Explicit(weights),
-        flat.clone(),
-        "positions",
-    )?;
+    let weights = (0..groups)
+        .flat_map(|_| (0..len).map(|j| if last { j as i64 + 1 } else { (len - j) as i64 }))
+        .collect();
+    let w = b.public_constants(eq, weights, flat.clone(), "positions")?;
     let score = b.emit(Block::Hadamard, vec![eq, w], flat.clone(), 0, "score");
     let best = b.emit(
         Block::MaxGroups { len },
@@ -510,16 +461,8 @@ pub(crate) fn arg_extreme(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         0,
         "best",
     );
-    let offset = Wiring {
-        input_lens: vec![groups],
-        output: vec![Source::Const(if last { -1 } else { len as i64 }); groups],
-    };
-    let c = b.copy(
-        vec![best],
-        WiringSpec::Explicit(offset),
-        vec![groups, 1],
-        "offset",
-    )?;
+    let offset = vec![if last { -1 } else { len as i64 }; groups];
+    let c = b.public_constants(best, offset, vec![groups, 1], "offset")?;
     let y = if last {
         b.emit(Block::Add, vec![best, c], vec![groups, 1], 0, "index")
     } else {
