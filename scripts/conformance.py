@@ -113,6 +113,11 @@ OPS = {
     "ArgMin": ["argmin"],
     "Cast": ["cast"],
     "ConvTranspose": ["convtranspose"],
+    "Log": ["log"],
+    "Softplus": ["softplus"],
+    "Resize": ["resize"],
+    "Upsample": ["upsample"],
+    "Einsum": ["einsum"],
 }
 
 

@@ -433,6 +433,37 @@ def movement_ops():
         [w("W", [2, 3, 3, 3]), w("B", [3])],
     )
 
+    # Issue #13, fifth session: Log, Softplus, Resize (nearest) and Einsum.
+    save(
+        "log",
+        [node("Abs", ["x"], "a"), node("Add", ["a", "h"], "p"), node("Log", ["p"])],
+        x234,
+        [2, 3, 4],
+        [const("h", np.float32(0.5))],
+    )
+    save("softplus", [node("Softplus", ["x"])], x234, [2, 3, 4])
+    floats = lambda name, v: const(name, np.array(v, dtype=np.float32))  # noqa: E731
+    save(
+        "resize_nearest",
+        [node("Resize", ["x", "", "s"], mode="nearest")],
+        [("x", [1, 2, 3, 4])],
+        [1, 2, 6, 6],
+        [floats("s", [1.0, 1.0, 2.0, 1.5])],
+    )
+    save(
+        "einsum_heads",
+        [node("Einsum", ["x", "z"], equation="bhqd,bhkd->bhqk")],
+        [("x", [1, 2, 3, 4]), ("z", [1, 2, 5, 4])],
+        [1, 2, 3, 5],
+    )
+    save(
+        "einsum_weight",
+        [node("Einsum", ["x", "W"], equation="bij,kj->bki")],
+        [("x", [2, 3, 4])],
+        [2, 5, 3],
+        [w("W", [5, 4])],
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 //! data-movement ops (the neural-network ops with windows and groups are in `nn`).
 
 use super::builder::{np, Builder, LResult, Value};
+use super::einsum;
 use super::elementwise;
 use super::ir::{Block, TensorId};
 use super::movement;
@@ -26,7 +27,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "MatMul" => matmul(b, l),
         "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Abs" | "Exp" | "HardSigmoid"
         | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Sqrt" | "Reciprocal"
-        | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
+        | "Log" | "Softplus" | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
         "LayerNormalization" | "InstanceNormalization" => norm::layer_norm(b, l),
         "Gelu" => norm::gelu(b, l),
         "Gather" => select::gather(b, l),
@@ -55,6 +56,8 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Tile" => movement::tile(b, l),
         "Expand" => movement::expand(b, l),
         "DepthToSpace" | "SpaceToDepth" => movement::depth_space(b, l),
+        "Resize" | "Upsample" => movement::resize(b, l),
+        "Einsum" => einsum::einsum(b, l),
         other => np(format!("no lowering for {other} yet")),
     }
 }
@@ -597,6 +600,8 @@ fn unary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         ),
         "Sign" => (TableFn::Sign, act),
         "Erf" => (TableFn::Erf, act),
+        "Log" => (TableFn::Log, act),
+        "Softplus" => (TableFn::Softplus, act),
         _ => {
             // Clip: bounds from inputs (opset ≥ 11) or attributes.
             let bound = |i: usize, attr: &str, default: f32| -> LResult<f32> {

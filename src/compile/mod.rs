@@ -16,6 +16,7 @@
 //! them.
 
 mod builder;
+mod einsum;
 mod elementwise;
 pub mod fold;
 pub mod ir;

@@ -191,3 +191,166 @@ pub(crate) fn depth_space(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     })?;
     one(y, out)
 }
+
+/// Where output coordinate `o` of an axis resized from `len_in` to `len_out` by `scale` falls
+/// in the input, by ONNX Resize's `coordinate_transformation_mode`.
+fn resize_coordinate(
+    mode: &str,
+    o: usize,
+    len_in: usize,
+    len_out: usize,
+    scale: f64,
+) -> Option<f64> {
+    let (o, li, lo) = (o as f64, len_in as f64, len_out as f64);
+    Some(match mode {
+        "half_pixel" => (o + 0.5) / scale - 0.5,
+        "pytorch_half_pixel" if len_out > 1 => (o + 0.5) / scale - 0.5,
+        "pytorch_half_pixel" => 0.0,
+        "align_corners" if len_out > 1 => o * (li - 1.0) / (lo - 1.0),
+        "align_corners" => 0.0,
+        "asymmetric" => o / scale,
+        "tf_half_pixel_for_nearest" => (o + 0.5) / scale,
+        "half_pixel_symmetric" => {
+            let adjustment = lo / (scale * li);
+            let offset = li / 2.0 * (1.0 - adjustment);
+            offset + (o + 0.5) / scale - 0.5
+        }
+        _ => return None,
+    })
+}
+
+/// The input index nearest to coordinate `x`, by ONNX Resize's `nearest_mode`, clamped.
+fn resize_nearest(mode: &str, x: f64, len_in: usize) -> Option<usize> {
+    let i = match mode {
+        "round_prefer_floor" if x.fract() == 0.5 || x.fract() == -0.5 => x.floor(),
+        "round_prefer_ceil" if x.fract() == 0.5 || x.fract() == -0.5 => x.ceil(),
+        "round_prefer_floor" | "round_prefer_ceil" => x.round(),
+        "floor" => x.floor(),
+        "ceil" => x.ceil(),
+        _ => return None,
+    };
+    Some(i.clamp(0.0, len_in as f64 - 1.0) as usize)
+}
+
+/// Resize (and Upsample) in nearest mode with constant scales or sizes: one Copy whose output
+/// entry reads the input entry ONNX's coordinate transformation and rounding pick. The scales
+/// are those given (`scales`), else `out/in` per axis (`sizes`, or the inferred output shape).
+pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let out = b.out_shape(l, 0)?;
+    let r = xs.len();
+    let mode = l.string("mode").unwrap_or("nearest");
+    if mode != "nearest" {
+        return np(format!("Resize in {mode} mode (nearest is lowered)"));
+    }
+    if out.len() != r {
+        return np("Resize with a rank change");
+    }
+    if l.int("antialias").unwrap_or(0) != 0 && out.iter().zip(&xs).any(|(o, i)| o < i) {
+        return np("Resize with antialias when downsampling");
+    }
+    let axes: Vec<usize> = match l.ints("axes") {
+        Some(a) => a
+            .iter()
+            .map(|&v| super::lower::axis(v, r))
+            .collect::<LResult<_>>()?,
+        None => (0..r).collect(),
+    };
+    // Scales: input 1 (Upsample, and Resize before opset 11) or 2, or Upsample-7's attribute;
+    // sizes: input 3. Either covers `axes`; the other axes keep scale 1.
+    let scale_input = if l.op_type == "Upsample" || b.g.opset() < 11 {
+        1
+    } else {
+        2
+    };
+    let present = |i: usize| l.inputs.get(i).is_some_and(|n| !n.is_empty());
+    let constant = |i: usize| -> LResult<Option<Vec<f64>>> {
+        if !present(i) {
+            return Ok(None);
+        }
+        match b.const_input(l, i) {
+            Some(c) if c.is_empty() => Ok(None),
+            Some(c) => Ok(Some(c.to_f32_vec().iter().map(|&v| f64::from(v)).collect())),
+            None => np("Resize with scales or sizes that are not constant"),
+        }
+    };
+    let given_scales = match constant(scale_input)? {
+        Some(v) => Some(v),
+        None => l
+            .floats("scales")
+            .map(|v| v.iter().map(|&s| f64::from(s)).collect()),
+    };
+    let sizes = constant(3)?;
+    let mut scales = vec![1.0f64; r];
+    if let Some(g) = given_scales {
+        if g.len() != axes.len() {
+            return np("Resize with scales of the wrong length");
+        }
+        for (&a, s) in axes.iter().zip(g) {
+            scales[a] = s;
+        }
+    } else if let Some(sz) = sizes {
+        if sz.len() != axes.len() {
+            return np("Resize with sizes of the wrong length");
+        }
+        let ratio: Vec<f64> = axes
+            .iter()
+            .zip(&sz)
+            .map(|(&a, s)| s / xs[a] as f64)
+            .collect();
+        let policy = l.string("keep_aspect_ratio_policy").unwrap_or("stretch");
+        let common = match policy {
+            "stretch" => None,
+            "not_larger" => ratio.iter().copied().reduce(f64::min),
+            "not_smaller" => ratio.iter().copied().reduce(f64::max),
+            other => return np(format!("Resize with keep_aspect_ratio_policy {other}")),
+        };
+        for (&a, q) in axes.iter().zip(ratio) {
+            scales[a] = common.unwrap_or(q);
+        }
+    } else {
+        return np("Resize with neither scales nor sizes");
+    }
+    if scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        return np("Resize with a scale that is not positive");
+    }
+    let default_transform = if b.g.opset() < 11 {
+        "asymmetric"
+    } else {
+        "half_pixel"
+    };
+    let transform = l
+        .string("coordinate_transformation_mode")
+        .unwrap_or(default_transform)
+        .to_string();
+    let default_nearest = if b.g.opset() < 11 {
+        "floor"
+    } else {
+        "round_prefer_floor"
+    };
+    let nearest = l
+        .string("nearest_mode")
+        .unwrap_or(default_nearest)
+        .to_string();
+    // Per axis, the input index of every output index (so the mapping is checked up front).
+    let mut maps: Vec<Vec<usize>> = Vec::with_capacity(r);
+    for k in 0..r {
+        let mut m = Vec::with_capacity(out[k]);
+        for o in 0..out[k] {
+            let Some(c) = resize_coordinate(&transform, o, xs[k], out[k], scales[k]) else {
+                return np(format!(
+                    "Resize with coordinate_transformation_mode {transform}"
+                ));
+            };
+            let Some(i) = resize_nearest(&nearest, c, xs[k]) else {
+                return np(format!("Resize with nearest_mode {nearest}"));
+            };
+            m.push(i);
+        }
+        maps.push(m);
+    }
+    let y = map_copy(b, x, &xs, &out, 0, "resize", |o| {
+        Some(o.iter().zip(&maps).map(|(&i, m)| m[i]).collect())
+    })?;
+    one(y, out)
+}

@@ -164,6 +164,14 @@ impl Layer {
         }
     }
 
+    /// A float-list attribute.
+    pub fn floats(&self, name: &str) -> Option<&[f32]> {
+        match self.attributes.get(name) {
+            Some(Attribute::Floats(v)) => Some(v),
+            _ => None,
+        }
+    }
+
     /// A string attribute.
     pub fn string(&self, name: &str) -> Option<&str> {
         match self.attributes.get(name) {

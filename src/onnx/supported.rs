@@ -82,6 +82,11 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ArgMin",
     "Cast",
     "ConvTranspose",
+    "Log",
+    "Softplus",
+    "Resize",
+    "Upsample",
+    "Einsum",
 ];
 
 /// Whether an op type of a domain is supported.

@@ -148,6 +148,54 @@ pub fn erf(x: i64, in_bits: u32, out_bits: u32) -> i64 {
         as i64
 }
 
+/// `ln(1 + t)·2^56` for `t·2^56` with `0 ≤ t ≤ 1`: `2·atanh(z)`, `z = t/(2 + t) ≤ 1/3`, by its
+/// series `2·Σ z^(2k+1)/(2k+1)` (terms shrink ninefold: error below 2^-54).
+fn ln1p_unit(t: i128) -> i128 {
+    let z = (t << FRAC) / (2 * ONE + t);
+    let z2 = (z * z) >> FRAC;
+    let mut power = z;
+    let mut sum = z;
+    for k in 1..40i128 {
+        power = (power * z2) >> FRAC;
+        if power == 0 {
+            break;
+        }
+        sum += power / (2 * k + 1);
+    }
+    2 * sum
+}
+
+/// `⌊ln(x/2^in) · 2^out + ½⌋` for x > 0 (0 otherwise: the table's witness refuses x ≤ 0).
+/// With `x = 2^n·m`, `m ∈ [1, 2)` taken to 56 fractional bits: `ln m + (n − in)·ln 2`.
+pub fn ln(x: i64, in_bits: u32, out_bits: u32) -> i64 {
+    if x <= 0 || in_bits > 62 || out_bits > 60 {
+        return 0;
+    }
+    let xi = i128::from(x);
+    let n = 127 - xi.leading_zeros() as i32; // 2^n ≤ x < 2^(n+1), n ≤ 62
+    let m = if n <= FRAC as i32 {
+        xi << (FRAC as i32 - n)
+    } else {
+        xi >> (n - FRAC as i32)
+    };
+    let value = ln1p_unit(m - ONE) + i128::from(n - in_bits as i32) * LN2;
+    round_half_up(value << out_bits, ONE) as i64
+}
+
+/// `⌊ln(1 + e^(x/2^in)) · 2^out + ½⌋` (softplus): `max(v, 0) + ln(1 + e^(−|v|))`.
+pub fn softplus(x: i64, in_bits: u32, out_bits: u32) -> i64 {
+    if in_bits > FRAC || out_bits > 60 {
+        return 0;
+    }
+    let t = exp_neg_abs(x, in_bits);
+    let linear = i128::from(x.max(0)) << (FRAC - in_bits);
+    let value = linear.saturating_add(ln1p_unit(t));
+    if value > i128::from(i64::MAX) << (FRAC - out_bits.min(FRAC)) {
+        return i64::MAX;
+    }
+    round_half_up(value << out_bits, ONE).min(i128::from(i64::MAX)) as i64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +217,12 @@ mod tests {
                 (sigmoid(x, 8, 8), float_round(256.0 / (1.0 + (-v).exp()))),
                 (tanh(x, 8, 8), float_round(v.tanh() * 256.0)),
                 (tanh(x, 8, 16), float_round(v.tanh() * 65536.0)),
+                (softplus(x, 8, 8), float_round(v.exp().ln_1p() * 256.0)),
+                (softplus(x, 8, 12), float_round(v.exp().ln_1p() * 4096.0)),
+                (
+                    ln(x.abs().max(1), 8, 12),
+                    float_round((x.abs().max(1) as f64 / 256.0).ln() * 4096.0),
+                ),
             ];
             for (i, (a, b)) in cases.into_iter().enumerate() {
                 assert!((a - b).abs() <= 1, "x = {x}, case {i}: {a} vs {b}");
@@ -223,5 +277,13 @@ mod tests {
         assert_eq!(sigmoid(i64::MAX, 8, 8), 256);
         assert_eq!(tanh(i64::MIN, 8, 8), -256);
         assert_eq!(tanh(1 << 40, 8, 8), 256);
+        assert_eq!(ln(256, 8, 8), 0);
+        assert_eq!(ln(512, 8, 16), 45_426); // ln 2 · 2^16 = 45426.09
+        assert_eq!(ln(1, 8, 8), -1420); // −8 ln 2 · 2^8 = −1419.57
+        assert_eq!(ln(0, 8, 8), 0);
+        assert_eq!(ln(i64::MAX, 0, 8), 11_179); // 63 ln 2 · 2^8 = 11179.08
+        assert_eq!(softplus(0, 8, 8), 177); // ln 2 · 256 = 177.4
+        assert_eq!(softplus(i64::MIN, 8, 8), 0);
+        assert_eq!(softplus(i64::MAX, 8, 8), i64::MAX);
     }
 }

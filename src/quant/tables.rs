@@ -82,6 +82,10 @@ pub enum TableFn {
         /// The ε added to the variance, as the model gives it.
         eps: f32,
     },
+    /// The natural logarithm for x > 0 (fixed point, [`super::fixed::ln`]); undefined below.
+    Log,
+    /// `ln(1 + e^x)` (fixed point, [`super::fixed::softplus`]).
+    Softplus,
 }
 
 /// The rounding of [`TableFn::Round`].
@@ -119,6 +123,8 @@ impl TableFn {
             TableFn::IsZero => "IsZero".into(),
             TableFn::Erf => "Erf".into(),
             TableFn::Rsqrt { eps } => format!("Rsqrt(eps {eps})"),
+            TableFn::Log => "Log".into(),
+            TableFn::Softplus => "Softplus".into(),
         }
     }
 }
@@ -248,6 +254,8 @@ impl TableSpec {
             TableFn::IsZero => i64::from(x == 0) << self.out_bits.min(62),
             TableFn::Erf => fixed::erf(x, self.in_bits, self.out_bits),
             TableFn::Rsqrt { eps } => self.rsqrt(x, eps),
+            TableFn::Log => fixed::ln(x, self.in_bits, self.out_bits),
+            TableFn::Softplus => fixed::softplus(x, self.in_bits, self.out_bits),
         }
     }
 
@@ -335,6 +343,7 @@ impl TableSpec {
                 Some("a reciprocal or division by a value that quantizes to 0")
             }
             TableFn::Sqrt if x < 0 => Some("a square root of a negative value"),
+            TableFn::Log if x <= 0 => Some("a logarithm of a value that quantizes to 0 or below"),
             _ => None,
         }
     }
@@ -391,6 +400,17 @@ mod tests {
         }
     }
 
+    /// The witness refuses the inputs where the float function has no finite value.
+    #[test]
+    fn undefined_inputs_are_named() {
+        let log = spec(TableFn::Log, 8, 8);
+        assert!(log.undefined_at(0).is_some() && log.undefined_at(-3).is_some());
+        assert_eq!(log.undefined_at(1), None);
+        assert!(spec(TableFn::Sqrt, 8, 8).undefined_at(-1).is_some());
+        assert!(spec(TableFn::Reciprocal, 8, 8).undefined_at(0).is_some());
+        assert_eq!(spec(TableFn::Softplus, 8, 8).undefined_at(-100), None);
+    }
+
     /// Whatever an (untrusted) architecture says, evaluating a table never panics.
     #[test]
     fn extreme_parameters_do_not_panic() {
@@ -414,6 +434,8 @@ mod tests {
             TableFn::ThresholdedRelu { alpha: i64::MIN },
             TableFn::Softsign,
             TableFn::Sqrt,
+            TableFn::Log,
+            TableFn::Softplus,
             TableFn::Round {
                 mode: RoundMode::Floor,
             },
