@@ -314,15 +314,26 @@ fn inspect_prints_layers_blocks_and_errors() {
 
 /// The real pretrained models of models/REAL.md (taken from their packages by
 /// scripts/real_models.py), with their symbolic input dimensions sized by the input files'
-/// `input_shapes`: every layer lowers, and the quantized output picks the same class as
-/// onnxruntime and is within 3% of max(1, max|float|) of its output. (Issue #13's target is 1%;
-/// at today's fixed 2^8 activation scale the classifier is at 2.1% — per-layer scales, item 4,
-/// are what closes it. The bound here is what holds now, so a regression fails.)
+/// `input_shapes`: every layer lowers, every output is within `bound` of max(1, max|float|) of
+/// onnxruntime's, and each classifier output picks onnxruntime's class along its last axis
+/// wherever onnxruntime's top two are more than two activation steps apart. (Issue #13's
+/// target is 1%; at today's fixed 2^8 activation scale the text-direction classifier is at
+/// 2.1% — per-layer scales, item 4, are what closes it. The bounds are what holds now, so a
+/// regression fails.)
 #[test]
 fn real_models_match_onnxruntime() {
     let dir = root().join("models/real");
-    for name in ["rapidocr_cls", "rapidocr_cls.small"] {
-        let model = dir.join(format!("{}.onnx", name.split('.').next().unwrap()));
+    // (sample, model, bound, the outputs that are class scores)
+    let cases: [(&str, &str, f64, &[usize]); 6] = [
+        ("rapidocr_cls", "rapidocr_cls", 0.03, &[0]),
+        ("rapidocr_cls.small", "rapidocr_cls", 0.03, &[0]),
+        ("mtcnn_pnet", "mtcnn_pnet", 0.01, &[1]),
+        ("mtcnn_rnet", "mtcnn_rnet", 0.01, &[1]),
+        ("mtcnn_onet", "mtcnn_onet", 0.01, &[2]),
+        ("hello_deepa", "hello_deepa", 0.01, &[]),
+    ];
+    for (name, model, bound, classes) in cases {
+        let model = dir.join(format!("{model}.onnx"));
         let input = zktorch::api::InputText::read(&dir.join(format!("{name}.input.json"))).unwrap();
         let opened = zktorch::api::open_model(&model, &onnx::InputShapes::new(), &[input]).unwrap();
         assert!(
@@ -337,26 +348,42 @@ fn real_models_match_onnxruntime() {
             &std::fs::read_to_string(dir.join(format!("{name}.expected.json"))).unwrap(),
         )
         .unwrap();
-        let want: Vec<f64> = expected["output_data"][0]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .collect();
         let outputs = w.outputs(&program);
-        let got = &outputs[0].1;
-        assert_eq!(got.len(), want.len(), "{name}");
-        let scale = want.iter().fold(1f64, |m, v| m.max(v.abs()));
-        let err = got
-            .iter()
-            .zip(&want)
-            .map(|(g, e)| (g - e).abs())
-            .fold(0f64, f64::max)
-            / scale;
-        let argmax = |v: &[f64]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
-        eprintln!("{name}: relative error {err:.5}, quantized {got:?}, onnxruntime {want:?}");
-        assert!(err < 0.03, "{name}: relative error {err}");
-        assert_eq!(argmax(got), argmax(&want), "{name}: argmax");
+        let all = expected["output_data"].as_array().unwrap();
+        assert_eq!(outputs.len(), all.len(), "{name}: outputs");
+        for (k, (out, want)) in outputs.iter().zip(all).enumerate() {
+            let want: Vec<f64> = want
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            let got = &out.1;
+            assert_eq!(got.len(), want.len(), "{name} output {k}");
+            let scale = want.iter().fold(1f64, |m, v| m.max(v.abs()));
+            let err = got
+                .iter()
+                .zip(&want)
+                .map(|(g, e)| (g - e).abs())
+                .fold(0f64, f64::max)
+                / scale;
+            eprintln!("{name} output {k}: relative error {err:.5}");
+            assert!(err < bound, "{name} output {k}: relative error {err}");
+            if !classes.contains(&k) {
+                continue;
+            }
+            let shape = expected["shapes"][k].as_array().unwrap();
+            let width = shape.last().unwrap().as_u64().unwrap() as usize;
+            for (row, (g, e)) in got.chunks(width).zip(want.chunks(width)).enumerate() {
+                let argmax = |v: &[f64]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b]));
+                let mut sorted = e.to_vec();
+                sorted.sort_by(|a, b| b.total_cmp(a));
+                if sorted.len() > 1 && sorted[0] - sorted[1] <= 2.0 / 256.0 {
+                    continue; // a tie at this precision
+                }
+                assert_eq!(argmax(g), argmax(e), "{name} output {k} row {row}: argmax");
+            }
+        }
     }
 }
 
