@@ -28,8 +28,17 @@ pub fn compile_model(
     model: &onnx::ModelFile,
     samples: &[Vec<Vec<f32>>],
 ) -> Result<(onnx::LayerGraph, Program)> {
+    compile_model_with(model, samples, QuantConfig::default())
+}
+
+/// [`compile_model`] at the fixed-point scales `cfg` (the user's `--scale`/`--weight-scale`).
+pub fn compile_model_with(
+    model: &onnx::ModelFile,
+    samples: &[Vec<Vec<f32>>],
+    cfg: QuantConfig,
+) -> Result<(onnx::LayerGraph, Program)> {
     let graph = model.load()?;
-    let mut program = compile::compile(&graph, QuantConfig::default())?;
+    let mut program = compile::compile(&graph, cfg)?;
     let blocked = not_provable(&program);
     if !blocked.is_empty() {
         return Err(Error::NotProvable(blocked));

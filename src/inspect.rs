@@ -80,6 +80,34 @@ pub struct OutputRow {
     pub max_abs_error: f64,
 }
 
+/// One sample's accuracy: for each graph output, the error against float and how often the
+/// class (the argmax over the last axis) agrees.
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleAccuracy {
+    /// 0 for the input, then the calibration files in order.
+    pub sample: usize,
+    /// One row per graph output.
+    pub outputs: Vec<OutputAccuracy>,
+}
+
+/// One graph output's accuracy on one sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct OutputAccuracy {
+    /// ONNX name.
+    pub name: String,
+    /// `max |quantized − float|`.
+    pub max_abs_error: f64,
+    /// `max_abs_error / max(1, max |float|)` (the error issue #13 bounds at 1%).
+    pub relative_error: f64,
+    /// Rows (entries of the last axis, when it has more than one) whose argmax agrees.
+    pub argmax_agree: usize,
+    /// Rows compared.
+    pub argmax_rows: usize,
+    /// Of the rows that disagree, those whose float top two are within one activation step
+    /// (a tie at this precision).
+    pub argmax_ties: usize,
+}
+
 /// One layer's error against float.
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerError {
@@ -142,6 +170,9 @@ pub struct Report {
     /// Per-layer errors against float (with inputs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layer_errors: Option<Vec<LayerError>>,
+    /// Per sample (the input, then every calibration file): error and class agreement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub samples: Option<Vec<SampleAccuracy>>,
     /// Why the quantized run or the plan failed (with inputs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -155,6 +186,56 @@ fn status(s: &LayerStatus) -> String {
         LayerStatus::FusedInto(into) => format!("fused into {into}"),
         LayerStatus::NotProvable(r) => format!("NOT PROVABLE: {r}"),
     }
+}
+
+/// Runs `sample` quantized and in float and compares every output ([`SampleAccuracy`]).
+fn sample_accuracy(
+    model: &onnx::ModelFile,
+    graph: &onnx::LayerGraph,
+    program: &Program,
+    index: usize,
+    sample: &[Vec<f32>],
+) -> Result<SampleAccuracy> {
+    let w = witness::run(program, sample)?;
+    let float = onnx::run_float_graph(model.path(), graph, sample)?;
+    let step = 1.0 / quant::pow2(program.config.activation_bits) as f64;
+    let outputs = w
+        .outputs(program)
+        .into_iter()
+        .map(|(name, q)| {
+            let (shape, f) = float.get(&name).cloned().unwrap_or_default();
+            let max_abs_error = max_abs_error(&q, &f);
+            let peak = f.iter().fold(1f64, |m, v| m.max(f64::from(v.abs())));
+            let width = shape.last().copied().unwrap_or(1).max(1);
+            let (mut agree, mut rows, mut ties) = (0, 0, 0);
+            if width > 1 && q.len() == f.len() {
+                for (qr, fr) in q.chunks(width).zip(f.chunks(width)) {
+                    rows += 1;
+                    let arg = |v: &[f64]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b]));
+                    let fr: Vec<f64> = fr.iter().map(|&v| f64::from(v)).collect();
+                    if arg(qr) == arg(&fr) {
+                        agree += 1;
+                    } else {
+                        let mut top = fr.clone();
+                        top.sort_by(|a, b| b.total_cmp(a));
+                        ties += usize::from(top[0] - top[1] <= step);
+                    }
+                }
+            }
+            OutputAccuracy {
+                name,
+                max_abs_error,
+                relative_error: max_abs_error / peak,
+                argmax_agree: agree,
+                argmax_rows: rows,
+                argmax_ties: ties,
+            }
+        })
+        .collect();
+    Ok(SampleAccuracy {
+        sample: index,
+        outputs,
+    })
 }
 
 fn entries(p: &Program) -> Entries {
@@ -179,8 +260,17 @@ fn entries(p: &Program) -> Entries {
 /// calibrate), also runs the quantized model and plans the proof. Errors of the quantized run
 /// or the plan are in [`Report::error`]; only an unreadable model is an `Err`.
 pub fn inspect(model: &onnx::ModelFile, samples: &[Vec<Vec<f32>>]) -> Result<Report> {
+    inspect_with(model, samples, QuantConfig::default())
+}
+
+/// [`inspect`] at the fixed-point scales `cfg` (`--scale`, `--weight-scale`).
+pub fn inspect_with(
+    model: &onnx::ModelFile,
+    samples: &[Vec<Vec<f32>>],
+    cfg: QuantConfig,
+) -> Result<Report> {
     let graph = model.load()?;
-    let mut program = compile::compile(&graph, QuantConfig::default())?;
+    let mut program = compile::compile(&graph, cfg)?;
     let not_provable = crate::api::not_provable(&program);
     let mut report = Report {
         schema: "zktorch/inspect/v1",
@@ -212,11 +302,19 @@ pub fn inspect(model: &onnx::ModelFile, samples: &[Vec<Vec<f32>>]) -> Result<Rep
         not_provable,
         outputs: None,
         layer_errors: None,
+        samples: None,
         error: None,
     };
     if let (Some(first), true) = (samples.first(), report.provable) {
         let mut run = || -> Result<(Vec<OutputRow>, Vec<LayerError>, PlanRow)> {
             quant::calibrate(&mut program, samples)?;
+            report.samples = Some(
+                samples
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| sample_accuracy(model, &graph, &program, i, s))
+                    .collect::<Result<_>>()?,
+            );
             let w = witness::run(&program, first)?;
             let float = onnx::run_float_graph(model.path(), &graph, first)?;
             let outputs = w

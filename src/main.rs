@@ -57,6 +57,29 @@ impl ShapeArgs {
     }
 }
 
+/// The fixed-point precision a model is compiled at (part of its key: other scales are another
+/// model digest).
+#[derive(Args, Clone, Default)]
+struct PrecisionArgs {
+    /// Bits of fixed point for activations and inputs, 4 to 16 [default: 8]: more bits, a
+    /// smaller error against the float model and larger tables (a slower proof).
+    #[arg(long, value_name = "BITS")]
+    scale: Option<u32>,
+    /// Bits of fixed point for weights, 4 to 16 [default: 12] (each rescale after a product
+    /// range-checks a remainder below 2^BITS).
+    #[arg(long, value_name = "BITS")]
+    weight_scale: Option<u32>,
+}
+
+impl PrecisionArgs {
+    fn config(&self) -> anyhow::Result<zktorch::quant::QuantConfig> {
+        Ok(zktorch::quant::QuantConfig::with_bits(
+            self.scale,
+            self.weight_scale,
+        )?)
+    }
+}
+
 #[derive(Args, Clone)]
 struct SrsDir {
     /// Directory of the SRS cache [default: $ZKTORCH_SRS_DIR, else the user cache directory
@@ -130,6 +153,8 @@ enum Command {
         #[command(flatten)]
         shapes: ShapeArgs,
         #[command(flatten)]
+        precision: PrecisionArgs,
+        #[command(flatten)]
         srs: SrsDir,
     },
     /// Run the model on an input and prove the result; writes proof.bin and prints the output,
@@ -159,6 +184,8 @@ enum Command {
         no_embed_vk: bool,
         #[command(flatten)]
         shapes: ShapeArgs,
+        #[command(flatten)]
+        precision: PrecisionArgs,
         #[command(flatten)]
         srs: SrsDir,
     },
@@ -205,7 +232,8 @@ enum Command {
     /// With an input, also runs the quantized model (exact integer witness) and compares its
     /// output, and every layer's, with tract's float run, and plans the proof exactly as
     /// `prove` would (domain, SRS power). Table ranges are calibrated on the input and on every
-    /// --calibration file. Exit code 2 when the model is not provable.
+    /// --calibration file, and the error and class agreement on each of them is reported. Exit
+    /// code 2 when the model is not provable.
     Inspect {
         /// The ONNX model.
         model: PathBuf,
@@ -219,6 +247,8 @@ enum Command {
         json: bool,
         #[command(flatten)]
         shapes: ShapeArgs,
+        #[command(flatten)]
+        precision: PrecisionArgs,
     },
     /// Manage structured reference strings (powers of tau).
     #[command(subcommand)]
@@ -323,6 +353,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             force,
             json,
             shapes,
+            precision,
             srs,
         } => cli_e2e::setup(
             &cli_e2e::SetupArgs {
@@ -333,7 +364,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 force,
                 json,
             },
-            &srs.workspace(),
+            &srs.workspace().with_quant(precision.config()?),
         ),
         Command::Prove {
             model,
@@ -344,6 +375,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             calibration,
             no_embed_vk,
             shapes,
+            precision,
             srs,
         } => cli_e2e::prove(
             &cli_e2e::ProveArgs {
@@ -356,7 +388,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 calibration: &calibration,
                 shapes: &shapes.shapes()?,
             },
-            &srs.workspace(),
+            &srs.workspace().with_quant(precision.config()?),
         ),
         Command::Verify {
             proof,
@@ -391,11 +423,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             calibration,
             json,
             shapes,
+            precision,
         } => inspect::run(
             &model,
             input.as_deref(),
             &calibration,
             &shapes.shapes()?,
+            precision.config()?,
             json,
         ),
         Command::Srs(cmd) => srs(cmd),
@@ -519,6 +553,7 @@ mod inspect {
         input: Option<&Path>,
         calibration: &[std::path::PathBuf],
         shapes: &onnx::InputShapes,
+        cfg: zktorch::quant::QuantConfig,
         json: bool,
     ) -> anyhow::Result<ExitCode> {
         zktorch::api::check_model_file(model)?;
@@ -538,11 +573,13 @@ mod inspect {
         } else {
             Vec::new()
         };
-        let report = zktorch::inspect::inspect(&opened.model, &samples)?;
+        let report = zktorch::inspect::inspect_with(&opened.model, &samples, cfg)?;
         if json {
             say!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             print_text(&report);
+            let labels: Vec<String> = texts.iter().map(|t| t.label.clone()).collect();
+            print_samples(&report, &labels);
         }
         if let Some(e) = &report.error {
             anyhow::bail!(zktorch::Error::InvalidArgument(format!(
@@ -553,6 +590,42 @@ mod inspect {
             return Err(zktorch::Error::NotProvable(report.not_provable.clone()).into());
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Per sample: each output's error against float and its class agreement.
+    fn print_samples(r: &Report, labels: &[String]) {
+        let Some(samples) = &r.samples else { return };
+        say!(
+            "\naccuracy per sample (at 2^{} activations, 2^{} weights):",
+            r.activation_bits,
+            r.weight_bits
+        );
+        say!(
+            "  {:<32} {:<20} {:>10} {:>9}  argmax agrees",
+            "sample",
+            "output",
+            "max |err|",
+            "relative"
+        );
+        for s in samples {
+            let label = labels.get(s.sample).map_or("?", String::as_str);
+            for o in &s.outputs {
+                let classes = match o.argmax_rows {
+                    0 => "-".to_string(),
+                    n if o.argmax_ties > 0 => format!(
+                        "{}/{n} ({} of the others float ties)",
+                        o.argmax_agree, o.argmax_ties
+                    ),
+                    n => format!("{}/{n}", o.argmax_agree),
+                };
+                say!(
+                    "  {label:<32} {:<20} {:>10.6} {:>8.3}%  {classes}",
+                    o.name,
+                    o.max_abs_error,
+                    100.0 * o.relative_error
+                );
+            }
+        }
     }
 
     /// What the plan's SRS power means for where the SRS can come from.

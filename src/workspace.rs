@@ -25,6 +25,7 @@ use crate::fsx::{self, Lock};
 use crate::model::{self, ModelKey, Plan};
 use crate::onnx;
 use crate::proof::VerifyingKey;
+use crate::quant::QuantConfig;
 use crate::srs::anchor::Trust;
 use crate::srs::store::SrsStore;
 use crate::srs::Srs;
@@ -101,6 +102,7 @@ pub struct Workspace {
     srs: SrsStore,
     models: PathBuf,
     max_memory: Option<u64>,
+    quant: QuantConfig,
 }
 
 /// The default memory limit of a setup or prove: `$ZKTORCH_MAX_MEMORY` (bytes), else 80 % of
@@ -162,12 +164,21 @@ impl Workspace {
             srs: SrsStore::new(srs_dir),
             models: models_dir.into(),
             max_memory: default_max_memory(),
+            quant: QuantConfig::default(),
         }
     }
 
     /// The same workspace with another memory limit for setup and prove (`None`: no limit).
     pub fn with_max_memory(mut self, bytes: Option<u64>) -> Self {
         self.max_memory = bytes;
+        self
+    }
+
+    /// The same workspace compiling models at the fixed-point scales `cfg` (`--scale`,
+    /// `--weight-scale`). The scales are part of the compiled program, so a model at other
+    /// scales is another cache entry with its own key (another model digest).
+    pub fn with_quant(mut self, cfg: QuantConfig) -> Self {
+        self.quant = cfg;
         self
     }
 
@@ -248,7 +259,9 @@ impl Workspace {
         model: &onnx::ModelFile,
         stages: &mut Stages,
     ) -> Result<(Program, PathBuf, Lock)> {
-        let (_, program) = stages.time("compile", || api::compile_model(model, &[]))?;
+        let (_, program) = stages.time("compile", || {
+            api::compile_model_with(model, &[], self.quant)
+        })?;
         let entry = self.entry_for(&program)?;
         let lock = Lock::exclusive(&entry.with_extension("lock"))?;
         Ok((program, entry, lock))
@@ -507,7 +520,7 @@ impl Workspace {
     /// The verifying key cached for `model`, if it was set up (its digest is the model digest
     /// a `setup` without `--force` would write).
     pub fn cached_key(&self, model: &onnx::ModelFile) -> Result<Option<VerifyingKey>> {
-        let (_, program) = api::compile_model(model, &[])?;
+        let (_, program) = api::compile_model_with(model, &[], self.quant)?;
         Ok(read_entry(&self.entry_for(&program)?)?.map(|e| e.vk))
     }
 

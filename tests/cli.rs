@@ -395,3 +395,117 @@ fn the_memory_limit_refuses_a_plan_it_cannot_fit() {
     });
     assert_eq!(cached, 0, "a refused setup left a cache entry");
 }
+
+/// The "model digest" line of a prove's output.
+fn model_digest(o: &Output) -> String {
+    text(o)
+        .lines()
+        .find_map(|l| l.strip_prefix("model digest ").map(str::to_string))
+        .unwrap_or_else(|| panic!("no model digest in {}", text(o)))
+}
+
+/// `--scale` / `--weight-scale` (issue #13): the precision is part of the committed model (other
+/// scales are another key and digest, cached beside the first), a proof at a chosen scale
+/// verifies, out-of-range scales are refused naming the flag, and `inspect --calibration`
+/// reports every sample's error and class agreement, smaller at more bits.
+#[test]
+fn precision_is_the_users_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let model = attack_fixture("bias_relu.onnx");
+    let input = attack_fixture("bias_relu.input.json");
+    let o = zktorch_in(d, &["prove", &model, &input]);
+    assert!(o.status.success(), "{}", text(&o));
+    let default_digest = model_digest(&o);
+    let o = zktorch_in(
+        d,
+        &["prove", &model, &input, "--scale", "12", "-o", "fine.bin"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("set it up"), "{}", text(&o));
+    let fine_digest = model_digest(&o);
+    assert_ne!(fine_digest, default_digest);
+    let o = zktorch_in(d, &["verify", "fine.bin"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Cached: the same scale finds the same key; the default one is still there.
+    let o = zktorch_in(
+        d,
+        &["prove", &model, &input, "--scale", "12", "-o", "again.bin"],
+    );
+    assert!(!text(&o).contains("set it up"), "{}", text(&o));
+    assert_eq!(model_digest(&o), fine_digest);
+    let o = zktorch_in(d, &["prove", &model, &input, "-o", "plain.bin"]);
+    assert_eq!(model_digest(&o), default_digest);
+    for bad in [["--scale", "3"], ["--weight-scale", "17"]] {
+        let o = zktorch_in(d, &["prove", &model, &input, bad[0], bad[1]]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains(bad[0]) && text(&o).contains("from 4 to 16"),
+            "{}",
+            text(&o)
+        );
+    }
+
+    // inspect: one accuracy row per sample and output; more bits, no larger error.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mlp = format!("{root}/models/mlp.onnx");
+    let first = format!("{root}/models/mlp.input.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&first).unwrap()).unwrap();
+    let shifted: Vec<f64> = v["input_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() * 0.5 + 0.1)
+        .collect();
+    let second = d.join("second.json");
+    std::fs::write(
+        &second,
+        serde_json::json!({ "input_data": [shifted] }).to_string(),
+    )
+    .unwrap();
+    let relative = |scale: &str| -> Vec<f64> {
+        let o = zktorch_in(
+            d,
+            &[
+                "inspect",
+                &mlp,
+                &first,
+                "--calibration",
+                second.to_str().unwrap(),
+                "--scale",
+                scale,
+                "--json",
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r["activation_bits"], scale.parse::<u32>().unwrap());
+        let samples = r["samples"].as_array().unwrap();
+        assert_eq!(samples.len(), 2);
+        samples
+            .iter()
+            .map(|s| {
+                let out = &s["outputs"][0];
+                assert_eq!(out["argmax_rows"], 1);
+                out["relative_error"].as_f64().unwrap()
+            })
+            .collect()
+    };
+    let (coarse, fine) = (relative("6"), relative("12"));
+    for (c, f) in coarse.iter().zip(&fine) {
+        assert!(f < c, "error at 2^12 {f} not below 2^6's {c}");
+    }
+    let o = zktorch_in(
+        d,
+        &[
+            "inspect",
+            &mlp,
+            &first,
+            "--calibration",
+            second.to_str().unwrap(),
+        ],
+    );
+    assert!(text(&o).contains("accuracy per sample"), "{}", text(&o));
+    assert!(text(&o).contains("second.json"), "{}", text(&o));
+}

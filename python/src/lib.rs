@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use zktorch::api::InputText;
 use zktorch::proof::{ProofFile, VerifyingKey};
+use zktorch::quant::QuantConfig;
 use zktorch::workspace::{ProveHooks, ProveRequest, Stages, Workspace};
 use zktorch::{api, onnx, Error};
 
@@ -115,7 +116,7 @@ fn labelled(label: &str, texts: Vec<String>) -> Vec<InputText> {
 /// Sets `model` up once (calibrated on the given input JSON texts) and optionally writes its
 /// verifying key; returns a JSON summary.
 #[pyfunction]
-#[pyo3(signature = (model, calibration, output=None, force=false, input_shapes=None, srs_dir=None, cache_dir=None))]
+#[pyo3(signature = (model, calibration, output=None, force=false, input_shapes=None, srs_dir=None, cache_dir=None, scale=None, weight_scale=None))]
 #[allow(clippy::too_many_arguments)] // one per keyword argument
 fn setup(
     py: Python<'_>,
@@ -126,9 +127,12 @@ fn setup(
     input_shapes: Option<String>,
     srs_dir: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
+    scale: Option<u32>,
+    weight_scale: Option<u32>,
 ) -> PyResult<String> {
     py.detach(move || -> zktorch::Result<String> {
-        let ws = workspace(srs_dir, cache_dir);
+        let ws =
+            workspace(srs_dir, cache_dir).with_quant(QuantConfig::with_bits(scale, weight_scale)?);
         if let Some(out) = &output {
             zktorch::fsx::check_output(out, &[model.as_path()])?;
         }
@@ -171,7 +175,7 @@ fn setup(
 
 /// Proves `model` on the input (JSON text); returns `(proof bytes, JSON summary)`.
 #[pyfunction]
-#[pyo3(signature = (model, input, calibration=Vec::new(), embed_vk=true, input_shapes=None, srs_dir=None, cache_dir=None))]
+#[pyo3(signature = (model, input, calibration=Vec::new(), embed_vk=true, input_shapes=None, srs_dir=None, cache_dir=None, scale=None, weight_scale=None))]
 #[allow(clippy::too_many_arguments)] // one per keyword argument
 fn prove<'py>(
     py: Python<'py>,
@@ -182,10 +186,13 @@ fn prove<'py>(
     input_shapes: Option<String>,
     srs_dir: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
+    scale: Option<u32>,
+    weight_scale: Option<u32>,
 ) -> PyResult<(Bound<'py, PyBytes>, String)> {
     let (bytes, summary) = py
         .detach(move || -> zktorch::Result<(Vec<u8>, String)> {
-            let ws = workspace(srs_dir, cache_dir);
+            let ws = workspace(srs_dir, cache_dir)
+                .with_quant(QuantConfig::with_bits(scale, weight_scale)?);
             let mut texts = vec![InputText {
                 label: "input".into(),
                 text: input,
@@ -272,16 +279,19 @@ fn verify(
 
 /// The `inspect` report (JSON) of `model`, with the quantized run on the given inputs.
 #[pyfunction]
-#[pyo3(signature = (model, inputs=Vec::new(), input_shapes=None))]
+#[pyo3(signature = (model, inputs=Vec::new(), input_shapes=None, scale=None, weight_scale=None))]
 fn inspect(
     py: Python<'_>,
     model: PathBuf,
     inputs: Vec<String>,
     input_shapes: Option<String>,
+    scale: Option<u32>,
+    weight_scale: Option<u32>,
 ) -> PyResult<String> {
     py.detach(move || -> zktorch::Result<String> {
+        let cfg = QuantConfig::with_bits(scale, weight_scale)?;
         let opened = open(&model, input_shapes.as_deref(), &labelled("input", inputs))?;
-        let report = zktorch::inspect::inspect(&opened.model, &opened.samples)?;
+        let report = zktorch::inspect::inspect_with(&opened.model, &opened.samples, cfg)?;
         serde_json::to_string(&report).map_err(|e| Error::InvalidArgument(e.to_string()))
     })
     .map_err(to_py)

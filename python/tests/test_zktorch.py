@@ -174,3 +174,17 @@ def test_symbolic_batch_sizes_from_input_shapes_or_batch_one(dirs):
         zktorch.prove(SYMBOLIC, x, **kw(dirs))
     with pytest.raises(zktorch.InputError, match="does not fit"):
         zktorch.inspect(SYMBOLIC, x, input_shapes=[[3, 5]])
+
+
+def test_precision_is_a_keyword_and_part_of_the_model(dirs):
+    # Other scales are another committed model (another digest), proved and verified the same way.
+    plain = zktorch.prove(SMALL, SMALL_INPUT, **kw(dirs))
+    fine = zktorch.prove(SMALL, SMALL_INPUT, scale=12, weight_scale=14, **kw(dirs))
+    assert fine.model_digest != plain.model_digest and fine.key_source == "created"
+    assert zktorch.verify(fine.proof, **kw(dirs)).model_digest == fine.model_digest
+    rep = zktorch.inspect(MLP, MLP_INPUT, [MLP_INPUT], scale=12)
+    assert rep["activation_bits"] == 12 and len(rep["samples"]) == 2
+    out = rep["samples"][0]["outputs"][0]
+    assert out["argmax_rows"] == 1 and out["relative_error"] < 0.01
+    with pytest.raises(zktorch.InputError, match="--scale 40"):
+        zktorch.prove(SMALL, SMALL_INPUT, scale=40, **kw(dirs))

@@ -167,13 +167,17 @@ def setup(
     input_shapes: Optional[Shapes] = None,
     srs_dir: Optional[PathLike] = None,
     cache_dir: Optional[PathLike] = None,
+    scale: Optional[int] = None,
+    weight_scale: Optional[int] = None,
 ) -> SetupResult:
     """Sets ``model`` up once: its key is cached and (with ``output``) written.
 
     ``calibration`` are inputs (paths or array-likes) fixing the table ranges (default: the
     ``MODEL.input.json`` beside the model). A model already set up keeps its key unless
     ``force`` (a new key has a new digest: proofs and published keys of the old one no longer
-    verify against it; the old cache entry is kept)."""
+    verify against it; the old cache entry is kept). ``scale`` and ``weight_scale`` are the
+    fixed-point bits of activations and weights (4 to 16; default 8 and 12), as the CLI's
+    ``--scale``/``--weight-scale``: part of the committed model."""
     texts = [_input_json(c) for c in (calibration or [])]
     out = _native.setup(
         os.fspath(model),
@@ -183,6 +187,8 @@ def setup(
         _shapes(input_shapes),
         _opt(srs_dir),
         _opt(cache_dir),
+        scale,
+        weight_scale,
     )
     return SetupResult(**json.loads(out))
 
@@ -197,12 +203,14 @@ def prove(
     input_shapes: Optional[Shapes] = None,
     srs_dir: Optional[PathLike] = None,
     cache_dir: Optional[PathLike] = None,
+    scale: Optional[int] = None,
+    weight_scale: Optional[int] = None,
 ) -> ProveResult:
     """Runs ``model`` on ``input`` and proves the result (setting the model up on first use,
     calibrated on this input and ``calibration``). With ``output`` the proof file is written
     there too. ``input_shapes`` (``{"x": [4, 784]}``, or a list in input order) sizes inputs the
     model leaves symbolic; without it a symbolic leading dimension is batch 1 (reported in
-    ``assumed_shapes``)."""
+    ``assumed_shapes``). ``scale``/``weight_scale``: as for :func:`setup`."""
     texts = [_input_json(c) for c in (calibration or [])]
     proof, summary = _native.prove(
         os.fspath(model),
@@ -212,6 +220,8 @@ def prove(
         _shapes(input_shapes),
         _opt(srs_dir),
         _opt(cache_dir),
+        scale,
+        weight_scale,
     )
     s = json.loads(summary)
     st = s["statement"]
@@ -303,13 +313,18 @@ def inspect(
     calibration: Optional[Sequence[Any]] = None,
     *,
     input_shapes: Optional[Shapes] = None,
+    scale: Optional[int] = None,
+    weight_scale: Optional[int] = None,
 ) -> Dict[str, Any]:
     """How ``model`` lowers into blocks, whether it is provable, and (with ``input``) the proof
-    plan and the quantized run against float: the CLI's ``inspect --json`` report."""
+    plan and the quantized run against float, with every sample's error and class agreement
+    (``samples``): the CLI's ``inspect --json`` report, at the given scales."""
     texts = [] if input is None else [_input_json(input)] + [
         _input_json(c) for c in (calibration or [])
     ]
-    return json.loads(_native.inspect(os.fspath(model), texts, _shapes(input_shapes)))
+    return json.loads(
+        _native.inspect(os.fspath(model), texts, _shapes(input_shapes), scale, weight_scale)
+    )
 
 
 def key_info(vk: Union[bytes, PathLike]) -> Dict[str, Any]:

@@ -66,6 +66,8 @@ def setup(
     input_shapes: Optional[Shapes] = ...,
     srs_dir: Optional[PathLike] = ...,
     cache_dir: Optional[PathLike] = ...,
+    scale: Optional[int] = ...,
+    weight_scale: Optional[int] = ...,
 ) -> SetupResult: ...
 def prove(
     model: PathLike,
@@ -77,6 +79,8 @@ def prove(
     input_shapes: Optional[Shapes] = ...,
     srs_dir: Optional[PathLike] = ...,
     cache_dir: Optional[PathLike] = ...,
+    scale: Optional[int] = ...,
+    weight_scale: Optional[int] = ...,
 ) -> ProveResult: ...
 def verify(
     proof: Union[bytes, PathLike],
@@ -95,5 +99,7 @@ def inspect(
     calibration: Optional[Sequence[Any]] = ...,
     *,
     input_shapes: Optional[Shapes] = ...,
+    scale: Optional[int] = ...,
+    weight_scale: Optional[int] = ...,
 ) -> Dict[str, Any]: ...
 def key_info(vk: Union[bytes, PathLike]) -> Dict[str, Any]: ...

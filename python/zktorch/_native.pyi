@@ -19,6 +19,8 @@ def setup(
     input_shapes: Optional[str] = None,
     srs_dir: Optional[str] = None,
     cache_dir: Optional[str] = None,
+    scale: Optional[int] = None,
+    weight_scale: Optional[int] = None,
 ) -> str: ...
 def prove(
     model: str,
@@ -28,6 +30,8 @@ def prove(
     input_shapes: Optional[str] = None,
     srs_dir: Optional[str] = None,
     cache_dir: Optional[str] = None,
+    scale: Optional[int] = None,
+    weight_scale: Optional[int] = None,
 ) -> Tuple[bytes, str]: ...
 def verify(
     proof: bytes,
@@ -39,5 +43,11 @@ def verify(
     srs_dir: Optional[str] = None,
     cache_dir: Optional[str] = None,
 ) -> str: ...
-def inspect(model: str, inputs: List[str] = ..., input_shapes: Optional[str] = None) -> str: ...
+def inspect(
+    model: str,
+    inputs: List[str] = ...,
+    input_shapes: Optional[str] = None,
+    scale: Optional[int] = None,
+    weight_scale: Optional[int] = None,
+) -> str: ...
 def key_info(vk: bytes) -> str: ...

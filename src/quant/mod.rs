@@ -4,7 +4,8 @@
 //! (`s` = the tensor's scale bits). The rules (docs/DESIGN.md, "Quantization and compilation"):
 //!
 //! - activations and graph inputs at [`QuantConfig::activation_bits`] (default 8), weights at
-//!   [`QuantConfig::weight_bits`] (default 8), biases at the product scale `s_x + s_w`;
+//!   [`QuantConfig::weight_bits`] (default 12), biases at the product scale `s_x + s_w`; both
+//!   are the user's choice (`--scale`, `--weight-scale`: [`QuantConfig::with_bits`]);
 //! - constants and inputs are quantized by rounding half up: `q = ⌊v·2^s + ½⌋` ([`quantize`]);
 //! - after every product the result is brought back by [`rescale`]:
 //!   `q_out = ⌊(acc + 2^(k−1)) / 2^k⌋`, exactly what the division block proves
@@ -47,6 +48,35 @@ impl Default for QuantConfig {
             activation_bits: 8,
             weight_bits: 12,
         }
+    }
+}
+
+impl QuantConfig {
+    /// The scales a user may choose (bits, for activations and for weights): below 4 bits a
+    /// model is not worth proving; above 16 the rescale remainder tables (2^weight rows) and
+    /// the activation tables (their ranges grow as 2^activation) pass 2^16 rows.
+    pub const USER_BITS: std::ops::RangeInclusive<u32> = 4..=16;
+
+    /// The configuration with these scales: `activation` bits for activations and graph inputs
+    /// (`--scale`), `weight` bits for weights (`--weight-scale`); `None` keeps the default.
+    /// More bits: a smaller quantization error and larger tables, so a slower proof.
+    pub fn with_bits(activation: Option<u32>, weight: Option<u32>) -> Result<Self> {
+        let d = QuantConfig::default();
+        let check = |bits: Option<u32>, default: u32, flag: &str| -> Result<u32> {
+            match bits {
+                None => Ok(default),
+                Some(b) if Self::USER_BITS.contains(&b) => Ok(b),
+                Some(b) => Err(Error::InvalidArgument(format!(
+                    "{flag} {b}: scales are bits of fixed point, from {} to {} (default {default})",
+                    Self::USER_BITS.start(),
+                    Self::USER_BITS.end()
+                ))),
+            }
+        };
+        Ok(QuantConfig {
+            activation_bits: check(activation, d.activation_bits, "--scale")?,
+            weight_bits: check(weight, d.weight_bits, "--weight-scale")?,
+        })
     }
 }
 
