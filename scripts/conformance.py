@@ -118,6 +118,7 @@ OPS = {
     "Resize": ["resize"],
     "Upsample": ["upsample"],
     "Einsum": ["einsum"],
+    "TopK": ["top_k"],
 }
 
 

@@ -463,6 +463,21 @@ def movement_ops():
         [2, 5, 3],
         [w("W", [5, 4])],
     )
+    # TopK along a middle axis after Round (many ties: the lower index must come first), its
+    # values and indices side by side.
+    topk = helper.make_node("TopK", ["r", "k"], ["v", "i"], name="topk", axis=1)
+    save(
+        "topk_ties",
+        [
+            node("Round", ["x"], "r"),
+            topk,
+            node("Cast", ["i"], "ic", to=TensorProto.FLOAT),
+            node("Concat", ["v", "ic"], axis=1),
+        ],
+        [("x", [2, 7, 3])],
+        [2, 8, 3],
+        [const("k", np.array([4], dtype=np.int64))],
+    )
 
 
 if __name__ == "__main__":

@@ -202,6 +202,7 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "resize_nearest",
         "einsum_heads",
         "einsum_weight",
+        "topk_ties",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
     }

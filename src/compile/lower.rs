@@ -9,6 +9,7 @@ use super::movement;
 use super::nn;
 use super::norm;
 use super::select;
+use super::topk;
 use super::wiring::{self, WiringSpec};
 use crate::onnx::{ConstTensor, Layer};
 use crate::quant::{self, TableFn};
@@ -58,6 +59,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "DepthToSpace" | "SpaceToDepth" => movement::depth_space(b, l),
         "Resize" | "Upsample" => movement::resize(b, l),
         "Einsum" => einsum::einsum(b, l),
+        "TopK" => topk::topk(b, l),
         other => np(format!("no lowering for {other} yet")),
     }
 }

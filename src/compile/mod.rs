@@ -25,6 +25,7 @@ mod movement;
 mod nn;
 mod norm;
 mod select;
+mod topk;
 pub mod wiring;
 
 pub use wiring::WiringSpec;

@@ -87,6 +87,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Resize",
     "Upsample",
     "Einsum",
+    "TopK",
 ];
 
 /// Whether an op type of a domain is supported.
