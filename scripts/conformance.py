@@ -116,7 +116,6 @@ OPS = {
     "Log": ["log"],
     "Softplus": ["softplus"],
     "Resize": ["resize"],
-    "Upsample": ["upsample"],
     "Einsum": ["einsum"],
     "TopK": ["top_k"],
 }

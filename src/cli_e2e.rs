@@ -265,6 +265,7 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
     let calibration: Vec<_> = samples.collect();
     let mut stages = Stages::default();
     let mut bar = Progress::new("proving");
+    let q = ws.quant();
     let request = ProveRequest {
         inputs: input,
         calibration,
@@ -277,7 +278,12 @@ fn prove_inner(a: &ProveArgs<'_>, ws: &Workspace, summary: &mut Value) -> anyhow
         &mut ProveHooks {
             progress: &mut |d, n| bar.update(d, n),
             on_setup: &mut |created| {
-                eprintln!("no cached setup for this model: set it up (calibrated on this input)");
+                eprintln!(
+                    "no cached setup for this model at --scale {} --weight-scale {}: set it up \
+                     (calibrated on this input; a setup made at other scales is another model: \
+                     pass the scales it was made with to use it)",
+                    q.activation_bits, q.weight_bits
+                );
                 if let Some(p) = created {
                     warn_local_srs(p);
                 }

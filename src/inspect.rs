@@ -211,7 +211,8 @@ fn sample_accuracy(
             if width > 1 && q.len() == f.len() {
                 for (qr, fr) in q.chunks(width).zip(f.chunks(width)) {
                     rows += 1;
-                    let arg = |v: &[f64]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b]));
+                    // The first index of the maximum (ArgMax's, numpy's).
+                    let arg = |v: &[f64]| (0..v.len()).rev().max_by(|&a, &b| v[a].total_cmp(&v[b]));
                     let fr: Vec<f64> = fr.iter().map(|&v| f64::from(v)).collect();
                     if arg(qr) == arg(&fr) {
                         agree += 1;

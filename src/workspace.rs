@@ -182,6 +182,11 @@ impl Workspace {
         self
     }
 
+    /// The fixed-point scales models are compiled at.
+    pub fn quant(&self) -> QuantConfig {
+        self.quant
+    }
+
     /// The default directories: `$ZKTORCH_SRS_DIR` (else the user cache's `zktorch/srs`) and
     /// `$ZKTORCH_CACHE_DIR` (else the user cache's `zktorch/models`).
     pub fn default_dirs() -> Self {

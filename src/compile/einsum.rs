@@ -142,14 +142,23 @@ pub(crate) fn einsum(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             return np("Einsum with a repeated label in one term (a diagonal)");
         }
     }
-    let dim = |c: char| -> usize {
-        for (t, v) in eq.inputs.iter().zip(&values) {
-            if let Some(p) = t.iter().position(|&x| x == c) {
-                return shape_of(v)[p];
+    // Every label's size, the same wherever it appears (numpy would broadcast a 1; ONNX's
+    // Einsum does not).
+    let mut sizes: std::collections::BTreeMap<char, usize> = Default::default();
+    for (t, v) in eq.inputs.iter().zip(&values) {
+        for (&c, &d) in t.iter().zip(&shape_of(v)) {
+            if *sizes.entry(c).or_insert(d) != d {
+                return np(format!("Einsum label {c:?} of sizes {} and {d}", sizes[&c]));
             }
         }
-        1
-    };
+    }
+    let dim = |c: char| -> usize { sizes.get(&c).copied().unwrap_or(1) };
+    let implied: Vec<usize> = eq.output.iter().map(|&c| dim(c)).collect();
+    if implied.iter().product::<usize>() != out.iter().product::<usize>() {
+        return np(format!(
+            "Einsum output of shape {implied:?} by its labels, {out:?} by shape inference"
+        ));
+    }
     match values.as_slice() {
         [Value::Tensor { id, shape }] => {
             if eq.inputs[0].len() != eq.output.len() {

@@ -57,7 +57,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Tile" => movement::tile(b, l),
         "Expand" => movement::expand(b, l),
         "DepthToSpace" | "SpaceToDepth" => movement::depth_space(b, l),
-        "Resize" | "Upsample" => movement::resize(b, l),
+        "Resize" => movement::resize(b, l),
         "Einsum" => einsum::einsum(b, l),
         "TopK" => topk::topk(b, l),
         other => np(format!("no lowering for {other} yet")),

@@ -192,49 +192,101 @@ pub(crate) fn depth_space(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     one(y, out)
 }
 
+/// An exact positive rational `num/den` (a Resize scale: `out/in` from sizes, or the exact
+/// value of an f32 scale).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Ratio {
+    num: i128,
+    den: i128,
+}
+
+impl Ratio {
+    /// The exact value of a finite positive f32, or `None` (not positive, or beyond 2^±60).
+    fn of_f32(v: f32) -> Option<Ratio> {
+        if !(v.is_finite() && v > 0.0) {
+            return None;
+        }
+        let bits = v.to_bits();
+        let exp = ((bits >> 23) & 0xff) as i32;
+        let (mantissa, e) = match exp {
+            0 => (i128::from(bits & 0x7f_ffff), -149),
+            _ => (i128::from((bits & 0x7f_ffff) | 0x80_0000), exp - 150),
+        };
+        if !(-60..=60).contains(&e) {
+            return None;
+        }
+        Some(match e >= 0 {
+            true => Ratio {
+                num: mantissa << e,
+                den: 1,
+            },
+            false => Ratio {
+                num: mantissa,
+                den: 1 << -e,
+            },
+        })
+    }
+
+    fn of_sizes(out: usize, input: usize) -> Ratio {
+        Ratio {
+            num: out as i128,
+            den: input.max(1) as i128,
+        }
+    }
+}
+
 /// Where output coordinate `o` of an axis resized from `len_in` to `len_out` by `scale` falls
-/// in the input, by ONNX Resize's `coordinate_transformation_mode`.
+/// in the input, by ONNX Resize's `coordinate_transformation_mode`, as an exact fraction
+/// `(p, q)`, q > 0 (no floating-point rounding can move a coordinate across a boundary).
 fn resize_coordinate(
     mode: &str,
     o: usize,
     len_in: usize,
     len_out: usize,
-    scale: f64,
-) -> Option<f64> {
-    let (o, li, lo) = (o as f64, len_in as f64, len_out as f64);
+    s: Ratio,
+) -> Option<(i128, i128)> {
+    let (o, li, lo) = (o as i128, len_in as i128, len_out as i128);
+    let (n, d) = (s.num, s.den);
     Some(match mode {
-        "half_pixel" => (o + 0.5) / scale - 0.5,
-        "pytorch_half_pixel" if len_out > 1 => (o + 0.5) / scale - 0.5,
-        "pytorch_half_pixel" => 0.0,
-        "align_corners" if len_out > 1 => o * (li - 1.0) / (lo - 1.0),
-        "align_corners" => 0.0,
-        "asymmetric" => o / scale,
-        "tf_half_pixel_for_nearest" => (o + 0.5) / scale,
-        "half_pixel_symmetric" => {
-            let adjustment = lo / (scale * li);
-            let offset = li / 2.0 * (1.0 - adjustment);
-            offset + (o + 0.5) / scale - 0.5
-        }
+        // (o + ½)/s − ½
+        "half_pixel" => ((2 * o + 1) * d - n, 2 * n),
+        "pytorch_half_pixel" if len_out > 1 => ((2 * o + 1) * d - n, 2 * n),
+        "pytorch_half_pixel" => (0, 1),
+        // o·(len_in − 1)/(len_out − 1)
+        "align_corners" if len_out > 1 => (o * (li - 1), lo - 1),
+        "align_corners" => (0, 1),
+        // o/s
+        "asymmetric" => (o * d, n),
+        // (o + ½)/s
+        "tf_half_pixel_for_nearest" => ((2 * o + 1) * d, 2 * n),
+        // len_in/2·(1 − len_out/(s·len_in)) + (o + ½)/s − ½ = ((len_in − 1)·s + 2o + 1 − len_out)/(2s)
+        "half_pixel_symmetric" => ((li - 1) * n + (2 * o + 1 - lo) * d, 2 * n),
         _ => return None,
     })
 }
 
-/// The input index nearest to coordinate `x`, by ONNX Resize's `nearest_mode`, clamped.
-fn resize_nearest(mode: &str, x: f64, len_in: usize) -> Option<usize> {
+/// The input index nearest to coordinate `p/q` by ONNX Resize's `nearest_mode`, clamped.
+fn resize_nearest(mode: &str, (p, q): (i128, i128), len_in: usize) -> Option<usize> {
+    let floor = p.div_euclid(q);
+    let ceil = -(-p).div_euclid(q);
+    let half = 2 * p.rem_euclid(q) == q;
+    let nearest = (2 * p + q).div_euclid(2 * q); // round half up
     let i = match mode {
-        "round_prefer_floor" if x.fract() == 0.5 || x.fract() == -0.5 => x.floor(),
-        "round_prefer_ceil" if x.fract() == 0.5 || x.fract() == -0.5 => x.ceil(),
-        "round_prefer_floor" | "round_prefer_ceil" => x.round(),
-        "floor" => x.floor(),
-        "ceil" => x.ceil(),
+        "round_prefer_floor" if half => floor,
+        "round_prefer_ceil" if half => ceil,
+        "round_prefer_floor" | "round_prefer_ceil" => nearest,
+        "floor" => floor,
+        "ceil" => ceil,
         _ => return None,
     };
-    Some(i.clamp(0.0, len_in as f64 - 1.0) as usize)
+    Some(i.clamp(0, len_in as i128 - 1) as usize)
 }
 
-/// Resize (and Upsample) in nearest mode with constant scales or sizes: one Copy whose output
-/// entry reads the input entry ONNX's coordinate transformation and rounding pick. The scales
-/// are those given (`scales`), else `out/in` per axis (`sizes`, or the inferred output shape).
+/// Resize in nearest mode with constant scales or sizes: one Copy whose output entry reads the
+/// input entry ONNX's coordinate transformation and rounding pick, computed exactly. The scales
+/// are those given (`scales`, exactly as f32), else `size/in` per axis (`sizes`, with
+/// `keep_aspect_ratio_policy`). Before opset 11 (Resize-10): `asymmetric`, rounding down when
+/// upsampling and up when downsampling, as onnxruntime and the opset-10 node tests do.
 pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
@@ -246,8 +298,12 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if out.len() != r {
         return np("Resize with a rank change");
     }
-    if l.int("antialias").unwrap_or(0) != 0 && out.iter().zip(&xs).any(|(o, i)| o < i) {
-        return np("Resize with antialias when downsampling");
+    let total = out
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|&t| t <= super::wiring::MAX_ENTRIES);
+    if total.is_none() {
+        return np("Resize output larger than any domain");
     }
     let axes: Vec<usize> = match l.ints("axes") {
         Some(a) => a
@@ -256,85 +312,81 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             .collect::<LResult<_>>()?,
         None => (0..r).collect(),
     };
-    // Scales: input 1 (Upsample, and Resize before opset 11) or 2, or Upsample-7's attribute;
-    // sizes: input 3. Either covers `axes`; the other axes keep scale 1.
-    let scale_input = if l.op_type == "Upsample" || b.g.opset() < 11 {
-        1
-    } else {
-        2
-    };
+    let opset10 = b.g.opset() < 11;
+    let scale_input = if opset10 { 1 } else { 2 };
     let present = |i: usize| l.inputs.get(i).is_some_and(|n| !n.is_empty());
-    let constant = |i: usize| -> LResult<Option<Vec<f64>>> {
+    let constant = |i: usize| -> LResult<Option<Vec<f32>>> {
         if !present(i) {
             return Ok(None);
         }
         match b.const_input(l, i) {
             Some(c) if c.is_empty() => Ok(None),
-            Some(c) => Ok(Some(c.to_f32_vec().iter().map(|&v| f64::from(v)).collect())),
+            Some(c) => Ok(Some(c.to_f32_vec())),
             None => np("Resize with scales or sizes that are not constant"),
         }
     };
-    let given_scales = match constant(scale_input)? {
-        Some(v) => Some(v),
-        None => l
-            .floats("scales")
-            .map(|v| v.iter().map(|&s| f64::from(s)).collect()),
-    };
-    let sizes = constant(3)?;
-    let mut scales = vec![1.0f64; r];
-    if let Some(g) = given_scales {
+    let mut scales = vec![Ratio { num: 1, den: 1 }; r];
+    if let Some(g) = constant(scale_input)? {
         if g.len() != axes.len() {
             return np("Resize with scales of the wrong length");
         }
-        for (&a, s) in axes.iter().zip(g) {
-            scales[a] = s;
+        for (&a, v) in axes.iter().zip(g) {
+            scales[a] = match Ratio::of_f32(v) {
+                Some(q) => q,
+                None => return np(format!("Resize with scale {v}")),
+            };
         }
-    } else if let Some(sz) = sizes {
+    } else if let Some(sz) = constant(3)? {
         if sz.len() != axes.len() {
             return np("Resize with sizes of the wrong length");
         }
-        let ratio: Vec<f64> = axes
+        let ratios: Vec<Ratio> = axes
             .iter()
             .zip(&sz)
-            .map(|(&a, s)| s / xs[a] as f64)
+            .map(|(&a, &v)| Ratio::of_sizes(v.max(0.0) as usize, xs[a]))
             .collect();
-        let policy = l.string("keep_aspect_ratio_policy").unwrap_or("stretch");
-        let common = match policy {
+        // not_larger: the smallest ratio (a/b < c/d ⇔ a·d < c·b), not_smaller the largest.
+        let pick = |want_smaller: bool| {
+            ratios.iter().copied().reduce(|p, q| {
+                let p_smaller = p.num * q.den < q.num * p.den;
+                if p_smaller == want_smaller {
+                    p
+                } else {
+                    q
+                }
+            })
+        };
+        let common = match l.string("keep_aspect_ratio_policy").unwrap_or("stretch") {
             "stretch" => None,
-            "not_larger" => ratio.iter().copied().reduce(f64::min),
-            "not_smaller" => ratio.iter().copied().reduce(f64::max),
+            "not_larger" => pick(true),
+            "not_smaller" => pick(false),
             other => return np(format!("Resize with keep_aspect_ratio_policy {other}")),
         };
-        for (&a, q) in axes.iter().zip(ratio) {
+        for (&a, q) in axes.iter().zip(ratios) {
             scales[a] = common.unwrap_or(q);
         }
     } else {
         return np("Resize with neither scales nor sizes");
     }
-    if scales.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
-        return np("Resize with a scale that is not positive");
-    }
-    let default_transform = if b.g.opset() < 11 {
-        "asymmetric"
-    } else {
-        "half_pixel"
-    };
-    let transform = l
-        .string("coordinate_transformation_mode")
-        .unwrap_or(default_transform)
-        .to_string();
-    let default_nearest = if b.g.opset() < 11 {
-        "floor"
-    } else {
-        "round_prefer_floor"
+    let transform = match opset10 {
+        true => "asymmetric".to_string(),
+        false => l
+            .string("coordinate_transformation_mode")
+            .unwrap_or("half_pixel")
+            .to_string(),
     };
     let nearest = l
         .string("nearest_mode")
-        .unwrap_or(default_nearest)
+        .unwrap_or("round_prefer_floor")
         .to_string();
     // Per axis, the input index of every output index (so the mapping is checked up front).
     let mut maps: Vec<Vec<usize>> = Vec::with_capacity(r);
     for k in 0..r {
+        let rounding = match opset10 {
+            true if scales[k].num < scales[k].den => "ceil",
+            true => "floor",
+            false => nearest.as_str(),
+        };
         let mut m = Vec::with_capacity(out[k]);
         for o in 0..out[k] {
             let Some(c) = resize_coordinate(&transform, o, xs[k], out[k], scales[k]) else {
@@ -342,7 +394,7 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                     "Resize with coordinate_transformation_mode {transform}"
                 ));
             };
-            let Some(i) = resize_nearest(&nearest, c, xs[k]) else {
+            let Some(i) = resize_nearest(rounding, c, xs[k]) else {
                 return np(format!("Resize with nearest_mode {nearest}"));
             };
             m.push(i);
@@ -353,4 +405,30 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         Some(o.iter().zip(&maps).map(|(&i, m)| m[i]).collect())
     })?;
     one(y, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exact coordinates: 7 → 9 entries, half_pixel, output 4 is exactly 3.0 (f64 gives
+    /// 2.9999999999999996 and floor 2); scale 0.5 from an f32 is exactly ½.
+    #[test]
+    fn resize_coordinates_are_exact() {
+        let s = Ratio::of_sizes(9, 7);
+        let c = resize_coordinate("half_pixel", 4, 7, 9, s).unwrap();
+        assert_eq!(resize_nearest("floor", c, 7), Some(3));
+        let half = Ratio::of_f32(0.5).unwrap();
+        assert_eq!(half.num * 2, half.den);
+        // Downsampling by 2, half_pixel: coordinate 2o + ½ exactly, round_prefer_floor → 2o.
+        for o in 0..4 {
+            let c = resize_coordinate("half_pixel", o, 8, 4, half).unwrap();
+            assert_eq!(resize_nearest("round_prefer_floor", c, 8), Some(2 * o));
+            assert_eq!(resize_nearest("round_prefer_ceil", c, 8), Some(2 * o + 1));
+        }
+        assert_eq!(Ratio::of_f32(0.0), None);
+        assert_eq!(Ratio::of_f32(f32::NAN), None);
+        assert_eq!(Ratio::of_f32(1e30), None);
+        assert_eq!(resize_coordinate("tf_crop_and_resize", 0, 2, 2, half), None);
+    }
 }

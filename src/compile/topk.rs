@@ -12,7 +12,10 @@
 //!
 //! Cost: `n²` comparisons per row, so this is for the short axes TopK is used on (class scores,
 //! candidate lists); the tables are the comparison table over twice the values' range and an
-//! IsZero table over `[−k, n]`.
+//! IsZero table over `rank − j` (about `[−k, n]`, widened by calibration). Why rank is a
+//! permutation for any committed values: the comparison lookup forces every `2(x_k − x_i)` to
+//! be a small integer, so the differences are antisymmetric and additive integers — an order.
+//! `sorted = 0` leaves the order to the implementation; this one is sorted.
 
 use super::builder::{np, Builder, LResult};
 use super::ir::{Block, TensorId};

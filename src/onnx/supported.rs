@@ -85,7 +85,6 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Log",
     "Softplus",
     "Resize",
-    "Upsample",
     "Einsum",
     "TopK",
 ];

@@ -55,6 +55,10 @@ pub fn calibrate(program: &mut Program, samples: &[Vec<Vec<f32>>]) -> Result<()>
         let (lo, hi) = widen(lo, hi, pow2(t.in_bits));
         t.range = Some(match t.func {
             TableFn::Exp => (lo, 0),
+            // Defined from 1 (log) or 0 (√) on: rows below would be left out of the table
+            // anyway (`TableSpec::to_table`); the range says so.
+            TableFn::Log => (lo.max(1), hi.max(1)),
+            TableFn::Sqrt => (lo.max(0), hi.max(0)),
             _ => (lo, hi),
         });
     }

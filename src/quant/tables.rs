@@ -348,9 +348,10 @@ impl TableSpec {
         }
     }
 
-    /// Whether `x` lies in the table's range (false when no range is set yet).
+    /// Whether `x` is a row of the table: in its range and where the function is defined
+    /// (false when no range is set yet).
     pub fn contains(&self, x: i64) -> bool {
-        self.range.is_some_and(|(lo, hi)| lo <= x && x <= hi)
+        self.range.is_some_and(|(lo, hi)| lo <= x && x <= hi) && self.undefined_at(x).is_none()
     }
 
     /// Number of rows (0 before calibration).
@@ -377,12 +378,18 @@ impl TableSpec {
         )
     }
 
-    /// The pair table `(x, f(x))` over the range, for the lookup block.
+    /// The pair table `(x, f(x))` over the range, for the lookup block: every x of the range
+    /// where the function is defined ([`Self::undefined_at`]). The rows where it is not (1/0,
+    /// √ of a negative, log of x ≤ 0) are left out, so no proof can claim their stand-in value:
+    /// the honest witness refuses those inputs, and the table gives a prover nothing to look up.
     pub fn to_table(&self) -> Result<Table> {
         let (lo, hi) = self.range.ok_or_else(|| {
             Error::InvalidArgument(format!("table {} has no range", self.describe()))
         })?;
-        Ok(Table::function((lo..=hi).collect(), |x| self.eval(x)))
+        let rows = (lo..=hi)
+            .filter(|&x| self.undefined_at(x).is_none())
+            .collect();
+        Ok(Table::function(rows, |x| self.eval(x)))
     }
 }
 
@@ -409,6 +416,27 @@ mod tests {
         assert!(spec(TableFn::Sqrt, 8, 8).undefined_at(-1).is_some());
         assert!(spec(TableFn::Reciprocal, 8, 8).undefined_at(0).is_some());
         assert_eq!(spec(TableFn::Softplus, 8, 8).undefined_at(-100), None);
+        // …and the tables have no rows there, so no proof can claim a stand-in value.
+        let rows = |f: TableFn| spec(f, 8, 8).to_table().unwrap();
+        let log = rows(TableFn::Log);
+        assert_eq!(log, Table::function((1..=4).collect(), fixed_ln));
+        let sqrt = rows(TableFn::Sqrt);
+        assert_eq!(
+            sqrt,
+            Table::function((0..=4).collect(), |x| spec(TableFn::Sqrt, 8, 8).eval(x))
+        );
+        let recip = rows(TableFn::Reciprocal);
+        assert_eq!(
+            recip,
+            Table::function(vec![-4, -3, -2, -1, 1, 2, 3, 4], |x| {
+                spec(TableFn::Reciprocal, 8, 8).eval(x)
+            })
+        );
+        assert!(!spec(TableFn::Log, 8, 8).contains(0));
+    }
+
+    fn fixed_ln(x: i64) -> i64 {
+        super::super::fixed::ln(x, 8, 8)
     }
 
     /// Whatever an (untrusted) architecture says, evaluating a table never panics.
