@@ -7,10 +7,9 @@
 //! soundness is that of the Copies and products it is made of (PROTOCOLS §4.15).
 
 use super::builder::{np, Builder, LResult, Value};
-use super::ir::{Block, TensorId};
-use super::lower::{matmul_const, one, Outputs};
+use super::ir::TensorId;
+use super::lower::{batched_matmul, matmul_const, one, Outputs};
 use super::wiring::{self, WiringSpec};
-use crate::blocks::copy::Source;
 use crate::onnx::Layer;
 
 /// The labels of each operand and of the output, ellipses spelled out as labels of their own.
@@ -218,50 +217,14 @@ pub(crate) fn einsum(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                     if nb != 1 {
                         return np("Einsum batched over a constant operand");
                     }
-                    let v = c.to_f32_vec();
-                    let w = wiring::transpose(&c.shape, &positions(tr, &order_r));
-                    let wv: Vec<f32> = w
-                        .output
-                        .iter()
-                        .map(|s| match *s {
-                            Source::Input { index, .. } => v[index],
-                            Source::Const(_) => 0.0,
-                        })
-                        .collect();
+                    let perm = positions(tr, &order_r);
+                    let wv = wiring::permute_values(&c.to_f32_vec(), &c.shape, &perm);
                     matmul_const(b, a, m, (wv, k, n), None, vec![m, n])?
                 }
                 Value::Tensor { id: y, shape: ys } => {
                     let c = arrange(b, *y, ys, tr, &order_r, "einsum_right")?;
-                    let s = b.scale(a) + b.scale(c);
-                    let mut products = Vec::with_capacity(nb);
-                    for h in 0..nb {
-                        let picks = |rows: usize, cols: usize| {
-                            [vec![h], (0..rows).collect(), (0..cols).collect()]
-                        };
-                        let ah = super::select::pick(b, a, &[nb, m, k], &picks(m, k), "batch_a")?;
-                        let ch = super::select::pick(b, c, &[nb, k, n], &picks(k, n), "batch_b")?;
-                        products.push(b.emit(
-                            Block::MatMul {
-                                rows: m,
-                                inner: k,
-                                cols: n,
-                            },
-                            vec![ah.0, ch.0],
-                            vec![m, n],
-                            s,
-                            "product",
-                        ));
-                    }
-                    let all = if nb == 1 {
-                        products[0]
-                    } else {
-                        let spec = WiringSpec::Concat {
-                            shapes: vec![vec![m, n]; nb],
-                            axis: 0,
-                        };
-                        b.copy(products, spec, vec![nb * m, n], "products")?
-                    };
-                    b.rescale_to_activation(all)
+                    let (a_shape, c_shape) = ([nb, m, k], [nb, k, n]);
+                    batched_matmul(b, a, &a_shape, c, &c_shape, vec![nb, m, n])?[0].0
                 }
             };
             let labels: Vec<char> = [&batch[..], &free_l, &free_r].concat();

@@ -253,16 +253,8 @@ fn const_matrix(c: &ConstTensor, transpose: bool, alpha: f32) -> LResult<(Vec<f3
     };
     let v = c.to_f32_vec();
     if transpose {
-        let w = wiring::transpose(&[r, cols], &[1, 0]);
-        let t = w
-            .output
-            .iter()
-            .map(|s| match *s {
-                crate::blocks::copy::Source::Input { index, .. } => v[index] * alpha,
-                crate::blocks::copy::Source::Const(_) => 0.0,
-            })
-            .collect();
-        Ok((t, cols, r))
+        let t = wiring::permute_values(&v, &[r, cols], &[1, 0]);
+        Ok((t.iter().map(|x| x * alpha).collect(), cols, r))
     } else {
         Ok((v.iter().map(|x| x * alpha).collect(), r, cols))
     }
@@ -466,7 +458,7 @@ fn matmul(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
 /// MatMul of two activations batched over equal leading dimensions (attention's `Q·Kᵀ` and
 /// `P·V` over heads): per batch entry, a slice of each operand (Copy) and one product of two
 /// committed matrices; the products are concatenated (one Copy) and rescaled once.
-fn batched_matmul(
+pub(crate) fn batched_matmul(
     b: &mut Builder,
     x: TensorId,
     xs: &[usize],

@@ -166,13 +166,7 @@ fn ranked(
         s,
         "picked",
     );
-    let values = b.emit(
-        Block::SumGroups { len: n },
-        vec![picked],
-        vec![rows, k],
-        s,
-        "values",
-    );
+    let values = row_sums(b, picked, rows, k, n, "values");
     let iota: Vec<i64> = (0..rows * k).flat_map(|_| 0..n as i64).collect();
     let positions = b.public_constants(onehot, iota, picks.clone(), "positions")?;
     let at = b.emit(
@@ -182,12 +176,12 @@ fn ranked(
         0,
         "index_picked",
     );
-    let indices = b.emit(
-        Block::SumGroups { len: n },
-        vec![at],
-        vec![rows, k],
-        0,
-        "indices",
-    );
+    let indices = row_sums(b, at, rows, k, n, "indices");
     Ok((values, indices))
+}
+
+/// `[rows, k, n]` summed over its last axis to `[rows, k]` (SumGroups), at `x`'s scale.
+fn row_sums(b: &mut Builder, x: TensorId, rows: usize, k: usize, n: usize, what: &str) -> TensorId {
+    let s = b.scale(x);
+    b.emit(Block::SumGroups { len: n }, vec![x], vec![rows, k], s, what)
 }

@@ -221,6 +221,19 @@ pub fn transpose(shape: &[usize], perm: &[usize]) -> Wiring {
     }
 }
 
+/// The values `v` of a tensor of `shape`, transposed by `perm` (ONNX Transpose), as a new
+/// row-major vector: for constants, which are permuted at compile time rather than copied.
+pub fn permute_values<T: Copy + Default>(v: &[T], shape: &[usize], perm: &[usize]) -> Vec<T> {
+    transpose(shape, perm)
+        .output
+        .iter()
+        .map(|s| match *s {
+            Source::Input { index, .. } => v.get(index).copied().unwrap_or_default(),
+            Source::Const(_) => T::default(),
+        })
+        .collect()
+}
+
 /// Numpy broadcasting of `from` to `to`, or `None` if the shapes are incompatible.
 pub fn broadcast(from: &[usize], to: &[usize]) -> Option<Wiring> {
     if from.len() > to.len() {
