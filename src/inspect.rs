@@ -188,16 +188,13 @@ fn status(s: &LayerStatus) -> String {
     }
 }
 
-/// Runs `sample` quantized and in float and compares every output ([`SampleAccuracy`]).
+/// One sample's quantized run `w` against its float run: every output ([`SampleAccuracy`]).
 fn sample_accuracy(
-    model: &onnx::ModelFile,
-    graph: &onnx::LayerGraph,
     program: &Program,
     index: usize,
-    sample: &[Vec<f32>],
-) -> Result<SampleAccuracy> {
-    let w = witness::run(program, sample)?;
-    let float = onnx::run_float_graph(model.path(), graph, sample)?;
+    w: &witness::Witness,
+    float: &onnx::FloatValues,
+) -> SampleAccuracy {
     let step = 1.0 / quant::pow2(program.config.activation_bits) as f64;
     let outputs = w
         .outputs(program)
@@ -233,10 +230,10 @@ fn sample_accuracy(
             }
         })
         .collect();
-    Ok(SampleAccuracy {
+    SampleAccuracy {
         sample: index,
         outputs,
-    })
+    }
 }
 
 fn entries(p: &Program) -> Entries {
@@ -309,15 +306,15 @@ pub fn inspect_with(
     if let (Some(first), true) = (samples.first(), report.provable) {
         let mut run = || -> Result<(Vec<OutputRow>, Vec<LayerError>, PlanRow)> {
             quant::calibrate(&mut program, samples)?;
-            report.samples = Some(
-                samples
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| sample_accuracy(model, &graph, &program, i, s))
-                    .collect::<Result<_>>()?,
-            );
             let w = witness::run(&program, first)?;
             let float = onnx::run_float_graph(model.path(), &graph, first)?;
+            let mut accuracy = vec![sample_accuracy(&program, 0, &w, &float)];
+            for (i, s) in samples.iter().enumerate().skip(1) {
+                let ws = witness::run(&program, s)?;
+                let fs = onnx::run_float_graph(model.path(), &graph, s)?;
+                accuracy.push(sample_accuracy(&program, i, &ws, &fs));
+            }
+            report.samples = Some(accuracy);
             let outputs = w
                 .outputs(&program)
                 .into_iter()

@@ -58,6 +58,46 @@ pub(crate) fn map_copy(
     b.copy(vec![x], WiringSpec::Explicit(w), out.to_vec(), what)
 }
 
+/// `x` (shape `xs`) with axis `ax` moved last (one Copy, or `x` itself when it already is
+/// last): for ops that work on consecutive groups (Softmax, ArgMax, TopK). Returns the tensor
+/// and its shape.
+pub(crate) fn axis_last(
+    b: &mut Builder,
+    x: TensorId,
+    xs: &[usize],
+    ax: usize,
+) -> LResult<(TensorId, Vec<usize>)> {
+    let mut perm: Vec<usize> = (0..xs.len()).filter(|&i| i != ax).collect();
+    perm.push(ax);
+    let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
+    let spec = WiringSpec::Transpose {
+        shape: xs.to_vec(),
+        perm,
+    };
+    let t = b.copy(vec![x], spec, moved.clone(), "axis_last")?;
+    Ok((t, moved))
+}
+
+/// The inverse of [`axis_last`]: `y` (shape `moved`, the axis last) with its last axis put
+/// back at `ax`. Returns the tensor and its shape.
+pub(crate) fn axis_back(
+    b: &mut Builder,
+    y: TensorId,
+    moved: &[usize],
+    ax: usize,
+) -> LResult<(TensorId, Vec<usize>)> {
+    let r = moved.len();
+    let mut perm: Vec<usize> = (0..r.saturating_sub(1)).collect();
+    perm.insert(ax.min(perm.len()), r.saturating_sub(1));
+    let shape: Vec<usize> = perm.iter().map(|&p| moved[p]).collect();
+    let spec = WiringSpec::Transpose {
+        shape: moved.to_vec(),
+        perm,
+    };
+    let t = b.copy(vec![y], spec, shape.clone(), "axis_back")?;
+    Ok((t, shape))
+}
+
 /// Integer values of a constant input, if it is one.
 fn const_ints(b: &Builder, l: &Layer, i: usize) -> Option<Vec<i64>> {
     let c = b.const_input(l, i)?;

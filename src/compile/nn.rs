@@ -544,24 +544,9 @@ pub(crate) fn softmax(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         b.prog.tensors[y].shape = xs.clone();
         return Ok(vec![(y, xs)]);
     }
-    let mut perm: Vec<usize> = (0..r).filter(|&i| i != ax).collect();
-    perm.push(ax);
-    let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    let spec = WiringSpec::Transpose {
-        shape: xs.clone(),
-        perm: perm.clone(),
-    };
-    let t = b.copy(vec![x], spec, moved.clone(), "axis_last")?;
+    let (t, moved) = super::movement::axis_last(b, x, &xs, ax)?;
     let y = softmax_groups(b, t, xs[ax], None)?;
-    let mut inverse = vec![0; r];
-    for (i, &p) in perm.iter().enumerate() {
-        inverse[p] = i;
-    }
-    let spec = WiringSpec::Transpose {
-        shape: moved,
-        perm: inverse,
-    };
-    let y = b.copy(vec![y], spec, xs.clone(), "axis_back")?;
+    let (y, _) = super::movement::axis_back(b, y, &moved, ax)?;
     Ok(vec![(y, xs)])
 }
 

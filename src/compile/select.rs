@@ -424,14 +424,7 @@ pub(crate) fn arg_extreme(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if len == 0 || groups == 0 {
         return np("ArgMax of an empty axis");
     }
-    let mut perm: Vec<usize> = (0..r).filter(|&i| i != ax).collect();
-    perm.push(ax);
-    let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    let spec = WiringSpec::Transpose {
-        shape: xs.clone(),
-        perm,
-    };
-    let t = b.copy(vec![x], spec, moved, "axis_last")?;
+    let (t, _) = super::movement::axis_last(b, x, &xs, ax)?;
     let s = b.scale(t);
     let flat = vec![groups, len];
     let t = if l.op_type == "ArgMin" {

@@ -20,7 +20,7 @@
 use super::builder::{np, Builder, LResult};
 use super::ir::{Block, TensorId};
 use super::lower::{axis, Outputs};
-use super::wiring::WiringSpec;
+use super::movement::{axis_back, axis_last};
 use crate::onnx::Layer;
 use crate::quant::TableFn;
 
@@ -51,18 +51,7 @@ pub(crate) fn topk(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         ));
     }
     // The axis last: [rows, n] (rows in the other axes' order).
-    let mut perm: Vec<usize> = (0..r).filter(|&i| i != ax).collect();
-    perm.push(ax);
-    let moved: Vec<usize> = perm.iter().map(|&p| xs[p]).collect();
-    let t = b.copy(
-        vec![x],
-        WiringSpec::Transpose {
-            shape: xs.clone(),
-            perm,
-        },
-        moved.clone(),
-        "axis_last",
-    )?;
+    let (t, moved) = axis_last(b, x, &xs, ax)?;
     let s = b.scale(t);
     let t = if largest {
         t
@@ -92,16 +81,10 @@ pub(crate) fn topk(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if let Some(last) = lead.last_mut() {
         *last = k;
     }
-    let mut back: Vec<usize> = (0..r - 1).collect();
-    back.insert(ax, r - 1);
     let mut outs = Vec::with_capacity(2);
     for (i, y) in [values, indices].into_iter().enumerate() {
         let shape = b.out_shape(l, i)?;
-        let spec = WiringSpec::Transpose {
-            shape: lead.clone(),
-            perm: back.clone(),
-        };
-        let y = b.copy(vec![y], spec, shape.clone(), "axis_back")?;
+        let (y, _) = axis_back(b, y, &lead, ax)?;
         b.prog.tensors[y].shape = shape.clone();
         outs.push((y, shape));
     }
