@@ -675,3 +675,57 @@ fn a_key_cannot_choose_the_cost_of_its_check() {
     let err = model::check_key(&c.key.vk_file, &small).unwrap_err();
     assert!(err.to_string().contains("--max-domain-log"), "{err}");
 }
+
+// ---- advice values (PROTOCOLS §4.16) ---------------------------------------------------------
+
+/// An advice value (σ = ⌊√w⌋, a quotient by σ) has no proof of its own, only the checks that
+/// follow it. An architecture that moves a range check to a table whose rows reach below 0
+/// (the quotient's signed `Range` table), drops a check, or points one at another tensor would
+/// state an unconstrained value: it is malformed, and a key stating it is refused.
+#[test]
+fn an_advice_value_must_be_followed_by_its_checks() {
+    use zktorch::compile::AdviceFn;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/ops/layernorm_decomposed.onnx");
+    let graph = onnx::load(&path).unwrap();
+    let inputs = onnx::read_input_json(&path.with_extension("input.json"), &graph.inputs).unwrap();
+    let (_, p) = api::compile_model(
+        &zktorch::onnx::ModelFile::new(&path),
+        std::slice::from_ref(&inputs),
+    )
+    .unwrap();
+    assert!(p.check_dataflow().is_ok());
+    let sqrt = p
+        .instances
+        .iter()
+        .position(|i| {
+            i.block
+                == Block::Advice {
+                    func: AdviceFn::FloorSqrt,
+                }
+        })
+        .unwrap();
+    let signed = p
+        .tables
+        .iter()
+        .position(|t| t.func == TableFn::Identity)
+        .unwrap();
+    // `t₁ = w − σ² ≥ 0` checked against the signed table instead: σ could exceed √w.
+    let mut moved = p.clone();
+    moved.instances[sqrt + 3].block = Block::Lookup { table: signed };
+    // The same check reading σ² instead of t₁.
+    let mut other = p.clone();
+    other.instances[sqrt + 3].inputs = vec![p.instances[sqrt + 1].output];
+    // The second check gone (its instance turned into a copy of t₁'s check's input).
+    let mut dropped = p.clone();
+    dropped.instances[sqrt + 6].block = Block::ScaleConst { k: 1 };
+    for (what, bad) in [("moved", &moved), ("other", &other), ("dropped", &dropped)] {
+        assert!(bad.check_dataflow().is_err(), "{what}");
+        assert!(api::plan_model(bad, &inputs).is_err(), "{what}");
+    }
+    // And a key stating the moved check is refused by the verifier's key check.
+    let mut case = Case::from_program(p.clone(), inputs);
+    case.key.vk.program = model::strip_weights(&moved);
+    case.key.reseal().unwrap();
+    assert!(case.key_rejected(&case.key.vk_file));
+}

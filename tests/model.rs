@@ -299,12 +299,12 @@ fn segments_bind_their_boundaries() {
 
 /// The transformer ops (issue #12) prove, verify and refuse a changed output, and a false
 /// witness for each of their relations is not accepted: a wrong table row gathered by a token
-/// id, a LayerNorm `1/σ` off by one, a masked attention weight that is not zero. Each false
+/// id, a LayerNorm σ or quotient off by one, a masked attention weight that is not zero. Each false
 /// witness goes through the real prover ([`model::prove_witness`]), with a control that the
 /// same path accepts the honest witness.
 #[test]
 fn transformer_ops_prove_and_refuse_false_statements() {
-    use zktorch::compile::{Block, WiringSpec};
+    use zktorch::compile::{AdviceFn, Block, WiringSpec};
     use zktorch::quant::TableFn;
     let dir = root().join("tests/fixtures/ops");
     for name in [
@@ -380,19 +380,43 @@ fn transformer_ops_prove_and_refuse_false_statements() {
     outside[0][0] = v as f32;
     assert!(model::prove(&s.key, &outside, &mut ChaCha20Rng::seed_from_u64(2)).is_err());
 
-    // LayerNorm: 1/σ of one row off by one.
-    let s = setup_at(&dir, "layernorm");
-    let p = &s.key.program;
-    let w = witness::run(p, &s.inputs).unwrap();
-    let inv = p
-        .instances
-        .iter()
-        .find(|i| matches!(table_fn(&s, &i.block), Some(TableFn::Rsqrt { .. })))
-        .unwrap()
-        .output;
-    let mut forged = w.clone();
-    forged.values[inv][0] += 1;
-    assert!(refused(&s, &forged), "1/σ off by one");
+    // LayerNorm, native and written out (Sqrt, Div): σ = ⌊√W⌋ one off either way, or the
+    // quotient c/σ one off, every later value recomputed from the forged one (so only the
+    // advice value's own checks are false). Control: the same path with nothing forged.
+    for name in ["layernorm", "layernorm_decomposed"] {
+        let s = setup_at(&dir, name);
+        let p = &s.key.program;
+        let advice = |f: fn(&AdviceFn) -> bool| -> usize {
+            p.instances
+                .iter()
+                .position(|i| matches!(&i.block, Block::Advice { func } if f(func)))
+                .unwrap()
+        };
+        let sqrt = advice(|f| *f == AdviceFn::FloorSqrt);
+        let quotient = advice(|f| matches!(f, AdviceFn::RoundDiv { .. }));
+        let forged = |at: usize, delta: i64| {
+            witness::run_forcing(p, &s.inputs, &mut |ix, v| {
+                if ix == at {
+                    v[0] += delta;
+                }
+            })
+            .unwrap()
+        };
+        assert!(
+            !refused(&s, &forged(sqrt, 0)),
+            "{name}: the honest forcing path"
+        );
+        assert!(refused(&s, &forged(sqrt, 1)), "{name}: σ one too large");
+        assert!(refused(&s, &forged(sqrt, -1)), "{name}: σ one too small");
+        assert!(
+            refused(&s, &forged(quotient, 1)),
+            "{name}: c/σ one too large"
+        );
+        assert!(
+            refused(&s, &forged(quotient, -1)),
+            "{name}: c/σ one too small"
+        );
+    }
 
     // ArgMax: the index moved to a position that is not a maximum (every tensor after the
     // maximum moved with it, so only the IsZero relation is false).

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::advice::{self, AdviceFn};
 use super::ir::{Block, Instance, NamedTensor, Program, Tensor, TensorId, TensorKind};
 use super::wiring;
 use super::wiring::WiringSpec;
@@ -58,6 +59,9 @@ pub(crate) struct Builder<'g> {
     /// Tensors written by a `Where(mask, −∞, x)` that only softmaxes read: per entry, whether
     /// it is masked (its value is a stand-in from the same row; the softmax zeroes it).
     pub masked: BTreeMap<TensorId, Vec<bool>>,
+    /// Tensors proven to be non-negative integers whose division the advice quotient can
+    /// prove (square roots made by [`Builder::sqrt`]).
+    pub roots: std::collections::BTreeSet<TensorId>,
 }
 
 impl<'g> Builder<'g> {
@@ -78,6 +82,7 @@ impl<'g> Builder<'g> {
             env: BTreeMap::new(),
             layer: String::new(),
             masked: BTreeMap::new(),
+            roots: std::collections::BTreeSet::new(),
         }
     }
 
@@ -136,6 +141,81 @@ impl<'g> Builder<'g> {
             output,
         });
         output
+    }
+
+    /// An advice value, `func` of `inputs` at scale `scale` (committed with no proof of its
+    /// own), followed by the checks that pin it down ([`advice::checks`]: one template, the
+    /// same the architecture check requires). Range checks read one shared table per function.
+    pub fn advice(
+        &mut self,
+        func: AdviceFn,
+        inputs: Vec<TensorId>,
+        scale: u32,
+        what: &str,
+    ) -> TensorId {
+        let shape = self.shape(inputs[0]).to_vec();
+        let out = self.emit(
+            Block::Advice { func },
+            inputs.clone(),
+            shape.clone(),
+            scale,
+            what,
+        );
+        let mut steps: Vec<TensorId> = Vec::new();
+        for (check, reads) in advice::checks(func) {
+            let ins = reads
+                .iter()
+                .map(|r| match *r {
+                    advice::Ref::In(i) => inputs[i],
+                    advice::Ref::Out => out,
+                    advice::Ref::Step(j) => steps[j],
+                })
+                .collect();
+            let block = match check {
+                advice::Check::Block(b) => b,
+                advice::Check::Table(f) => Block::Lookup {
+                    table: self.table(f, 0, 0, None),
+                },
+            };
+            let t = self.emit(block, ins, shape.clone(), 0, &format!("{what}_check"));
+            steps.push(t);
+        }
+        out
+    }
+
+    /// `√x` at the activation scale a, floored: x brought to a, then `σ = ⌊√(x·2^a)⌋` as an
+    /// advice value with its checks (PROTOCOLS §4.16). No table grows with x: the checks span
+    /// `[0, 2σ]`. A negative x has no square root (the witness refuses it).
+    pub fn sqrt(&mut self, x: TensorId) -> TensorId {
+        let a = self.act_bits();
+        let x = self.rescale_to_activation(x);
+        let shape = self.shape(x).to_vec();
+        let w = self.emit(
+            Block::ScaleConst { k: quant::pow2(a) },
+            vec![x],
+            shape,
+            2 * a,
+            "radicand",
+        );
+        let s = self.advice(AdviceFn::FloorSqrt, vec![w], a, "sqrt");
+        self.roots.insert(s);
+        s
+    }
+
+    /// `a / d` at the activation scale, rounded half up, for a divisor d that is a square root
+    /// made by [`Builder::sqrt`] (so a non-negative integer; a zero divisor has no quotient and
+    /// the witness refuses it) and a dividend `a` of d's shape: the advice quotient with its
+    /// checks (PROTOCOLS §4.16), no reciprocal table.
+    pub fn divide_by_root(&mut self, a: TensorId, d: TensorId) -> TensorId {
+        let act = self.act_bits();
+        // y·2^-act = (a·2^-sa)/(d·2^-sd): y = a·2^(act + sd − sa)/d.
+        let (sa, sd) = (self.scale(a), self.scale(d));
+        let a = match (act + sd).checked_sub(sa) {
+            Some(_) => a,
+            None => self.rescale(a, sa - act - sd),
+        };
+        let shift = act + sd - self.scale(a);
+        self.advice(AdviceFn::RoundDiv { shift }, vec![a, d], act, "quotient")
     }
 
     /// A committed constant.

@@ -139,7 +139,6 @@ pub(crate) fn pow(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     };
     let (x, xs) = b.act_input(l, 0)?;
     let x = b.broadcast(x, &xs, &out)?;
-    let act = b.act_bits();
     let y = match p {
         1.0 => x,
         2.0 => product(b, x, x, &out),
@@ -147,10 +146,10 @@ pub(crate) fn pow(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             let sq = product(b, x, x, &out);
             product(b, sq, x, &out)
         }
-        0.5 => b.lookup(x, TableFn::Sqrt, act, None, "sqrt"),
+        0.5 => b.sqrt(x),
         -1.0 => reciprocal(b, x),
         -0.5 => {
-            let r = b.lookup(x, TableFn::Sqrt, act, None, "sqrt");
+            let r = b.sqrt(x);
             reciprocal(b, r)
         }
         _ => {
@@ -162,9 +161,23 @@ pub(crate) fn pow(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     one(y, out)
 }
 
-/// `Div(a, b)` where the divisor is an activation: `a ⊙ (1/b)`.
+/// `Sqrt(x)`: the advice square root ([`Builder::sqrt`]).
+pub(crate) fn sqrt(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    one(b.sqrt(x), xs)
+}
+
+/// `Div(a, b)` where the divisor is an activation: the advice quotient when b is a square root
+/// this program proved (LayerNorm written by hand: `(x − mean) / √(var + ε)`), else
+/// `a ⊙ (1/b)` by the reciprocal table.
 pub(crate) fn div_by_activation(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let out = b.out_shape(l, 0)?;
+    let root = matches!(b.value(&l.inputs[1])?, Value::Tensor { id, .. } if b.roots.contains(id));
+    if root && b.const_input(l, 0).is_none() {
+        let x = input_at(b, l, 0, &out)?;
+        let d = input_at(b, l, 1, &out)?;
+        return one(b.divide_by_root(x, d), out);
+    }
     let d = input_at(b, l, 1, &out)?;
     let r = reciprocal(b, d);
     if let Some(k) = b.const_input(l, 0).and_then(scalar) {

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use super::advice::AdviceFn;
 use super::wiring::WiringSpec;
 use crate::pcs::domain_log;
 use crate::quant::{QuantConfig, TableSpec};
@@ -122,6 +123,13 @@ pub enum Block {
         /// The wiring, as its generator and parameters.
         spec: WiringSpec,
     },
+    /// A value the prover computes (`func` of the inputs) and commits with no proof of its
+    /// own: the instances that follow it ([`super::advice::checks`], required by
+    /// [`Program::check_dataflow`]) pin it down.
+    Advice {
+        /// What the honest prover computes.
+        func: AdviceFn,
+    },
 }
 
 /// Block classes (families of relations), for summaries and folding.
@@ -147,11 +155,13 @@ pub enum BlockClass {
     DivConst,
     /// Copy / permutation.
     Copy,
+    /// Advice values (no proof of their own; their checks follow them).
+    Advice,
 }
 
 impl BlockClass {
     /// Every class, in report order.
-    pub const ALL: [BlockClass; 9] = [
+    pub const ALL: [BlockClass; 10] = [
         BlockClass::Linear,
         BlockClass::Hadamard,
         BlockClass::MatMulConst,
@@ -161,6 +171,7 @@ impl BlockClass {
         BlockClass::Lookup,
         BlockClass::DivConst,
         BlockClass::Copy,
+        BlockClass::Advice,
     ];
 
     /// The class name.
@@ -175,6 +186,7 @@ impl BlockClass {
             BlockClass::Lookup => "Lookup",
             BlockClass::DivConst => "DivConst",
             BlockClass::Copy => "Copy",
+            BlockClass::Advice => "Advice",
         }
     }
 
@@ -212,6 +224,7 @@ impl Block {
             Block::Lookup { .. } => BlockClass::Lookup,
             Block::DivConst { .. } => BlockClass::DivConst,
             Block::Copy { .. } => BlockClass::Copy,
+            Block::Advice { .. } => BlockClass::Advice,
         }
     }
 
@@ -233,6 +246,7 @@ impl Block {
                 divisor, offset, ..
             } => format!("DivConst ⌊(x+{offset})/{divisor}⌋"),
             Block::Copy { spec } => format!("Copy {} entries", spec.output_len()),
+            Block::Advice { func } => format!("Advice {}", func.name()),
         }
     }
 }
@@ -373,6 +387,7 @@ impl Program {
                 Block::Add | Block::Sub | Block::Hadamard | Block::MatMulConst { .. } => 2,
                 Block::MatMul { .. } => 2,
                 Block::Copy { .. } => inst.inputs.len().max(1),
+                Block::Advice { func } => func.arity(),
                 _ => 1,
             };
             if inst.inputs.len() != arity {
@@ -398,6 +413,7 @@ impl Program {
                 Block::SumGroups { len: g } | Block::MaxGroups { len: g } => {
                     *g > 0 && x % g == 0 && x / g == y
                 }
+                Block::Advice { .. } => super::advice::lengths_ok(self, inst),
                 Block::Copy { spec } => match spec.expand() {
                     Ok(w) => {
                         w.output.len() == y
@@ -423,6 +439,7 @@ impl Program {
                 Block::DivConst { divisor, .. } if *divisor <= 0 => {
                     return bad(format!("division by {divisor}"));
                 }
+                Block::Advice { .. } => super::advice::check_follows(self, ix).or_else(bad)?,
                 _ => {}
             }
         }
@@ -471,6 +488,10 @@ impl Program {
     /// tensor (or tensor + table) it touches, plus one for blocks that need 2× quotient room.
     pub fn domain_log(&self, ix: usize) -> u32 {
         let inst = &self.instances[ix];
+        if let Block::Advice { .. } = inst.block {
+            // Nothing of an advice instance is on a domain (its readers commit its value).
+            return 1;
+        }
         let len = |t: TensorId| self.tensors[t].len();
         let largest = inst
             .inputs

@@ -27,8 +27,9 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Gemm" => gemm(b, l),
         "MatMul" => matmul(b, l),
         "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Abs" | "Exp" | "HardSigmoid"
-        | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Sqrt" | "Reciprocal"
-        | "Log" | "Softplus" | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
+        | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Reciprocal" | "Log"
+        | "Softplus" | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
+        "Sqrt" => elementwise::sqrt(b, l),
         "LayerNormalization" | "InstanceNormalization" => norm::layer_norm(b, l),
         "Gelu" => norm::gelu(b, l),
         "Gather" => select::gather(b, l),
@@ -572,7 +573,6 @@ fn unary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             (TableFn::ThresholdedRelu { alpha: q }, sx)
         }
         "Softsign" => (TableFn::Softsign, act),
-        "Sqrt" => (TableFn::Sqrt, act),
         "Reciprocal" => (TableFn::Reciprocal, act),
         "Floor" => (
             TableFn::Round {

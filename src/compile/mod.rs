@@ -15,6 +15,7 @@
 //! Table ranges and division quotient ranges are left unset; [`crate::quant::calibrate`] sets
 //! them.
 
+pub mod advice;
 mod builder;
 mod einsum;
 mod elementwise;
@@ -28,6 +29,7 @@ mod select;
 mod topk;
 pub mod wiring;
 
+pub use advice::AdviceFn;
 pub use wiring::WiringSpec;
 
 pub use ir::{

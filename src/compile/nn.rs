@@ -610,7 +610,7 @@ pub(crate) fn reduce(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             let sq = b.rescale_to_activation(sq);
             let ss = sum(b, sq, b.scale(sq));
             if l.op_type == "ReduceL2" {
-                b.lookup(ss, TableFn::Sqrt, b.scale(ss), None, "sqrt")
+                b.sqrt(ss)
             } else {
                 ss
             }

@@ -2,23 +2,23 @@
 //! No new protocol: every step is a block the model prover already has, and every table is
 //! recomputed by the verifier from the architecture.
 
+use super::advice::AdviceFn;
 use super::builder::{np, Builder, LResult, Value};
 use super::ir::{Block, TensorId};
 use super::lower::{axis, one, scale_by, tensor_op_const, tensor_op_tensor, Outputs};
 use crate::onnx::Layer;
 use crate::quant::{self, TableFn};
 
-/// Output scale bits of LayerNorm's `1/√(var + ε)` table (values up to `1/√ε`, e.g. 316 for
-/// ε = 10^-5, and 2^-12 steps: the same remainder table size as a weight rescale).
-const RSQRT_BITS: u32 = 12;
-
 /// LayerNormalization over the axes from `axis` on (ONNX; default −1), scale γ and bias β:
 ///
 /// - `mean = ⌊(Σ x + len/2) / len⌋`, `c = x − mean` (SumGroups, DivConst, Sub);
 /// - `var = ⌊(Σ rescale(c²) + len/2) / len⌋` (Hadamard at scale 2s rescaled to s,
 ///   SumGroups, DivConst: every divisor at most 2^s or len, so no remainder table is large);
-/// - `inv = ⌊2^12/√(var/2^s + ε) + ½⌋` by one table over the variance's calibrated range;
-/// - `y = rescale(c ∘ inv)`, then `y ∘ γ + β` as Mul and Add by constants.
+/// - `σ = ⌊√(var·2^s + ε·2^2s)⌋` at scale s, an advice value with its checks (PROTOCOLS §4.16:
+///   `t₁ = W − σ²`, `2σ − t₁` both ≥ 0), ε at least one unit so that σ ≥ 1;
+/// - `y = round(c·2^s / σ)`, the advice quotient with its checks (no reciprocal table: every
+///   check spans `[0, 2σ]`, so no table grows with the variance), then `y ∘ γ + β` as Mul and
+///   Add by constants.
 pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
@@ -71,16 +71,33 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "sum_sq",
     );
     let var = b.div_const(ss, len as i64, len as i64 / 2, "variance");
-    let inv = b.lookup(var, TableFn::Rsqrt { eps }, RSQRT_BITS, None, "inv_std");
-    let inv_b = b.broadcast(inv, &[groups, 1], &flat)?;
-    let n = b.emit(
-        Block::Hadamard,
-        vec![c, inv_b],
-        flat.to_vec(),
-        s + RSQRT_BITS,
-        "normalized",
+    let w = b.emit(
+        Block::ScaleConst { k: quant::pow2(s) },
+        vec![var],
+        vec![groups, 1],
+        2 * s,
+        "radicand",
     );
-    let mut y = b.rescale(n, RSQRT_BITS);
+    // ε at scale 2^2s, at least one unit when ε > 0 (so σ ≥ 1 and the quotient exists).
+    let eps_q = quant::quantize(f64::from(eps), 2 * s, &format!("{} epsilon", l.name))?;
+    let eps_q = if eps > 0.0 { eps_q.max(1) } else { eps_q };
+    let w = match eps_q {
+        0 => w,
+        e => {
+            let ew = b.weight("epsilon", vec![e; groups], vec![groups, 1], 2 * s);
+            b.emit(
+                Block::Add,
+                vec![w, ew],
+                vec![groups, 1],
+                2 * s,
+                "radicand_eps",
+            )
+        }
+    };
+    let sigma = b.advice(AdviceFn::FloorSqrt, vec![w], s, "std");
+    b.roots.insert(sigma);
+    let sigma_b = b.broadcast(sigma, &[groups, 1], &flat)?;
+    let mut y = b.divide_by_root(c, sigma_b);
     b.prog.tensors[y].shape = out.clone();
     for (i, op) in [(1, "Mul"), (2, "Add")] {
         if l.inputs.get(i).is_none_or(|n| n.is_empty()) {
@@ -113,8 +130,8 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     }
     if l.outputs.get(2).is_some_and(|o| !o.is_empty()) {
         let a = b.act_bits();
-        let inv_a = b.rescale(inv, RSQRT_BITS.saturating_sub(a));
-        outs.push((inv_a, b.out_shape(l, 2)?));
+        let inv = b.lookup(sigma, TableFn::Reciprocal, a, None, "inv_std");
+        outs.push((inv, b.out_shape(l, 2)?));
     }
     Ok(outs)
 }

@@ -343,7 +343,10 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
             }
         }
         let key = match &inst.block {
-            Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceVerifierKey::Linear,
+            // An advice value has no key and no proof of its own (its checks follow it).
+            Block::Add | Block::Sub | Block::ScaleConst { .. } | Block::Advice { .. } => {
+                InstanceVerifierKey::Linear
+            }
             Block::Hadamard => InstanceVerifierKey::Hadamard,
             Block::MatMulConst { rows, inner, cols } => {
                 tilings += 1;
@@ -597,7 +600,9 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
     for inst in &program.instances {
         let c = |g: &mut Cursor<'_, G1Affine>| g.one().map(Commitment);
         let p = match &inst.block {
-            Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceProof::Linear,
+            Block::Add | Block::Sub | Block::ScaleConst { .. } | Block::Advice { .. } => {
+                InstanceProof::Linear
+            }
             Block::Hadamard => InstanceProof::Hadamard(IdentityProof::deferred()),
             Block::MatMulConst { .. } | Block::SumGroups { .. } => {
                 InstanceProof::MatMul(MatMulProof {

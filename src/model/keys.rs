@@ -98,6 +98,10 @@ fn mask_counts(program: &Program, roles: &[Role]) -> Vec<usize> {
             }
             continue;
         }
+        if inst.block.class() == BlockClass::Advice {
+            // Opens nothing: its value is opened by the checks that read it.
+            continue;
+        }
         for &t in inst.inputs.iter().chain([&inst.output]) {
             points[t] += 2;
         }
@@ -292,7 +296,10 @@ pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Re
     let proves: Vec<bool> = program
         .instances
         .iter()
-        .map(|i| i.block.class() != BlockClass::Linear || public.contains(&i.output))
+        .map(|i| {
+            !matches!(i.block.class(), BlockClass::Linear | BlockClass::Advice)
+                || public.contains(&i.output)
+        })
         .collect();
     let segments = super::segments::segment(program, &need, &proves);
     // Public tensors no instance touches sit on their own smallest domain.

@@ -86,7 +86,10 @@ pub fn instance_params(
     let n = 1usize << log_n;
     let len = |t: usize| program.tensors[t].len();
     Ok(match &inst.block {
-        Block::Add | Block::Sub | Block::ScaleConst { .. } => InstanceParams::Linear,
+        // An advice value has no key of its own: like a linear instance's, its key is empty.
+        Block::Add | Block::Sub | Block::ScaleConst { .. } | Block::Advice { .. } => {
+            InstanceParams::Linear
+        }
         Block::Hadamard => InstanceParams::Hadamard,
         Block::MatMulConst { rows, inner, cols } => InstanceParams::MatMul {
             dims: Dims {

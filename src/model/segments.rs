@@ -48,7 +48,12 @@ pub fn domains(segments: &[Segment]) -> Vec<u32> {
 /// Whether input `slot` of `block` is read as a column on the domain (a matrix product's
 /// constant W lives in the product's key instead).
 pub fn reads_on_domain(block: &Block, slot: usize) -> bool {
-    !(matches!(block, Block::MatMulConst { .. }) && slot == 1)
+    match block {
+        Block::MatMulConst { .. } => slot != 1,
+        // An advice instance reads nothing: its value is committed where its checks read it.
+        Block::Advice { .. } => false,
+        _ => true,
+    }
 }
 
 /// Fixed cost of a segment in the segmentation's cost model (its quotient, its openings), in
@@ -235,6 +240,10 @@ pub fn views(
                 set.insert((t, d));
                 host.entry((t, d)).or_insert(s);
             };
+            if inst.block.class() == BlockClass::Advice {
+                // Committed where it is read (its checks), or bound as a public value.
+                continue;
+            }
             if inst.block.class() == BlockClass::Linear {
                 // A public output of a linear instance is committed and proved equal here.
                 if roles.get(inst.output) == Some(&Role::Public) {
@@ -316,7 +325,11 @@ pub fn views(
 /// (auxiliary columns), besides the views it reads.
 fn columns_of(block: &Block, inputs: usize) -> (u64, u64) {
     match block {
-        Block::Add | Block::Sub | Block::ScaleConst { .. } | Block::Hadamard => (0, 0),
+        Block::Add
+        | Block::Sub
+        | Block::ScaleConst { .. }
+        | Block::Hadamard
+        | Block::Advice { .. } => (0, 0),
         Block::MatMulConst { cols, .. } => (*cols as u64 + 3, 4),
         Block::SumGroups { .. } => (2, 4),
         Block::MatMul { .. } => (2, 10),

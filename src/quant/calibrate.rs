@@ -59,6 +59,7 @@ pub fn calibrate(program: &mut Program, samples: &[Vec<Vec<f32>>]) -> Result<()>
             // anyway (`TableSpec::to_table`); the range says so.
             TableFn::Log => (lo.max(1), hi.max(1)),
             TableFn::Sqrt => (lo.max(0), hi.max(0)),
+            TableFn::AtLeast { min } => (lo.max(min), hi.max(min)),
             _ => (lo, hi),
         });
     }

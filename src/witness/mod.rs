@@ -61,6 +61,9 @@ pub enum RangeMode<'a> {
     Check,
     /// Ranges are recorded, not checked (calibration).
     Record(&'a mut Ranges),
+    /// Nothing is checked and a value without a definition is 0 (attack tests only: a forged
+    /// witness must be refused by the prover or the verifier, not here).
+    Unchecked,
 }
 
 /// Run the program on float inputs (one flat vector per graph input), checking every range.
@@ -92,7 +95,29 @@ fn out_of_range(inst: &Instance, what: String, value: i64, range: Option<(i64, i
 }
 
 /// Run the program, with ranges checked or recorded.
-pub fn execute(program: &Program, inputs: &[Vec<f32>], mut mode: RangeMode) -> Result<Witness> {
+pub fn execute(program: &Program, inputs: &[Vec<f32>], mode: RangeMode) -> Result<Witness> {
+    execute_forcing(program, inputs, mode, &mut |_, _| {})
+}
+
+/// **For the soundness tests only**: the program run with nothing checked, `force(ix, values)`
+/// changing instance `ix`'s output before later instances read it. A forged value then flows
+/// through every later instance as the semantics say, so the one relation it breaks is the
+/// one the test means; an honest prover or verifier must refuse the result.
+#[doc(hidden)]
+pub fn run_forcing(
+    program: &Program,
+    inputs: &[Vec<f32>],
+    force: &mut dyn FnMut(usize, &mut Vec<i64>),
+) -> Result<Witness> {
+    execute_forcing(program, inputs, RangeMode::Unchecked, force)
+}
+
+fn execute_forcing(
+    program: &Program,
+    inputs: &[Vec<f32>],
+    mut mode: RangeMode,
+    force: &mut dyn FnMut(usize, &mut Vec<i64>),
+) -> Result<Witness> {
     let blocked = program.not_provable();
     if !blocked.is_empty() {
         return Err(Error::NotProvable(
@@ -161,7 +186,8 @@ pub fn execute(program: &Program, inputs: &[Vec<f32>], mut mode: RangeMode) -> R
                 })
             })
             .collect::<Result<_>>()?;
-        let out = step(program, ix, inst, &ins, &mut mode)?;
+        let mut out = step(program, ix, inst, &ins, &mut mode)?;
+        force(ix, &mut out);
         let expected = program.tensors[inst.output].len();
         if out.len() != expected {
             return Err(Error::InvalidArgument(format!(
@@ -274,7 +300,8 @@ fn step(
             let spec = &program.tables[*table];
             let mut out = Vec::with_capacity(ins[0].len());
             for &x in ins[0] {
-                if let Some(why) = spec.undefined_at(x) {
+                let unchecked = matches!(mode, RangeMode::Unchecked);
+                if let Some(why) = spec.undefined_at(x).filter(|_| !unchecked) {
                     return Err(Error::InvalidArgument(format!(
                         "layer {:?}: {why} (value {x} at scale 2^{}): the float model's result \
                          is not finite there, so there is nothing to prove",
@@ -321,6 +348,32 @@ fn step(
                 out.push(q);
             }
             Ok(out)
+        }
+        Block::Advice { func } => {
+            let n = ins.first().map_or(0, |x| x.len());
+            if ins.iter().any(|x| x.len() != n) {
+                return Err(Error::InvalidArgument(format!(
+                    "layer {:?}: advice inputs of different lengths",
+                    inst.layer
+                )));
+            }
+            (0..n)
+                .map(|i| {
+                    let x: Vec<i64> = ins.iter().map(|v| v[i]).collect();
+                    let v = func.eval(&x);
+                    if matches!(mode, RangeMode::Unchecked) {
+                        return Ok(v.unwrap_or(0));
+                    }
+                    v.ok_or_else(|| {
+                        Error::InvalidArgument(format!(
+                            "layer {:?}: {} has no value at {x:?} (a square root of a negative \
+                             value, or a division by a value that quantizes to 0 or below)",
+                            inst.layer,
+                            func.name()
+                        ))
+                    })
+                })
+                .collect()
         }
         Block::Copy { spec } => spec
             .expand()
