@@ -8,7 +8,7 @@
 //! - [`prove_model`]: the proof file for one input;
 //! - [`verify_proof`]: the verdict on a proof file, with an optionally pinned verifying key.
 
-use crate::compile::{self, Block, Program};
+use crate::compile::{self, Program};
 use crate::error::{Error, Result};
 use crate::model::{self, ModelKey};
 use crate::proof::{ProofFile, Tensor, VerifyingKey};
@@ -179,10 +179,8 @@ pub fn apply_ranges(to: &mut Program, from: &Program) -> Result<()> {
         a.range = b.range;
     }
     for (a, b) in to.instances.iter_mut().zip(&from.instances) {
-        if let (Block::DivConst { range, .. }, Block::DivConst { range: r, .. }) =
-            (&mut a.block, &b.block)
-        {
-            *range = *r;
+        if let (Some(range), Some((_, _, r))) = (a.block.range_mut(), b.block.division()) {
+            *range = r;
         }
     }
     Ok(())

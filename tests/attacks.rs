@@ -678,10 +678,10 @@ fn a_key_cannot_choose_the_cost_of_its_check() {
 
 // ---- advice values (PROTOCOLS §4.16) ---------------------------------------------------------
 
-/// An advice value (σ = ⌊√w⌋, a quotient by σ) has no proof of its own, only the checks that
-/// follow it. An architecture that moves a range check to a table whose rows reach below 0
-/// (the quotient's signed `Range` table), drops a check, or points one at another tensor would
-/// state an unconstrained value: it is malformed, and a key stating it is refused.
+/// An advice value (σ = ⌊√(w/k)⌋, a quotient by σ) has no proof of its own, only the checks
+/// that follow it. An architecture that makes a one-sided range check two-sided, lowers its
+/// range below its least end, drops a check, or points one at another tensor would state an
+/// unconstrained value: it is malformed, and a key stating it is refused.
 #[test]
 fn an_advice_value_must_be_followed_by_its_checks() {
     use zktorch::compile::AdviceFn;
@@ -699,33 +699,50 @@ fn an_advice_value_must_be_followed_by_its_checks() {
         .instances
         .iter()
         .position(|i| {
-            i.block
-                == Block::Advice {
-                    func: AdviceFn::FloorSqrt,
+            matches!(
+                i.block,
+                Block::Advice {
+                    func: AdviceFn::FloorSqrt { .. }
                 }
+            )
         })
         .unwrap();
-    let signed = p
-        .tables
-        .iter()
-        .position(|t| t.func == TableFn::Identity)
-        .unwrap();
-    // `t₁ = w − σ² ≥ 0` checked against the signed table instead: σ could exceed √w.
-    let mut moved = p.clone();
-    moved.instances[sqrt + 3].block = Block::Lookup { table: signed };
+    // Template: 0 σ ≥ 0, 1 σ², 2 k·σ², 3 t₁ = w − k·σ², 4 t₁ ≥ 0, 5 2kσ, 6 t₂, 7 t₂ ≥ 1 − k.
+    let t1_check = sqrt + 5;
+    let Block::RangeCheck { range, .. } = p.instances[t1_check].block else {
+        panic!("the check of t₁ is a range check")
+    };
+    let (_, hi) = range.unwrap();
+    // `t₁ ≥ 0` made two-sided (t₁ could be negative: σ above √(w/k)).
+    let mut two_sided = p.clone();
+    two_sided.instances[t1_check].block = Block::RangeCheck {
+        min: None,
+        range: Some((-hi, hi)),
+    };
+    // Its range lowered below 0.
+    let mut lowered = p.clone();
+    lowered.instances[t1_check].block = Block::RangeCheck {
+        min: Some(0),
+        range: Some((-hi, hi)),
+    };
     // The same check reading σ² instead of t₁.
     let mut other = p.clone();
-    other.instances[sqrt + 3].inputs = vec![p.instances[sqrt + 1].output];
-    // The second check gone (its instance turned into a copy of t₁'s check's input).
+    other.instances[t1_check].inputs = vec![p.instances[sqrt + 2].output];
+    // The last check gone (turned into a scaling by 1).
     let mut dropped = p.clone();
-    dropped.instances[sqrt + 6].block = Block::ScaleConst { k: 1 };
-    for (what, bad) in [("moved", &moved), ("other", &other), ("dropped", &dropped)] {
+    dropped.instances[sqrt + 8].block = Block::ScaleConst { k: 1 };
+    for (what, bad) in [
+        ("two-sided", &two_sided),
+        ("lowered", &lowered),
+        ("other", &other),
+        ("dropped", &dropped),
+    ] {
         assert!(bad.check_dataflow().is_err(), "{what}");
         assert!(api::plan_model(bad, &inputs).is_err(), "{what}");
     }
-    // And a key stating the moved check is refused by the verifier's key check.
+    // And a key stating the two-sided check is refused by the verifier's key check.
     let mut case = Case::from_program(p.clone(), inputs);
-    case.key.vk.program = model::strip_weights(&moved);
+    case.key.vk.program = model::strip_weights(&two_sided);
     case.key.reseal().unwrap();
     assert!(case.key_rejected(&case.key.vk_file));
 }

@@ -80,12 +80,12 @@ fn a_masked_where_that_is_a_graph_output_keeps_its_sentinels() {
     }
 }
 
-/// FINDING (accuracy): LayerNorm squares the centred values, rescales each square to 2^-8
-/// *before* summing, and keeps the variance at 2^-8: any |c| ≤ 11/256 contributes 0. A row of
-/// standard deviation 0.04 comes out 12× too large (max error 27 against the float model).
+/// FINDING (accuracy, fixed in the seventh session): LayerNorm squared the centred values,
+/// rescaled each square to 2^-8 *before* summing, and kept the variance at 2^-8: any
+/// |c| ≤ 11/256 contributed 0, and a row of standard deviation 0.04 came out 12× too large
+/// (max error 27). The squares are now summed exactly and σ = ⌊√(Σc²/len)⌋ is an advice value at
+/// 2^-12 (PROTOCOLS §4.16), so nothing is rounded before the root.
 #[test]
-#[ignore = "known accuracy limit, not fixed: the variance is kept at the activation scale \
-            (src/compile/norm.rs layer_norm; docs/DESIGN.md, Transformers)"]
 fn layer_norm_is_accurate_on_small_variance_rows() {
     let (p, inputs) = compiled("ln_small");
     let w = witness::run(&p, &inputs).unwrap();

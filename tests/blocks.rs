@@ -897,6 +897,63 @@ fn division_completeness_and_soundness() {
     assert!(DivisionKey::new(srs(), n, 0, 0, 1).is_err());
 }
 
+/// A quotient range wider than `WIDE_ROWS` is checked in two limbs (`q = 2^L·h + l`): the
+/// proof verifies, and a changed high limb, a tampered limb lookup, a quotient outside the
+/// range or a proof without its limbs is not accepted.
+#[test]
+fn wide_division_checks_the_quotient_in_two_limbs() {
+    let mut r = rng(13);
+    // A 2^9-row low limb needs a 2^10 domain: an SRS one power larger, from the same τ.
+    let big = Srs::insecure_for_tests(11, 11);
+    let (n, d, lo, hi) = (40usize, 7i64, -100_000i64, 100_000i64);
+    let (bits, h) = division::limbs(lo, hi).unwrap();
+    assert_eq!((bits, h), (9, 390));
+    assert!(division::limbs(-20, 20).is_none());
+    let key = DivisionKey::new(&big, n, d, lo, hi).unwrap();
+    let tables = DivisionKey::tables(n, d, lo, hi).unwrap();
+    assert_eq!(tables.len(), 3);
+    assert_eq!(tables[1].inputs.len(), 512);
+    let m = 1usize << key.remainder.log_m;
+    let av: Vec<i64> = (0..n).map(|_| r.gen_range(-690_000..=690_000)).collect();
+    let qv = division::quotients(&av, d);
+    let commit = |v: &[i64], r: &mut ChaCha20Rng| {
+        Committed::new(&big, &padded(v, m), division::QUOTIENT_MASK, r).unwrap()
+    };
+    let (a, q) = (commit(&av, &mut r), commit(&qv, &mut r));
+    let mut t = Transcript::new(b"blocks-test");
+    let proof = division::prove(&big, &key, &a, &q, &mut t, &mut r).unwrap();
+    assert!(division_accepts(&key, a.commitment, q.commitment, &proof));
+    // Another high limb (the commitment of h + 1 on one row): the low limb moves with it.
+    let (hc, _) = proof.high.clone().unwrap();
+    let mut bad = proof.clone();
+    bad.high.as_mut().unwrap().0 = Commitment(tweak(hc.0));
+    assert!(!division_accepts(&key, a.commitment, q.commitment, &bad));
+    let mut bad = proof.clone();
+    bad.high.as_mut().unwrap().1.running_sum =
+        Commitment(tweak(proof.high.as_ref().unwrap().1.running_sum.0));
+    assert!(!division_accepts(&key, a.commitment, q.commitment, &bad));
+    let mut bad = proof.clone();
+    bad.high = None;
+    assert!(!division_accepts(&key, a.commitment, q.commitment, &bad));
+    // A quotient beyond the range: the honest prover refuses (no limbs exist for it).
+    let mut av2 = av.clone();
+    av2[3] = 7 * 400_000;
+    let (a2, q2) = (
+        commit(&av2, &mut r),
+        commit(&division::quotients(&av2, d), &mut r),
+    );
+    let mut t = Transcript::new(b"blocks-test");
+    assert!(division::prove(&big, &key, &a2, &q2, &mut t, &mut r).is_err());
+    // The narrow key does not verify the wide proof.
+    let narrow = DivisionKey::new(&big, n, d, -20, 20).unwrap();
+    assert!(!division_accepts(
+        &narrow,
+        a.commitment,
+        q.commitment,
+        &proof
+    ));
+}
+
 // ---- Shared identity proof (the model prover's mode) ------------------------------------------
 
 #[test]

@@ -392,7 +392,7 @@ fn transformer_ops_prove_and_refuse_false_statements() {
                 .position(|i| matches!(&i.block, Block::Advice { func } if f(func)))
                 .unwrap()
         };
-        let sqrt = advice(|f| *f == AdviceFn::FloorSqrt);
+        let sqrt = advice(|f| matches!(f, AdviceFn::FloorSqrt { .. }));
         let quotient = advice(|f| matches!(f, AdviceFn::RoundDiv { .. }));
         let forged = |at: usize, delta: i64| {
             witness::run_forcing(p, &s.inputs, &mut |ix, v| {

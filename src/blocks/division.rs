@@ -6,12 +6,18 @@
 //! - the remainder's commitment is derived by the verifier, `C_r = C_a − d·C_q` (linear block),
 //!   so r is bound to a and q by construction;
 //! - a lookup proves every `r_i ∈ [0, d)`;
-//! - a lookup proves every `q_i` in the quotient range the model fixes (`[q_min, q_max]`).
+//! - a lookup proves every `q_i` in the quotient range the model fixes (`[q_min, q_max]`);
+//!   a range wider than [`WIDE_ROWS`] is checked in two limbs instead: the prover commits
+//!   `h = ⌊(q − q_min)/2^L⌋`, the verifier derives `l = q − 2^L·h`, and lookups prove
+//!   `l ∈ [q_min, q_min + 2^L)` and `h ∈ [0, H]` with `H = ⌊(q_max − q_min)/2^L⌋` and
+//!   `L = ⌈bits/2⌉` for a width below 2^bits, so both tables have about √width rows and
+//!   `q ∈ [q_min, q_min + 2^L·(H+1))`, a superset of the range, still far below p.
 //!
 //! Soundness: over F_r, `a − d·q ∈ [0, d)` alone would also hold for non-integer "quotients"
 //! `q ≡ (a − r)/d mod p`; the range lookup on q excludes them (the only q in a small range with
 //! `a − d·q ∈ [0, d)` is the integer floor quotient, as long as `d·(q_max − q_min + 1) + d < r`).
-//! ZK: q is opened by both lookups (two points) and carries a mask of 3; r inherits it.
+//! ZK: q is opened by both lookups (two points) and carries a mask of 3; r inherits it; the
+//! high limb h is a new column opened by two lookups, with the same mask.
 
 use super::identity;
 use super::lookup::{self, LookupKey, LookupProof, LookupVerifierKey, Table};
@@ -25,6 +31,35 @@ use rand::{CryptoRng, RngCore};
 /// Mask coefficients for a quotient tensor (opened by two lookups).
 pub const QUOTIENT_MASK: usize = 3;
 
+/// Quotient ranges with more values than this are checked in two limbs.
+pub const WIDE_ROWS: i64 = 1 << 16;
+
+/// The widest quotient range a division accepts (values `q_max − q_min`).
+const MAX_WIDTH: i64 = 1 << 40;
+
+/// The limb split of a quotient range wider than [`WIDE_ROWS`]: `(L, H)` with the low limb in
+/// `[q_min, q_min + 2^L)` and the high limb in `[0, H]`; `None` for a range checked whole.
+pub fn limbs(q_min: i64, q_max: i64) -> Option<(u32, i64)> {
+    let width = q_max.checked_sub(q_min)?;
+    if !(WIDE_ROWS..=MAX_WIDTH).contains(&width) {
+        return None;
+    }
+    let bits = 64 - (width as u64).leading_zeros();
+    let l = bits.div_ceil(2);
+    Some((l, width >> l))
+}
+
+/// The high limb's key of a wide quotient range: its bits L and the table `[0, H]`.
+#[derive(Clone, Debug)]
+pub struct HighLimbKey {
+    /// L: the low limb spans 2^L values.
+    pub bits: u32,
+    /// The lower end of the quotient range (the low limb's table starts there).
+    pub q_min: i64,
+    /// The table `[0, H]`.
+    pub lookup: LookupKey,
+}
+
 /// The two range tables of a division, laid out on one domain.
 #[derive(Clone, Debug)]
 pub struct DivisionKey {
@@ -32,8 +67,10 @@ pub struct DivisionKey {
     pub divisor: i64,
     /// Remainders: `[0, d)`.
     pub remainder: LookupKey,
-    /// Quotients: `[q_min, q_max]`.
+    /// Quotients: `[q_min, q_max]`, or the low limb's `[q_min, q_min + 2^L)` for a wide range.
     pub quotient: LookupKey,
+    /// For a wide range, the high limb.
+    pub high: Option<HighLimbKey>,
 }
 
 /// The verifier's part of a [`DivisionKey`].
@@ -43,8 +80,10 @@ pub struct DivisionVerifierKey {
     pub divisor: i64,
     /// Remainder table key.
     pub remainder: LookupVerifierKey,
-    /// Quotient table key.
+    /// Quotient (or low limb) table key.
     pub quotient: LookupVerifierKey,
+    /// For a wide range: L and the high limb's table key.
+    pub high: Option<(u32, LookupVerifierKey)>,
 }
 
 /// A division proof: the two range lookups.
@@ -52,8 +91,10 @@ pub struct DivisionVerifierKey {
 pub struct DivisionProof {
     /// `r ∈ [0, d)`.
     pub remainder: LookupProof,
-    /// `q ∈ [q_min, q_max]`.
+    /// `q ∈ [q_min, q_max]` (or the low limb in its table).
     pub quotient: LookupProof,
+    /// For a wide range: the high limb's commitment and its lookup.
+    pub high: Option<(Commitment, LookupProof)>,
 }
 
 impl DivisionKey {
@@ -66,13 +107,17 @@ impl DivisionKey {
     /// log2 of the smallest domain holding n entries and both tables.
     pub fn domain_log(n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<u32> {
         let width = q_max.checked_sub(q_min);
-        if divisor <= 0 || divisor > 1 << 24 || !width.is_some_and(|w| (0..1 << 24).contains(&w)) {
+        if divisor <= 0 || divisor > 1 << 24 || !width.is_some_and(|w| (0..=MAX_WIDTH).contains(&w))
+        {
             return Err(Error::InvalidArgument(format!(
                 "division by {divisor} with quotient range [{q_min}, {q_max}]"
             )));
         }
-        let (d_rows, q_rows) = (divisor as usize, (q_max - q_min + 1) as usize);
-        Ok(crate::pcs::domain_log(n + d_rows.max(q_rows)))
+        let q_rows = match limbs(q_min, q_max) {
+            Some((l, h)) => (1usize << l).max(h as usize + 1),
+            None => (q_max - q_min + 1) as usize,
+        };
+        Ok(crate::pcs::domain_log(n + (divisor as usize).max(q_rows)))
     }
 
     /// As [`DivisionKey::new`] on a domain of size `2^log_m` (at least the smallest one).
@@ -84,22 +129,45 @@ impl DivisionKey {
         q_max: i64,
         log_m: u32,
     ) -> Result<Self> {
-        let (remainder, quotient) = Self::tables(n, divisor, q_min, q_max)?;
+        let tables = Self::tables(n, divisor, q_min, q_max)?;
+        let mut tables = tables.into_iter();
+        let mut next = || -> Result<LookupKey> {
+            let t = tables
+                .next()
+                .ok_or_else(|| Error::InvalidArgument("a division table is missing".into()))?;
+            LookupKey::on_domain(srs, n, t, log_m)
+        };
+        let (remainder, quotient) = (next()?, next()?);
+        let high = match limbs(q_min, q_max) {
+            Some((bits, _)) => Some(HighLimbKey {
+                bits,
+                q_min,
+                lookup: next()?,
+            }),
+            None => None,
+        };
         Ok(DivisionKey {
             divisor,
-            remainder: LookupKey::on_domain(srs, n, remainder, log_m)?,
-            quotient: LookupKey::on_domain(srs, n, quotient, log_m)?,
+            remainder,
+            quotient,
+            high,
         })
     }
 
-    /// The remainder table `[0, d)` and the quotient table `[q_min, q_max]` (after checking they
-    /// and n entries fit some domain).
-    pub fn tables(n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<(Table, Table)> {
+    /// The division's tables (after checking they and n entries fit some domain): the
+    /// remainders `[0, d)`, the quotients `[q_min, q_max]` — or, for a range wider than
+    /// [`WIDE_ROWS`], the low limb `[q_min, q_min + 2^L)` and the high limb `[0, H]`.
+    pub fn tables(n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<Vec<Table>> {
         Self::domain_log(n, divisor, q_min, q_max)?;
-        Ok((
-            Table::single((0..divisor).collect()),
-            Table::single((q_min..=q_max).collect()),
-        ))
+        let remainder = Table::single((0..divisor).collect());
+        Ok(match limbs(q_min, q_max) {
+            None => vec![remainder, Table::single((q_min..=q_max).collect())],
+            Some((l, h)) => vec![
+                remainder,
+                Table::single((q_min..q_min + (1 << l)).collect()),
+                Table::single((0..=h).collect()),
+            ],
+        })
     }
 
     /// The verifier's part.
@@ -108,6 +176,10 @@ impl DivisionKey {
             divisor: self.divisor,
             remainder: self.remainder.verifier_key(),
             quotient: self.quotient.verifier_key(),
+            high: self
+                .high
+                .as_ref()
+                .map(|h| (h.bits, h.lookup.verifier_key())),
         }
     }
 }
@@ -151,18 +223,51 @@ pub fn prove_in<R: RngCore + CryptoRng>(
         rng,
         mode.reborrow(),
     )?;
+    let Some(hk) = &key.high else {
+        let quotient = lookup::prove_in(
+            srs,
+            &key.quotient,
+            q,
+            None,
+            transcript,
+            rng,
+            mode.reborrow(),
+        )?;
+        return Ok(DivisionProof {
+            remainder,
+            quotient,
+            high: None,
+        });
+    };
+    // h = ⌊(q − q_min)/2^L⌋ on the looked-up rows (0 on the padding), committed and absorbed.
+    let n = key.remainder.witness_len;
+    let h_values: Vec<i64> = q
+        .values
+        .iter()
+        .take(n)
+        .copied()
+        .map(|v| v.saturating_sub(hk.q_min) >> hk.bits)
+        .chain(std::iter::repeat(0))
+        .take(1usize << key.quotient.log_m)
+        .collect();
+    let h = Committed::new(srs, &h_values, QUOTIENT_MASK, rng)?;
+    transcript.append_g1s(b"division/high-limb", &[h.commitment.0]);
+    // l = q − 2^L·h
+    let low = linear::sub(q, &linear::scale(&h, 1i64 << hk.bits)?)?;
     let quotient = lookup::prove_in(
         srs,
         &key.quotient,
-        q,
+        &low,
         None,
         transcript,
         rng,
         mode.reborrow(),
     )?;
+    let high = lookup::prove_in(srs, &hk.lookup, &h, None, transcript, rng, mode.reborrow())?;
     Ok(DivisionProof {
         remainder,
         quotient,
+        high: Some((h.commitment, high)),
     })
 }
 
@@ -214,14 +319,44 @@ pub fn verify_in(
         batch,
         mode.reborrow(),
     )?;
-    lookup::verify_in(
-        vk,
-        &key.quotient,
-        q,
-        None,
-        &proof.quotient,
-        transcript,
-        batch,
-        mode.reborrow(),
-    )
+    match (&key.high, &proof.high) {
+        (None, None) => lookup::verify_in(
+            vk,
+            &key.quotient,
+            q,
+            None,
+            &proof.quotient,
+            transcript,
+            batch,
+            mode.reborrow(),
+        ),
+        (Some((bits, high_key)), Some((h, high_proof))) => {
+            transcript.append_g1s(b"division/high-limb", &[h.0]);
+            // C_l = C_q − 2^L·C_h
+            let low = linear::sub_commitments(q, linear::scale_commitment(*h, 1i64 << bits));
+            lookup::verify_in(
+                vk,
+                &key.quotient,
+                low,
+                None,
+                &proof.quotient,
+                transcript,
+                batch,
+                mode.reborrow(),
+            )?;
+            lookup::verify_in(
+                vk,
+                high_key,
+                *h,
+                None,
+                high_proof,
+                transcript,
+                batch,
+                mode.reborrow(),
+            )
+        }
+        _ => Err(Error::Verification(
+            "a division proof whose limbs do not match its key".into(),
+        )),
+    }
 }

@@ -69,6 +69,9 @@ impl KeyColumns for division::DivisionKey {
     fn key_columns(&self) -> Vec<(Commitment, Option<&CommittedPoly>)> {
         let mut v = self.remainder.key_columns();
         v.extend(self.quotient.key_columns());
+        if let Some(h) = &self.high {
+            v.extend(h.lookup.key_columns());
+        }
         v
     }
 }

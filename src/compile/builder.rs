@@ -11,6 +11,10 @@ use crate::onnx::{ConstTensor, Layer, LayerGraph};
 use crate::quant::{self, QuantConfig, TableFn, TableSpec};
 use crate::Error;
 
+/// Bits a square root keeps beyond the activation scale: its floor is then within 2^-(a+4)
+/// (a quotient by it within ~0.1% for roots above 0.05), at checks 16× wider (in limbs).
+pub const ROOT_EXTRA_BITS: u32 = 4;
+
 /// Why a layer could not be lowered.
 #[derive(Debug)]
 pub(crate) enum Lower {
@@ -145,7 +149,7 @@ impl<'g> Builder<'g> {
 
     /// An advice value, `func` of `inputs` at scale `scale` (committed with no proof of its
     /// own), followed by the checks that pin it down ([`advice::checks`]: one template, the
-    /// same the architecture check requires). Range checks read one shared table per function.
+    /// same the architecture check requires).
     pub fn advice(
         &mut self,
         func: AdviceFn,
@@ -173,9 +177,7 @@ impl<'g> Builder<'g> {
                 .collect();
             let block = match check {
                 advice::Check::Block(b) => b,
-                advice::Check::Table(f) => Block::Lookup {
-                    table: self.table(f, 0, 0, None),
-                },
+                advice::Check::Range(min) => Block::RangeCheck { min, range: None },
             };
             let t = self.emit(block, ins, shape.clone(), 0, &format!("{what}_check"));
             steps.push(t);
@@ -183,21 +185,41 @@ impl<'g> Builder<'g> {
         out
     }
 
-    /// `√x` at the activation scale a, floored: x brought to a, then `σ = ⌊√(x·2^a)⌋` as an
-    /// advice value with its checks (PROTOCOLS §4.16). No table grows with x: the checks span
-    /// `[0, 2σ]`. A negative x has no square root (the witness refuses it).
+    /// `x + v` for a constant v of the architecture (an attribute such as LayerNorm's ε, not a
+    /// model weight): v is a public constant in a Copy's wiring, so the key cannot change it
+    /// (a committed weight would be the owner's choice, entry by entry).
+    pub fn add_public_constant(&mut self, x: TensorId, v: i64, what: &str) -> LResult<TensorId> {
+        let shape = self.shape(x).to_vec();
+        let len = shape.iter().product();
+        let c = self.public_constants(x, vec![v; len], shape.clone(), what)?;
+        let scale = self.scale(x);
+        Ok(self.emit(
+            Block::Add,
+            vec![x, c],
+            shape,
+            scale,
+            &format!("{what}_added"),
+        ))
+    }
+
+    /// `√x` floored at the activation scale a plus [`ROOT_EXTRA_BITS`]: x brought to a, then
+    /// `σ = ⌊√(x·2^(a+2e))⌋` as an advice value with its checks (PROTOCOLS §4.16). No table
+    /// grows with x: the checks are range checks (in limbs when wide). A negative x has no
+    /// square root (the witness refuses it).
     pub fn sqrt(&mut self, x: TensorId) -> TensorId {
-        let a = self.act_bits();
+        let (a, e) = (self.act_bits(), ROOT_EXTRA_BITS);
         let x = self.rescale_to_activation(x);
         let shape = self.shape(x).to_vec();
         let w = self.emit(
-            Block::ScaleConst { k: quant::pow2(a) },
+            Block::ScaleConst {
+                k: quant::pow2(a + 2 * e),
+            },
             vec![x],
             shape,
-            2 * a,
+            2 * (a + e),
             "radicand",
         );
-        let s = self.advice(AdviceFn::FloorSqrt, vec![w], a, "sqrt");
+        let s = self.advice(AdviceFn::FloorSqrt { divisor: 1 }, vec![w], a + e, "sqrt");
         self.roots.insert(s);
         s
     }

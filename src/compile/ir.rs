@@ -13,6 +13,8 @@ use crate::quant::{QuantConfig, TableSpec};
 pub type TensorId = usize;
 /// Index of a table in [`Program::tables`].
 pub type TableId = usize;
+/// A division's quotient range or a range check's range, `[lo, hi]` once calibrated.
+pub type QuotientRange = Option<(i64, i64)>;
 
 /// What a tensor is, for the prover and verifier.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -118,6 +120,15 @@ pub enum Block {
         /// The quotient range the division block's range lookup allows (set by calibration).
         range: Option<(i64, i64)>,
     },
+    /// `y = x` with every x in `range` (set by calibration): a range check, proved by the
+    /// division block with divisor 1 (limbs for a wide range). `min`, when set, is a lower end
+    /// the range may not go below (the architecture check refuses a range that does).
+    RangeCheck {
+        /// The least lower end allowed.
+        min: Option<i64>,
+        /// The range checked.
+        range: Option<(i64, i64)>,
+    },
     /// Data movement: every output entry copies an input entry or is a public constant.
     Copy {
         /// The wiring, as its generator and parameters.
@@ -212,6 +223,28 @@ impl BlockClass {
 }
 
 impl Block {
+    /// The division this block is proved as, `(divisor, offset, quotient range)`: DivConst's
+    /// own, and `(1, 0, range)` for a range check.
+    pub fn division(&self) -> Option<(i64, i64, QuotientRange)> {
+        match *self {
+            Block::DivConst {
+                divisor,
+                offset,
+                range,
+            } => Some((divisor, offset, range)),
+            Block::RangeCheck { range, .. } => Some((1, 0, range)),
+            _ => None,
+        }
+    }
+
+    /// The quotient range calibration sets (divisions and range checks).
+    pub fn range_mut(&mut self) -> Option<&mut QuotientRange> {
+        match self {
+            Block::DivConst { range, .. } | Block::RangeCheck { range, .. } => Some(range),
+            _ => None,
+        }
+    }
+
     /// The block's class.
     pub fn class(&self) -> BlockClass {
         match self {
@@ -222,7 +255,7 @@ impl Block {
             Block::SumGroups { .. } => BlockClass::SumGroups,
             Block::MaxGroups { .. } => BlockClass::MaxGroups,
             Block::Lookup { .. } => BlockClass::Lookup,
-            Block::DivConst { .. } => BlockClass::DivConst,
+            Block::DivConst { .. } | Block::RangeCheck { .. } => BlockClass::DivConst,
             Block::Copy { .. } => BlockClass::Copy,
             Block::Advice { .. } => BlockClass::Advice,
         }
@@ -245,6 +278,10 @@ impl Block {
             Block::DivConst {
                 divisor, offset, ..
             } => format!("DivConst ⌊(x+{offset})/{divisor}⌋"),
+            Block::RangeCheck { min, .. } => match min {
+                Some(m) => format!("RangeCheck x ≥ {m}"),
+                None => "RangeCheck".into(),
+            },
             Block::Copy { spec } => format!("Copy {} entries", spec.output_len()),
             Block::Advice { func } => format!("Advice {}", func.name()),
         }
@@ -399,7 +436,10 @@ impl Program {
             let x = x.unwrap_or(0);
             let ok = match &inst.block {
                 Block::Add | Block::Sub | Block::Hadamard => x == y && len(inst.inputs[1]) == y,
-                Block::ScaleConst { .. } | Block::Lookup { .. } | Block::DivConst { .. } => x == y,
+                Block::ScaleConst { .. }
+                | Block::Lookup { .. }
+                | Block::DivConst { .. }
+                | Block::RangeCheck { .. } => x == y,
                 Block::MatMulConst { rows, inner, cols } | Block::MatMul { rows, inner, cols } => {
                     let w = len(inst.inputs[1]);
                     let is_weight =
@@ -438,6 +478,12 @@ impl Program {
                 }
                 Block::DivConst { divisor, .. } if *divisor <= 0 => {
                     return bad(format!("division by {divisor}"));
+                }
+                Block::RangeCheck {
+                    min: Some(m),
+                    range: Some((lo, _)),
+                } if lo < m => {
+                    return bad(format!("a range check from {lo}, below its least end {m}"));
                 }
                 Block::Advice { .. } => super::advice::check_follows(self, ix).or_else(bad)?,
                 _ => {}
@@ -502,9 +548,14 @@ impl Program {
             .unwrap_or(1);
         let rows = match &inst.block {
             Block::Lookup { table } => len(inst.inputs[0]) + self.tables[*table].rows().max(1),
-            Block::DivConst { divisor, range, .. } => {
-                let q_rows = range.map_or(1, |(lo, hi)| (hi - lo).max(0) as usize + 1);
-                len(inst.inputs[0]) + (*divisor as usize).max(q_rows)
+            b if b.division().is_some() => {
+                let (divisor, _, range) = b.division().unwrap_or((1, 0, None));
+                let q_rows =
+                    range.map_or(1, |(lo, hi)| match crate::blocks::division::limbs(lo, hi) {
+                        Some((l, h)) => (1usize << l).max(h as usize + 1),
+                        None => hi.saturating_sub(lo).max(0) as usize + 1,
+                    });
+                len(inst.inputs[0]) + (divisor.max(1) as usize).max(q_rows)
             }
             // The weights live in the setup's column commitments, not on the domain.
             Block::MatMulConst { rows, inner, cols } => (rows * inner).max(rows * cols),

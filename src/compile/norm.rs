@@ -3,7 +3,7 @@
 //! recomputed by the verifier from the architecture.
 
 use super::advice::AdviceFn;
-use super::builder::{np, Builder, LResult, Value};
+use super::builder::{np, Builder, LResult, Value, ROOT_EXTRA_BITS};
 use super::ir::{Block, TensorId};
 use super::lower::{axis, one, scale_by, tensor_op_const, tensor_op_tensor, Outputs};
 use crate::onnx::Layer;
@@ -14,11 +14,13 @@ use crate::quant::{self, TableFn};
 /// - `mean = ⌊(Σ x + len/2) / len⌋`, `c = x − mean` (SumGroups, DivConst, Sub);
 /// - `var = ⌊(Σ rescale(c²) + len/2) / len⌋` (Hadamard at scale 2s rescaled to s,
 ///   SumGroups, DivConst: every divisor at most 2^s or len, so no remainder table is large);
-/// - `σ = ⌊√(var·2^s + ε·2^2s)⌋` at scale s, an advice value with its checks (PROTOCOLS §4.16:
-///   `t₁ = W − σ²`, `2σ − t₁` both ≥ 0), ε at least one unit so that σ ≥ 1;
-/// - `y = round(c·2^s / σ)`, the advice quotient with its checks (no reciprocal table: every
-///   check spans `[0, 2σ]`, so no table grows with the variance), then `y ∘ γ + β` as Mul and
-///   Add by constants.
+/// - `ss = Σ c²` exactly (Hadamard at scale 2s, SumGroups), `W = ss·2^2e + E` with
+///   `E = ⌊len·ε·2^(2s+2e) + ½⌋` (at least 1 when ε > 0, so σ ≥ 1);
+/// - `σ = ⌊√(W/len)⌋ = ⌊√(var + ε)·2^(s+e)⌋` exactly, at scale s + e (e =
+///   [`ROOT_EXTRA_BITS`]): an advice value with its checks (PROTOCOLS §4.16), the variance's
+///   division by len folded into the root, so nothing is rounded before it;
+/// - `y = round(c·2^(a+e) / σ)`, the advice quotient with its checks (no table: range checks in
+///   limbs), then `y ∘ γ + β` as Mul and Add by constants.
 pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
@@ -56,45 +58,35 @@ pub(crate) fn layer_norm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let mean = b.div_const(sum, len as i64, len as i64 / 2, "mean");
     let mean_b = b.broadcast(mean, &[groups, 1], &flat)?;
     let c = b.emit(Block::Sub, vec![x, mean_b], flat.to_vec(), s, "centered");
+    let e = ROOT_EXTRA_BITS;
     let sq = b.emit(Block::Hadamard, vec![c, c], flat.to_vec(), 2 * s, "square");
-    // The squares at the activation scale: a row whose centred values are all below ~2^-4.5
-    // loses its variance (accuracy, not soundness). Keeping them at 2^-(s+4) fixes that for
-    // std ≥ 0.02 but puts their quotient range checks on 2^18 domains and doubles the segments
-    // of the bundled transformers; the real fix is σ as a witness with integer relations
-    // (docs/DESIGN.md, Transformers).
-    let sq = b.rescale(sq, s);
     let ss = b.emit(
         Block::SumGroups { len },
         vec![sq],
         vec![groups, 1],
-        s,
+        2 * s,
         "sum_sq",
     );
-    let var = b.div_const(ss, len as i64, len as i64 / 2, "variance");
     let w = b.emit(
-        Block::ScaleConst { k: quant::pow2(s) },
-        vec![var],
+        Block::ScaleConst {
+            k: quant::pow2(2 * e),
+        },
+        vec![ss],
         vec![groups, 1],
-        2 * s,
+        2 * (s + e),
         "radicand",
     );
-    // ε at scale 2^2s, at least one unit when ε > 0 (so σ ≥ 1 and the quotient exists).
-    let eps_q = quant::quantize(f64::from(eps), 2 * s, &format!("{} epsilon", l.name))?;
+    // len·ε at scale 2^(2s+2e), at least one unit when ε > 0 (so σ ≥ 1: the quotient exists).
+    let eps_len = f64::from(eps) * len as f64;
+    let eps_q = quant::quantize(eps_len, 2 * (s + e), &format!("{} epsilon", l.name))?;
     let eps_q = if eps > 0.0 { eps_q.max(1) } else { eps_q };
     let w = match eps_q {
         0 => w,
-        e => {
-            let ew = b.weight("epsilon", vec![e; groups], vec![groups, 1], 2 * s);
-            b.emit(
-                Block::Add,
-                vec![w, ew],
-                vec![groups, 1],
-                2 * s,
-                "radicand_eps",
-            )
-        }
+        // ε is an attribute of the architecture: a public constant, not a weight (audit).
+        q => b.add_public_constant(w, q, "epsilon")?,
     };
-    let sigma = b.advice(AdviceFn::FloorSqrt, vec![w], s, "std");
+    let divisor = len as i64;
+    let sigma = b.advice(AdviceFn::FloorSqrt { divisor }, vec![w], s + e, "std");
     b.roots.insert(sigma);
     let sigma_b = b.broadcast(sigma, &[groups, 1], &flat)?;
     let mut y = b.divide_by_root(c, sigma_b);
@@ -166,11 +158,9 @@ pub(crate) fn gelu(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         }
         other => return np(format!("Gelu with approximate = {other:?}")),
     };
-    let one_c = crate::onnx::ConstTensor {
-        shape: vec![1],
-        data: crate::onnx::TensorData::F32(vec![1.0]),
-    };
-    let e1 = single(tensor_op_const(b, "Add", phi, &one_c, &xs, false)?);
+    // The 1 of `1 + φ` is the op's, not a weight: a public constant.
+    let unit = quant::pow2(b.scale(phi));
+    let e1 = b.add_public_constant(phi, unit, "one")?;
     let s1 = b.scale(e1);
     let p = b.emit(Block::Hadamard, vec![x, e1], xs.clone(), s + s1, "product");
     let half = quant::pow2(s1 + 1);

@@ -28,7 +28,7 @@ use super::keys::{roles, InstanceVerifierKey, ModelVerifierKey, Role};
 use super::prove::{InstanceProof, ModelProof, WeightShift};
 use super::segments::Segment;
 use crate::blocks::copy::{CopyProof, CopyVerifierKey};
-use crate::blocks::division::{DivisionProof, DivisionVerifierKey};
+use crate::blocks::division::{self, DivisionProof, DivisionVerifierKey};
 use crate::blocks::identity::IdentityProof;
 use crate::blocks::lookup::{LookupProof, LookupVerifierKey};
 use crate::blocks::matmul::{Dims, MatMulProof, MatMulVerifierKey};
@@ -395,11 +395,18 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                 })
             }
             Block::Lookup { .. } => InstanceVerifierKey::Lookup(lookup(&mut c, log_n, true)?),
-            Block::DivConst { divisor, .. } => InstanceVerifierKey::Division(DivisionVerifierKey {
-                divisor: *divisor,
-                remainder: lookup(&mut c, log_n, false)?,
-                quotient: lookup(&mut c, log_n, false)?,
-            }),
+            Block::DivConst { .. } | Block::RangeCheck { .. } => {
+                let (divisor, _, range) = inst.block.division().unwrap_or((1, 0, None));
+                InstanceVerifierKey::Division(DivisionVerifierKey {
+                    divisor,
+                    remainder: lookup(&mut c, log_n, false)?,
+                    quotient: lookup(&mut c, log_n, false)?,
+                    high: match range.and_then(|(lo, hi)| division::limbs(lo, hi)) {
+                        Some((bits, _)) => Some((bits, lookup(&mut c, log_n, false)?)),
+                        None => None,
+                    },
+                })
+            }
             Block::Copy { .. } => InstanceVerifierKey::Copy(CopyVerifierKey {
                 log_n,
                 commitments: commitments(&mut c, inst.inputs.len() + 3)?,
@@ -562,6 +569,10 @@ pub fn proof_parts(p: &ModelProof) -> (Vec<G1Affine>, Vec<Fr>) {
             InstanceProof::Division(q) => {
                 put_lookup(&q.remainder, &mut g1);
                 put_lookup(&q.quotient, &mut g1);
+                if let Some((h, p)) = &q.high {
+                    g1.push(h.0);
+                    put_lookup(p, &mut g1);
+                }
             }
             InstanceProof::Copy(q) => g1.push(q.grand_product.0),
         }
@@ -629,10 +640,16 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
                 identity: IdentityProof::deferred(),
             }),
             Block::Lookup { .. } => InstanceProof::Lookup(take_lookup(&mut g)?),
-            Block::DivConst { .. } => InstanceProof::Division(DivisionProof {
-                remainder: take_lookup(&mut g)?,
-                quotient: take_lookup(&mut g)?,
-            }),
+            Block::DivConst { range, .. } | Block::RangeCheck { range, .. } => {
+                InstanceProof::Division(DivisionProof {
+                    remainder: take_lookup(&mut g)?,
+                    quotient: take_lookup(&mut g)?,
+                    high: match range.and_then(|(lo, hi)| division::limbs(lo, hi)) {
+                        Some(_) => Some((c(&mut g)?, take_lookup(&mut g)?)),
+                        None => None,
+                    },
+                })
+            }
             Block::Copy { .. } => InstanceProof::Copy(take_copy(&mut g)?),
         };
         instances.push(p);

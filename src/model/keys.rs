@@ -250,14 +250,15 @@ fn instance_rows(program: &Program, ix: usize, spread_bits: Option<u32>) -> Resu
                 .min(1 << MAX_POWER);
             len(inst.inputs[0]) + rows
         }
-        Block::DivConst { divisor, range, .. } => {
+        Block::DivConst { .. } | Block::RangeCheck { .. } => {
+            let (divisor, _, range) = inst.block.division().unwrap_or((1, 0, None));
             let (lo, hi) = range.ok_or_else(|| {
                 Error::InvalidArgument(format!(
                     "layer {:?}: division without a calibrated quotient range",
                     inst.layer
                 ))
             })?;
-            1usize << DivisionKey::domain_log(len(inst.inputs[0]), *divisor, lo, hi)?
+            1usize << DivisionKey::domain_log(len(inst.inputs[0]), divisor, lo, hi)?
         }
         _ => 0,
     };
@@ -293,12 +294,16 @@ pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Re
         need.push(pcs::domain_log(rows).max(1));
     }
     let public: std::collections::BTreeSet<TensorId> = bound_tensors(program).into_iter().collect();
+    // A linear instance with a public output proves its equality; an advice instance proves
+    // nothing even when its value is public (its checks do, after it). (Audit finding: a
+    // segment whose only "proving" instance was a public advice value was refused.)
     let proves: Vec<bool> = program
         .instances
         .iter()
-        .map(|i| {
-            !matches!(i.block.class(), BlockClass::Linear | BlockClass::Advice)
-                || public.contains(&i.output)
+        .map(|i| match i.block.class() {
+            BlockClass::Advice => false,
+            BlockClass::Linear => public.contains(&i.output),
+            _ => true,
         })
         .collect();
     let segments = super::segments::segment(program, &need, &proves);
@@ -411,6 +416,9 @@ impl InstanceVerifierKey {
             InstanceVerifierKey::Division(k) => {
                 out.extend(&k.remainder.commitments);
                 out.extend(&k.quotient.commitments);
+                if let Some((_, h)) = &k.high {
+                    out.extend(&h.commitments);
+                }
             }
             InstanceVerifierKey::Copy(k) => out.extend(&k.commitments),
         }

@@ -143,14 +143,15 @@ pub fn instance_params(
                 table: spec.to_table()?,
             }
         }
-        Block::DivConst { divisor, range, .. } => {
+        Block::DivConst { .. } | Block::RangeCheck { .. } => {
+            let (divisor, _, range) = inst.block.division().unwrap_or((1, 0, None));
             let range = range.ok_or_else(|| bad(ix, "a division without a quotient range"))?;
-            if DivisionKey::domain_log(len(inst.inputs[0]), *divisor, range.0, range.1)? > log_n {
+            if DivisionKey::domain_log(len(inst.inputs[0]), divisor, range.0, range.1)? > log_n {
                 return Err(bad(ix, "a division whose tables do not fit the domain"));
             }
             InstanceParams::Division {
                 witness_len: len(inst.inputs[0]),
-                divisor: *divisor,
+                divisor,
                 range,
             }
         }
@@ -371,9 +372,10 @@ pub fn public_columns(params: &InstanceParams, log_n: u32) -> Result<Vec<Option<
             divisor,
             range,
         } => {
-            let (rem, quo) = DivisionKey::tables(*witness_len, *divisor, range.0, range.1)?;
-            let mut out = lookup(*witness_len, &rem)?;
-            out.extend(lookup(*witness_len, &quo)?);
+            let mut out = Vec::new();
+            for t in DivisionKey::tables(*witness_len, *divisor, range.0, range.1)? {
+                out.extend(lookup(*witness_len, &t)?);
+            }
             out
         }
         InstanceParams::Copy { wiring: w } => wiring(w)?,

@@ -451,6 +451,18 @@ fn prove_views<'w, R: RngCore + CryptoRng>(
                     rng,
                     defer(&mut parts),
                 )?),
+                // A range check is the division by 1 of x itself (no offset).
+                (InstanceKey::Division(k), Block::RangeCheck { .. }) => {
+                    InstanceProof::Division(division::prove_in(
+                        srs,
+                        k,
+                        x(0)?,
+                        get(inst.output)?,
+                        t,
+                        rng,
+                        defer(&mut parts),
+                    )?)
+                }
                 (InstanceKey::Division(k), Block::DivConst { offset, .. }) => {
                     let len = program.tensors[inst.inputs[0]].len();
                     let ones = key.ones.get(&(len, d)).ok_or_else(|| {

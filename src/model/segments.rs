@@ -257,6 +257,7 @@ pub fn views(
                 }
             }
             touch(inst.output);
+            // The all-ones column the public offset of a division is added with.
             if let Block::DivConst { .. } = inst.block {
                 let len = program.tensors[inst.inputs[0]].len();
                 ones.insert((len, d));
@@ -335,7 +336,7 @@ fn columns_of(block: &Block, inputs: usize) -> (u64, u64) {
         Block::MatMul { .. } => (2, 10),
         Block::MaxGroups { .. } => (11, 7),
         Block::Lookup { .. } => (4, 3),
-        Block::DivConst { .. } => (8, 6),
+        Block::DivConst { .. } | Block::RangeCheck { .. } => (8, 6),
         Block::Copy { .. } => (inputs as u64 + 3, 1),
     }
 }

@@ -398,6 +398,20 @@ fn verify_view(
                 (
                     InstanceVerifierKey::Division(k),
                     InstanceProof::Division(p),
+                    Block::RangeCheck { .. },
+                ) => division::verify_in(
+                    pcs,
+                    k,
+                    x(0)?,
+                    y()?,
+                    p,
+                    t,
+                    &mut batch,
+                    Check::Defer(&mut parts),
+                )?,
+                (
+                    InstanceVerifierKey::Division(k),
+                    InstanceProof::Division(p),
                     Block::DivConst { offset, .. },
                 ) => {
                     let len = program.tensors[inst.inputs[0]].len();

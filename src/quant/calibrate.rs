@@ -59,15 +59,21 @@ pub fn calibrate(program: &mut Program, samples: &[Vec<Vec<f32>>]) -> Result<()>
             // anyway (`TableSpec::to_table`); the range says so.
             TableFn::Log => (lo.max(1), hi.max(1)),
             TableFn::Sqrt => (lo.max(0), hi.max(0)),
-            TableFn::AtLeast { min } => (lo.max(min), hi.max(min)),
             _ => (lo, hi),
         });
     }
     for (ix, inst) in program.instances.iter_mut().enumerate() {
-        if let Block::DivConst { range, .. } = &mut inst.block {
-            let unit = pow2(program.tensors[inst.output].scale_bits);
-            let (lo, hi) = seen.quotients.get(ix).copied().flatten().unwrap_or((0, 0));
-            *range = Some(widen(lo, hi, unit));
+        let unit = pow2(program.tensors[inst.output].scale_bits);
+        let (lo, hi) = seen.quotients.get(ix).copied().flatten().unwrap_or((0, 0));
+        let (lo, hi) = widen(lo, hi, unit);
+        match &mut inst.block {
+            Block::DivConst { range, .. } => *range = Some((lo, hi)),
+            // A range check's lower end stays at or above its least end (advice checks: 0).
+            Block::RangeCheck { min, range } => {
+                let m = min.unwrap_or(i64::MIN);
+                *range = Some((lo.max(m), hi.max(m)));
+            }
+            _ => {}
         }
     }
     Ok(())

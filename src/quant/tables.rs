@@ -86,14 +86,6 @@ pub enum TableFn {
     Log,
     /// `ln(1 + e^x)` (fixed point, [`super::fixed::softplus`]).
     Softplus,
-    /// `x` itself: a range check (an advice value is an integer in its calibrated range).
-    Identity,
-    /// `x` itself, defined only for `x ≥ min`: a one-sided range check whose lower end no range
-    /// can move (the rows below `min` are left out of the table, [`TableSpec::to_table`]).
-    AtLeast {
-        /// The smallest value the table holds.
-        min: i64,
-    },
 }
 
 /// The rounding of [`TableFn::Round`].
@@ -133,8 +125,6 @@ impl TableFn {
             TableFn::Rsqrt { eps } => format!("Rsqrt(eps {eps})"),
             TableFn::Log => "Log".into(),
             TableFn::Softplus => "Softplus".into(),
-            TableFn::Identity => "Range".into(),
-            TableFn::AtLeast { min } => format!("AtLeast({min})"),
         }
     }
 }
@@ -266,7 +256,6 @@ impl TableSpec {
             TableFn::Rsqrt { eps } => self.rsqrt(x, eps),
             TableFn::Log => fixed::ln(x, self.in_bits, self.out_bits),
             TableFn::Softplus => fixed::softplus(x, self.in_bits, self.out_bits),
-            TableFn::Identity | TableFn::AtLeast { .. } => x,
         }
     }
 
@@ -355,7 +344,6 @@ impl TableSpec {
             }
             TableFn::Sqrt if x < 0 => Some("a square root of a negative value"),
             TableFn::Log if x <= 0 => Some("a logarithm of a value that quantizes to 0 or below"),
-            TableFn::AtLeast { min } if x < min => Some("a value below its proven lower bound"),
             _ => None,
         }
     }

@@ -324,23 +324,19 @@ fn step(
             }
             Ok(out)
         }
-        Block::DivConst {
-            divisor,
-            offset,
-            range,
-        } => {
+        Block::DivConst { .. } | Block::RangeCheck { .. } => {
+            let (divisor, offset, range) = inst.block.division().unwrap_or((1, 0, None));
+            let what = match inst.block {
+                Block::RangeCheck { .. } => "value range-checked".to_string(),
+                _ => format!("quotient of ⌊(x+{offset})/{divisor}⌋"),
+            };
             let mut out = Vec::with_capacity(ins[0].len());
             for &x in ins[0] {
-                let q = quant::floor_div(x, *offset, *divisor)
+                let q = quant::floor_div(x, offset, divisor)
                     .ok_or_else(|| overflow(inst, "division"))?;
                 match mode {
                     RangeMode::Check if !range.is_some_and(|(lo, hi)| lo <= q && q <= hi) => {
-                        return Err(out_of_range(
-                            inst,
-                            format!("quotient of ⌊(x+{offset})/{divisor}⌋"),
-                            q,
-                            *range,
-                        ))
+                        return Err(out_of_range(inst, what, q, range))
                     }
                     RangeMode::Record(r) => widen_to(&mut r.quotients[ix], q),
                     _ => {}
@@ -367,7 +363,8 @@ fn step(
                     v.ok_or_else(|| {
                         Error::InvalidArgument(format!(
                             "layer {:?}: {} has no value at {x:?} (a square root of a negative \
-                             value, or a division by a value that quantizes to 0 or below)",
+                             value, or a division by a root that quantizes to 0): the float \
+                             model's result is not finite there, so there is nothing to prove",
                             inst.layer,
                             func.name()
                         ))
