@@ -173,6 +173,8 @@ pub struct Report {
     /// Per sample (the input, then every calibration file): error and class agreement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub samples: Option<Vec<SampleAccuracy>>,
+    /// With `--target`: every candidate scale measured and the one chosen.
+    pub precision: Option<crate::precision::Recommendation>,
     /// Why the quantized run or the plan failed (with inputs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -189,7 +191,7 @@ fn status(s: &LayerStatus) -> String {
 }
 
 /// One sample's quantized run `w` against its float run: every output ([`SampleAccuracy`]).
-fn sample_accuracy(
+pub(crate) fn sample_accuracy(
     program: &Program,
     index: usize,
     w: &witness::Witness,
@@ -301,6 +303,7 @@ pub fn inspect_with(
         outputs: None,
         layer_errors: None,
         samples: None,
+        precision: None,
         error: None,
     };
     if let (Some(first), true) = (samples.first(), report.provable) {

@@ -30,6 +30,7 @@ pub mod inspect;
 pub mod model;
 pub mod onnx;
 pub mod pcs;
+pub mod precision;
 pub mod proof;
 pub mod quant;
 pub mod srs;

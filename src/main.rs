@@ -249,6 +249,13 @@ enum Command {
         shapes: ShapeArgs,
         #[command(flatten)]
         precision: PrecisionArgs,
+        /// Choose the scales for a target instead of --scale/--weight-scale: "resources" (the
+        /// cheapest proof within 1% of the float model on every sample, classes agreeing) or
+        /// "accuracy" (the least error whose plan fits this machine). Tries activation scales
+        /// 6 to 12 (weights 4 bits more) on the input and --calibration files, prints each,
+        /// and reports the model at the one chosen.
+        #[arg(long, value_name = "TARGET", conflicts_with_all = ["scale", "weight_scale"])]
+        target: Option<zktorch::precision::Target>,
     },
     /// Manage structured reference strings (powers of tau).
     #[command(subcommand)]
@@ -424,12 +431,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             json,
             shapes,
             precision,
+            target,
         } => inspect::run(
             &model,
             input.as_deref(),
             &calibration,
             &shapes.shapes()?,
-            precision.config()?,
+            (precision.config()?, target),
             json,
         ),
         Command::Srs(cmd) => srs(cmd),
@@ -553,7 +561,10 @@ mod inspect {
         input: Option<&Path>,
         calibration: &[std::path::PathBuf],
         shapes: &onnx::InputShapes,
-        cfg: zktorch::quant::QuantConfig,
+        (cfg, target): (
+            zktorch::quant::QuantConfig,
+            Option<zktorch::precision::Target>,
+        ),
         json: bool,
     ) -> anyhow::Result<ExitCode> {
         zktorch::api::check_model_file(model)?;
@@ -573,10 +584,25 @@ mod inspect {
         } else {
             Vec::new()
         };
-        let report = zktorch::inspect::inspect_with(&opened.model, &samples, cfg)?;
+        let recommendation = match target {
+            Some(t) => Some(zktorch::precision::recommend(
+                &opened.model,
+                &samples,
+                t,
+                zktorch::workspace::default_max_memory(),
+            )?),
+            None => None,
+        };
+        let cfg = match recommendation.as_ref().and_then(|r| r.chosen) {
+            Some((a, w)) => zktorch::quant::QuantConfig::with_bits(Some(a), Some(w))?,
+            None => cfg,
+        };
+        let mut report = zktorch::inspect::inspect_with(&opened.model, &samples, cfg)?;
+        report.precision = recommendation;
         if json {
             say!("{}", serde_json::to_string_pretty(&report)?);
         } else {
+            print_precision(&report);
             print_text(&report);
             let labels: Vec<String> = texts.iter().map(|t| t.label.clone()).collect();
             print_samples(&report, &labels);
@@ -590,6 +616,46 @@ mod inspect {
             return Err(zktorch::Error::NotProvable(report.not_provable.clone()).into());
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// With `--target`: every candidate and the one chosen.
+    fn print_precision(r: &Report) {
+        let Some(p) = &r.precision else { return };
+        let target = match p.target {
+            zktorch::precision::Target::Resources => "resources",
+            zktorch::precision::Target::Accuracy => "accuracy",
+        };
+        say!("calibration target {target}: scales tried on every sample");
+        say!(
+            "  {:>5} {:>6} {:>12} {:>8} {:>4} {:>10}",
+            "scale",
+            "weight",
+            "rel. error",
+            "classes",
+            "SRS",
+            "memory"
+        );
+        for c in &p.candidates {
+            let mark = match p.chosen == Some((c.activation_bits, c.weight_bits)) {
+                true => "  <- chosen",
+                false => "",
+            };
+            match &c.error {
+                Some(e) => say!("  {:>5} {:>6}  {e}", c.activation_bits, c.weight_bits),
+                None => say!(
+                    "  {:>5} {:>6} {:>11.3}% {:>8} {:>4} {:>7.2} GB{mark}",
+                    c.activation_bits,
+                    c.weight_bits,
+                    100.0 * c.max_relative_error.unwrap_or(f64::NAN),
+                    if c.classes_agree { "agree" } else { "differ" },
+                    c.srs_power.map_or("-".into(), |p| p.to_string()),
+                    c.memory_estimate.unwrap_or(0) as f64 / 1e9
+                ),
+            }
+        }
+        if let Some((a, w)) = p.chosen {
+            say!("recommended: --scale {a} --weight-scale {w} (the report below is at these scales)\n");
+        }
     }
 
     /// Per sample: each output's error against float and its class agreement.

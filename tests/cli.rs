@@ -509,3 +509,63 @@ fn precision_is_the_users_choice() {
     assert!(text(&o).contains("accuracy per sample"), "{}", text(&o));
     assert!(text(&o).contains("second.json"), "{}", text(&o));
 }
+
+/// `inspect --target`: every candidate scale measured on every sample; `resources` picks the
+/// cheapest within 1% whose classes agree, `accuracy` the least error; the report is at the
+/// chosen scales; `--target` with `--scale` and an unknown target are refused.
+#[test]
+fn a_calibration_target_chooses_the_scales() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mlp = format!("{root}/models/mlp.onnx");
+    let input = format!("{root}/models/mlp.input.json");
+    let run = |target: &str| -> serde_json::Value {
+        let o = zktorch_in(d, &["inspect", &mlp, &input, "--target", target, "--json"]);
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let error = |c: &serde_json::Value| c["max_relative_error"].as_f64().unwrap();
+    for target in ["resources", "accuracy"] {
+        let r = run(target);
+        let p = &r["precision"];
+        let cands = p["candidates"].as_array().unwrap();
+        assert_eq!(cands.len(), 7, "scales 6 to 12");
+        let (a, w) = (
+            p["chosen"][0].as_u64().unwrap(),
+            p["chosen"][1].as_u64().unwrap(),
+        );
+        assert_eq!(r["activation_bits"], a, "the report is at the chosen scale");
+        assert_eq!(r["weight_bits"], w);
+        let chosen = cands.iter().find(|c| c["activation_bits"] == a).unwrap();
+        match target {
+            "resources" => {
+                assert!(error(chosen) <= 0.01 && chosen["classes_agree"] == true);
+                let key = |c: &serde_json::Value| {
+                    (c["srs_power"].as_u64(), c["memory_estimate"].as_u64())
+                };
+                for c in cands
+                    .iter()
+                    .filter(|c| error(c) <= 0.01 && c["classes_agree"] == true)
+                {
+                    assert!(key(chosen) <= key(c), "a cheaper candidate within 1%: {c}");
+                }
+            }
+            _ => {
+                for c in cands {
+                    assert!(error(chosen) <= error(c), "a more accurate candidate: {c}");
+                }
+            }
+        }
+    }
+    let o = zktorch_in(d, &["inspect", &mlp, &input, "--target", "speed"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("resources"), "{}", text(&o));
+    let o = zktorch_in(
+        d,
+        &[
+            "inspect", &mlp, &input, "--target", "accuracy", "--scale", "8",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
