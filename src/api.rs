@@ -188,6 +188,10 @@ pub fn apply_ranges(to: &mut Program, from: &Program) -> Result<()> {
 
 /// The SRS power the program needs on `calibration`'s witness (and the plan behind it).
 pub fn plan_model(program: &Program, calibration: &[Vec<f32>]) -> Result<model::Plan> {
+    // A malformed program is an error before the witness indexes its tensors (audit).
+    program
+        .check_dataflow()
+        .map_err(|e| Error::InvalidArgument(format!("malformed program: {e}")))?;
     let w = witness::run(program, calibration)?;
     model::plan(program, &w)
 }
