@@ -897,7 +897,8 @@ fn division_completeness_and_soundness() {
     assert!(DivisionKey::new(srs(), n, 0, 0, 1).is_err());
 }
 
-/// A quotient range wider than `WIDE_ROWS` is checked in two limbs (`q = 2^L·h + l`): the
+/// A quotient range of at least `WIDE_MIN_ROWS` values and more than the entries divided is
+/// checked in two limbs (`q = 2^L·h + l`): the
 /// proof verifies, and a changed high limb, a tampered limb lookup, a quotient outside the
 /// range or a proof without its limbs is not accepted.
 #[test]
@@ -906,9 +907,9 @@ fn wide_division_checks_the_quotient_in_two_limbs() {
     // A 2^9-row low limb needs a 2^10 domain: an SRS one power larger, from the same τ.
     let big = Srs::insecure_for_tests(11, 11);
     let (n, d, lo, hi) = (40usize, 7i64, -100_000i64, 100_000i64);
-    let (bits, h) = division::limbs(lo, hi).unwrap();
+    let (bits, h) = division::limbs(n, lo, hi).unwrap();
     assert_eq!((bits, h), (9, 390));
-    assert!(division::limbs(-20, 20).is_none());
+    assert!(division::limbs(n, -20, 20).is_none());
     let key = DivisionKey::new(&big, n, d, lo, hi).unwrap();
     let tables = DivisionKey::tables(n, d, lo, hi).unwrap();
     assert_eq!(tables.len(), 3);

@@ -7,7 +7,8 @@
 //!   so r is bound to a and q by construction;
 //! - a lookup proves every `r_i ∈ [0, d)`;
 //! - a lookup proves every `q_i` in the quotient range the model fixes (`[q_min, q_max]`);
-//!   a range wider than [`WIDE_ROWS`] is checked in two limbs instead: the prover commits
+//!   a range of at least [`WIDE_MIN_ROWS`] values and of more values than the n entries
+//!   divided (its table would set the domain) is checked in two limbs instead: the prover commits
 //!   `h = ⌊(q − q_min)/2^L⌋`, the verifier derives `l = q − 2^L·h`, and lookups prove
 //!   `l ∈ [q_min, q_min + 2^L)` and `h ∈ [0, H]` with `H = ⌊(q_max − q_min)/2^L⌋` and
 //!   `L = ⌈bits/2⌉` for a width below 2^bits, so both tables have about √width rows and
@@ -31,17 +32,21 @@ use rand::{CryptoRng, RngCore};
 /// Mask coefficients for a quotient tensor (opened by two lookups).
 pub const QUOTIENT_MASK: usize = 3;
 
-/// Quotient ranges with more values than this are checked in two limbs.
-pub const WIDE_ROWS: i64 = 1 << 16;
+/// Quotient ranges narrower than this are always checked whole (a small table costs less than
+/// a second limb's commitment and lookup).
+pub const WIDE_MIN_ROWS: i64 = 1 << 12;
 
 /// The widest quotient range a division accepts (values `q_max − q_min`).
 const MAX_WIDTH: i64 = 1 << 40;
 
-/// The limb split of a quotient range wider than [`WIDE_ROWS`]: `(L, H)` with the low limb in
-/// `[q_min, q_min + 2^L)` and the high limb in `[0, H]`; `None` for a range checked whole.
-pub fn limbs(q_min: i64, q_max: i64) -> Option<(u32, i64)> {
+/// The limb split of the quotient range of a division of `n` entries, when the range is wide
+/// (at least [`WIDE_MIN_ROWS`] values and at least n: its table, not the entries, would set the
+/// domain): `(L, H)` with the low limb in `[q_min, q_min + 2^L)` and the high limb in
+/// `[0, H]`; `None` for a range checked whole. A function of the architecture alone.
+pub fn limbs(n: usize, q_min: i64, q_max: i64) -> Option<(u32, i64)> {
     let width = q_max.checked_sub(q_min)?;
-    if !(WIDE_ROWS..=MAX_WIDTH).contains(&width) {
+    let least = WIDE_MIN_ROWS.max(i64::try_from(n).unwrap_or(i64::MAX));
+    if !(least..=MAX_WIDTH).contains(&width) {
         return None;
     }
     let bits = 64 - (width as u64).leading_zeros();
@@ -113,7 +118,7 @@ impl DivisionKey {
                 "division by {divisor} with quotient range [{q_min}, {q_max}]"
             )));
         }
-        let q_rows = match limbs(q_min, q_max) {
+        let q_rows = match limbs(n, q_min, q_max) {
             Some((l, h)) => (1usize << l).max(h as usize + 1),
             None => (q_max - q_min + 1) as usize,
         };
@@ -138,7 +143,7 @@ impl DivisionKey {
             LookupKey::on_domain(srs, n, t, log_m)
         };
         let (remainder, quotient) = (next()?, next()?);
-        let high = match limbs(q_min, q_max) {
+        let high = match limbs(n, q_min, q_max) {
             Some((bits, _)) => Some(HighLimbKey {
                 bits,
                 q_min,
@@ -160,7 +165,7 @@ impl DivisionKey {
     pub fn tables(n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<Vec<Table>> {
         Self::domain_log(n, divisor, q_min, q_max)?;
         let remainder = Table::single((0..divisor).collect());
-        Ok(match limbs(q_min, q_max) {
+        Ok(match limbs(n, q_min, q_max) {
             None => vec![remainder, Table::single((q_min..=q_max).collect())],
             Some((l, h)) => vec![
                 remainder,

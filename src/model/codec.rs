@@ -333,6 +333,12 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                 commitments: commitments(c, 4)?,
             })
         };
+    let input_len = |inst: &crate::compile::Instance| {
+        inst.inputs
+            .first()
+            .and_then(|&t| program.tensors.get(t))
+            .map_or(0, |t| t.len())
+    };
     let mut keys = Vec::with_capacity(program.instances.len());
     let mut tilings = 0usize;
     for (ix, inst) in program.instances.iter().enumerate() {
@@ -401,7 +407,8 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                     divisor,
                     remainder: lookup(&mut c, log_n, false)?,
                     quotient: lookup(&mut c, log_n, false)?,
-                    high: match range.and_then(|(lo, hi)| division::limbs(lo, hi)) {
+                    high: match range.and_then(|(lo, hi)| division::limbs(input_len(inst), lo, hi))
+                    {
                         Some((bits, _)) => Some((bits, lookup(&mut c, log_n, false)?)),
                         None => None,
                     },
@@ -590,6 +597,12 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
     let mut g = Cursor::new(g1, "proof group elements");
     let mut f = Cursor::new(fr, "proof field elements");
     let roles = roles(program)?;
+    let input_len = |inst: &crate::compile::Instance| {
+        inst.inputs
+            .first()
+            .and_then(|&t| program.tensors.get(t))
+            .map_or(0, |t| t.len())
+    };
     let publics = vk.views.of_role(&roles, Role::Public).count();
     let activations = vk.views.of_role(&roles, Role::Activation).count();
     let running: usize = vk.views.bindings.iter().map(|b| b.views.len()).sum();
@@ -644,7 +657,8 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
                 InstanceProof::Division(DivisionProof {
                     remainder: take_lookup(&mut g)?,
                     quotient: take_lookup(&mut g)?,
-                    high: match range.and_then(|(lo, hi)| division::limbs(lo, hi)) {
+                    high: match range.and_then(|(lo, hi)| division::limbs(input_len(inst), lo, hi))
+                    {
                         Some(_) => Some((c(&mut g)?, take_lookup(&mut g)?)),
                         None => None,
                     },
