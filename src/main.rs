@@ -621,11 +621,10 @@ mod inspect {
     /// With `--target`: every candidate and the one chosen.
     fn print_precision(r: &Report) {
         let Some(p) = &r.precision else { return };
-        let target = match p.target {
-            zktorch::precision::Target::Resources => "resources",
-            zktorch::precision::Target::Accuracy => "accuracy",
-        };
-        say!("calibration target {target}: scales tried on every sample");
+        say!(
+            "calibration target {}: scales tried on every sample",
+            p.target.name()
+        );
         say!(
             "  {:>5} {:>6} {:>12} {:>8} {:>4} {:>10}",
             "scale",

@@ -38,6 +38,16 @@ pub enum Target {
     Accuracy,
 }
 
+impl Target {
+    /// The name the CLI takes and prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Resources => "resources",
+            Target::Accuracy => "accuracy",
+        }
+    }
+}
+
 impl std::str::FromStr for Target {
     type Err = Error;
     fn from_str(s: &str) -> Result<Target> {

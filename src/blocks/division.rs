@@ -54,6 +54,16 @@ pub fn limbs(n: usize, q_min: i64, q_max: i64) -> Option<(u32, i64)> {
     Some((l, width >> l))
 }
 
+/// Rows the quotient check's tables need on the domain: the range's values, or for a wide
+/// range the larger of its two limb tables (`2^L` and `H + 1`). The domain planner and the key
+/// use this one count.
+pub fn quotient_rows(n: usize, q_min: i64, q_max: i64) -> usize {
+    match limbs(n, q_min, q_max) {
+        Some((l, h)) => (1usize << l).max(h as usize + 1),
+        None => usize::try_from(q_max.saturating_sub(q_min)).map_or(1, |w| w.saturating_add(1)),
+    }
+}
+
 /// The high limb's key of a wide quotient range: its bits L and the table `[0, H]`.
 #[derive(Clone, Debug)]
 pub struct HighLimbKey {
@@ -118,10 +128,7 @@ impl DivisionKey {
                 "division by {divisor} with quotient range [{q_min}, {q_max}]"
             )));
         }
-        let q_rows = match limbs(n, q_min, q_max) {
-            Some((l, h)) => (1usize << l).max(h as usize + 1),
-            None => (q_max - q_min + 1) as usize,
-        };
+        let q_rows = quotient_rows(n, q_min, q_max);
         Ok(crate::pcs::domain_log(n + (divisor as usize).max(q_rows)))
     }
 
@@ -160,8 +167,8 @@ impl DivisionKey {
     }
 
     /// The division's tables (after checking they and n entries fit some domain): the
-    /// remainders `[0, d)`, the quotients `[q_min, q_max]` — or, for a range wider than
-    /// [`WIDE_ROWS`], the low limb `[q_min, q_min + 2^L)` and the high limb `[0, H]`.
+    /// remainders `[0, d)`, the quotients `[q_min, q_max]` — or, for a wide range ([`limbs`]),
+    /// the low limb `[q_min, q_min + 2^L)` and the high limb `[0, H]`.
     pub fn tables(n: usize, divisor: i64, q_min: i64, q_max: i64) -> Result<Vec<Table>> {
         Self::domain_log(n, divisor, q_min, q_max)?;
         let remainder = Table::single((0..divisor).collect());
@@ -228,51 +235,47 @@ pub fn prove_in<R: RngCore + CryptoRng>(
         rng,
         mode.reborrow(),
     )?;
-    let Some(hk) = &key.high else {
-        let quotient = lookup::prove_in(
-            srs,
-            &key.quotient,
-            q,
-            None,
-            transcript,
-            rng,
-            mode.reborrow(),
-        )?;
-        return Ok(DivisionProof {
-            remainder,
-            quotient,
-            high: None,
-        });
+    // A wide range: h = ⌊(q − q_min)/2^L⌋ on the looked-up rows (0 on the padding), committed
+    // and absorbed; the quotient table then holds the low limb l = q − 2^L·h.
+    let split = match &key.high {
+        None => None,
+        Some(hk) => {
+            let n = key.remainder.witness_len;
+            let h_values: Vec<i64> = q
+                .values
+                .iter()
+                .take(n)
+                .map(|v| v.saturating_sub(hk.q_min) >> hk.bits)
+                .chain(std::iter::repeat(0))
+                .take(1usize << key.quotient.log_m)
+                .collect();
+            let h = Committed::new(srs, &h_values, QUOTIENT_MASK, rng)?;
+            transcript.append_g1s(b"division/high-limb", &[h.commitment.0]);
+            let low = linear::sub(q, &linear::scale(&h, 1i64 << hk.bits)?)?;
+            Some((hk, h, low))
+        }
     };
-    // h = ⌊(q − q_min)/2^L⌋ on the looked-up rows (0 on the padding), committed and absorbed.
-    let n = key.remainder.witness_len;
-    let h_values: Vec<i64> = q
-        .values
-        .iter()
-        .take(n)
-        .copied()
-        .map(|v| v.saturating_sub(hk.q_min) >> hk.bits)
-        .chain(std::iter::repeat(0))
-        .take(1usize << key.quotient.log_m)
-        .collect();
-    let h = Committed::new(srs, &h_values, QUOTIENT_MASK, rng)?;
-    transcript.append_g1s(b"division/high-limb", &[h.commitment.0]);
-    // l = q − 2^L·h
-    let low = linear::sub(q, &linear::scale(&h, 1i64 << hk.bits)?)?;
+    let looked_up = split.as_ref().map_or(q, |(_, _, low)| low);
     let quotient = lookup::prove_in(
         srs,
         &key.quotient,
-        &low,
+        looked_up,
         None,
         transcript,
         rng,
         mode.reborrow(),
     )?;
-    let high = lookup::prove_in(srs, &hk.lookup, &h, None, transcript, rng, mode.reborrow())?;
+    let high = match split {
+        None => None,
+        Some((hk, h, _)) => {
+            let p = lookup::prove_in(srs, &hk.lookup, &h, None, transcript, rng, mode.reborrow())?;
+            Some((h.commitment, p))
+        }
+    };
     Ok(DivisionProof {
         remainder,
         quotient,
-        high: Some((h.commitment, high)),
+        high,
     })
 }
 
@@ -324,44 +327,40 @@ pub fn verify_in(
         batch,
         mode.reborrow(),
     )?;
-    match (&key.high, &proof.high) {
-        (None, None) => lookup::verify_in(
+    // A wide range: h absorbed, then the quotient table checks C_l = C_q − 2^L·C_h.
+    let looked_up = match (&key.high, &proof.high) {
+        (None, None) => q,
+        (Some((bits, _)), Some((h, _))) => {
+            transcript.append_g1s(b"division/high-limb", &[h.0]);
+            linear::sub_commitments(q, linear::scale_commitment(*h, 1i64 << bits))
+        }
+        _ => {
+            return Err(Error::Verification(
+                "a division proof whose limbs do not match its key".into(),
+            ))
+        }
+    };
+    lookup::verify_in(
+        vk,
+        &key.quotient,
+        looked_up,
+        None,
+        &proof.quotient,
+        transcript,
+        batch,
+        mode.reborrow(),
+    )?;
+    if let (Some((_, high_key)), Some((h, high_proof))) = (&key.high, &proof.high) {
+        lookup::verify_in(
             vk,
-            &key.quotient,
-            q,
+            high_key,
+            *h,
             None,
-            &proof.quotient,
+            high_proof,
             transcript,
             batch,
             mode.reborrow(),
-        ),
-        (Some((bits, high_key)), Some((h, high_proof))) => {
-            transcript.append_g1s(b"division/high-limb", &[h.0]);
-            // C_l = C_q − 2^L·C_h
-            let low = linear::sub_commitments(q, linear::scale_commitment(*h, 1i64 << bits));
-            lookup::verify_in(
-                vk,
-                &key.quotient,
-                low,
-                None,
-                &proof.quotient,
-                transcript,
-                batch,
-                mode.reborrow(),
-            )?;
-            lookup::verify_in(
-                vk,
-                high_key,
-                *h,
-                None,
-                high_proof,
-                transcript,
-                batch,
-                mode.reborrow(),
-            )
-        }
-        _ => Err(Error::Verification(
-            "a division proof whose limbs do not match its key".into(),
-        )),
+        )?;
     }
+    Ok(())
 }

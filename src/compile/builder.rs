@@ -232,9 +232,10 @@ impl<'g> Builder<'g> {
         let act = self.act_bits();
         // y·2^-act = (a·2^-sa)/(d·2^-sd): y = a·2^(act + sd − sa)/d.
         let (sa, sd) = (self.scale(a), self.scale(d));
-        let a = match (act + sd).checked_sub(sa) {
-            Some(_) => a,
-            None => self.rescale(a, sa - act - sd),
+        // A dividend finer than that is rescaled first, so the shift is never negative.
+        let a = match sa > act + sd {
+            true => self.rescale(a, sa - act - sd),
+            false => a,
         };
         let shift = act + sd - self.scale(a);
         self.advice(AdviceFn::RoundDiv { shift }, vec![a, d], act, "quotient")

@@ -548,15 +548,13 @@ impl Program {
             .unwrap_or(1);
         let rows = match &inst.block {
             Block::Lookup { table } => len(inst.inputs[0]) + self.tables[*table].rows().max(1),
-            b if b.division().is_some() => {
-                let (divisor, _, range) = b.division().unwrap_or((1, 0, None));
+            Block::DivConst { .. } | Block::RangeCheck { .. } => {
+                let (divisor, _, range) = inst.block.division().unwrap_or((1, 0, None));
+                let n = len(inst.inputs[0]);
                 let q_rows = range.map_or(1, |(lo, hi)| {
-                    match crate::blocks::division::limbs(len(inst.inputs[0]), lo, hi) {
-                        Some((l, h)) => (1usize << l).max(h as usize + 1),
-                        None => hi.saturating_sub(lo).max(0) as usize + 1,
-                    }
+                    crate::blocks::division::quotient_rows(n, lo, hi)
                 });
-                len(inst.inputs[0]) + (divisor.max(1) as usize).max(q_rows)
+                n + (divisor.max(1) as usize).max(q_rows)
             }
             // The weights live in the setup's column commitments, not on the domain.
             Block::MatMulConst { rows, inner, cols } => (rows * inner).max(rows * cols),

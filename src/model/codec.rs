@@ -333,12 +333,6 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                 commitments: commitments(c, 4)?,
             })
         };
-    let input_len = |inst: &crate::compile::Instance| {
-        inst.inputs
-            .first()
-            .and_then(|&t| program.tensors.get(t))
-            .map_or(0, |t| t.len())
-    };
     let mut keys = Vec::with_capacity(program.instances.len());
     let mut tilings = 0usize;
     for (ix, inst) in program.instances.iter().enumerate() {
@@ -407,7 +401,8 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                     divisor,
                     remainder: lookup(&mut c, log_n, false)?,
                     quotient: lookup(&mut c, log_n, false)?,
-                    high: match range.and_then(|(lo, hi)| division::limbs(input_len(inst), lo, hi))
+                    high: match range
+                        .and_then(|(lo, hi)| division::limbs(input_len(&program, inst), lo, hi))
                     {
                         Some((bits, _)) => Some((bits, lookup(&mut c, log_n, false)?)),
                         None => None,
@@ -551,6 +546,15 @@ fn take_copy(g: &mut Cursor<'_, G1Affine>) -> Result<CopyProof> {
     })
 }
 
+/// Entries of an instance's first input (0 when it has none or names no tensor): the n a
+/// division's limb split depends on. Never panics on an unchecked architecture.
+fn input_len(program: &Program, inst: &crate::compile::Instance) -> usize {
+    inst.inputs
+        .first()
+        .and_then(|&t| program.tensors.get(t))
+        .map_or(0, |t| t.len())
+}
+
 /// The proof's group and field elements in file order.
 pub fn proof_parts(p: &ModelProof) -> (Vec<G1Affine>, Vec<Fr>) {
     let mut g1: Vec<G1Affine> = p.public.iter().map(|c| c.0).collect();
@@ -597,12 +601,6 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
     let mut g = Cursor::new(g1, "proof group elements");
     let mut f = Cursor::new(fr, "proof field elements");
     let roles = roles(program)?;
-    let input_len = |inst: &crate::compile::Instance| {
-        inst.inputs
-            .first()
-            .and_then(|&t| program.tensors.get(t))
-            .map_or(0, |t| t.len())
-    };
     let publics = vk.views.of_role(&roles, Role::Public).count();
     let activations = vk.views.of_role(&roles, Role::Activation).count();
     let running: usize = vk.views.bindings.iter().map(|b| b.views.len()).sum();
@@ -657,7 +655,8 @@ pub fn proof_from_parts(vk: &ModelVerifierKey, g1: &[G1Affine], fr: &[Fr]) -> Re
                 InstanceProof::Division(DivisionProof {
                     remainder: take_lookup(&mut g)?,
                     quotient: take_lookup(&mut g)?,
-                    high: match range.and_then(|(lo, hi)| division::limbs(input_len(inst), lo, hi))
+                    high: match range
+                        .and_then(|(lo, hi)| division::limbs(input_len(program, inst), lo, hi))
                     {
                         Some(_) => Some((c(&mut g)?, take_lookup(&mut g)?)),
                         None => None,

@@ -451,29 +451,31 @@ fn prove_views<'w, R: RngCore + CryptoRng>(
                     rng,
                     defer(&mut parts),
                 )?),
-                // A range check is the division by 1 of x itself (no offset).
-                (InstanceKey::Division(k), Block::RangeCheck { .. }) => {
+                (InstanceKey::Division(k), block) => {
+                    // A division divides a = x + offset·1; a range check divides x itself.
+                    let shifted;
+                    let a = match block {
+                        Block::DivConst { offset, .. } => {
+                            let len = program.tensors[inst.inputs[0]].len();
+                            let ones = key.ones.get(&(len, d)).ok_or_else(|| {
+                                Error::InvalidArgument(format!(
+                                    "no ones vector of length {len} on 2^{d}"
+                                ))
+                            })?;
+                            shifted = linear::add(x(0)?, &linear::scale(ones, *offset)?)?;
+                            &shifted
+                        }
+                        Block::RangeCheck { .. } => x(0)?,
+                        _ => {
+                            return Err(Error::InvalidArgument(
+                                "division key on a non-division instance".into(),
+                            ))
+                        }
+                    };
                     InstanceProof::Division(division::prove_in(
                         srs,
                         k,
-                        x(0)?,
-                        get(inst.output)?,
-                        t,
-                        rng,
-                        defer(&mut parts),
-                    )?)
-                }
-                (InstanceKey::Division(k), Block::DivConst { offset, .. }) => {
-                    let len = program.tensors[inst.inputs[0]].len();
-                    let ones = key.ones.get(&(len, d)).ok_or_else(|| {
-                        Error::InvalidArgument(format!("no ones vector of length {len} on 2^{d}"))
-                    })?;
-                    // a = x + offset·1
-                    let a = linear::add(x(0)?, &linear::scale(ones, *offset)?)?;
-                    InstanceProof::Division(division::prove_in(
-                        srs,
-                        k,
-                        &a,
+                        a,
                         get(inst.output)?,
                         t,
                         rng,
@@ -492,11 +494,6 @@ fn prove_views<'w, R: RngCore + CryptoRng>(
                         rng,
                         defer(&mut parts),
                     )?)
-                }
-                (InstanceKey::Division(_), _) => {
-                    return Err(Error::InvalidArgument(
-                        "division key on a non-division instance".into(),
-                    ))
                 }
             };
             if profile {

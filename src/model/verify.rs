@@ -398,30 +398,20 @@ fn verify_view(
                 (
                     InstanceVerifierKey::Division(k),
                     InstanceProof::Division(p),
-                    Block::RangeCheck { .. },
-                ) => division::verify_in(
-                    pcs,
-                    k,
-                    x(0)?,
-                    y()?,
-                    p,
-                    t,
-                    &mut batch,
-                    Check::Defer(&mut parts),
-                )?,
-                (
-                    InstanceVerifierKey::Division(k),
-                    InstanceProof::Division(p),
-                    Block::DivConst { offset, .. },
+                    block @ (Block::DivConst { .. } | Block::RangeCheck { .. }),
                 ) => {
-                    let len = program.tensors[inst.inputs[0]].len();
-                    let ones = vk
-                        .ones
-                        .get(&(len, d))
-                        .ok_or_else(|| reject("no ones vector for a division"))?;
-                    // C_a = C_x + offset·C_1
-                    let a =
-                        linear::add_commitments(x(0)?, linear::scale_commitment(*ones, *offset));
+                    // A division divides C_a = C_x + offset·C_1; a range check divides C_x.
+                    let a = match block {
+                        Block::DivConst { offset, .. } => {
+                            let len = program.tensors[inst.inputs[0]].len();
+                            let ones = vk
+                                .ones
+                                .get(&(len, d))
+                                .ok_or_else(|| reject("no ones vector for a division"))?;
+                            linear::add_commitments(x(0)?, linear::scale_commitment(*ones, *offset))
+                        }
+                        _ => x(0)?,
+                    };
                     division::verify_in(
                         pcs,
                         k,
