@@ -314,6 +314,7 @@ def main():
     )
     transformer_ops()
     movement_ops()
+    one_d_and_small_weights()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 
@@ -477,6 +478,40 @@ def movement_ops():
         [("x", [2, 7, 3])],
         [2, 8, 3],
         [const("k", np.array([4], dtype=np.int64))],
+    )
+
+
+def one_d_and_small_weights():
+    """1-D windows (Conv, depthwise Conv, MaxPool, AveragePool over [n, c, length]) and a Conv
+    whose weights are ~10^-3 on inputs ~10^3 (a fixed 2^12 weight scale keeps 2 bits of them:
+    each weight tensor gets its own scale)."""
+    save(
+        "conv1d",
+        [node("Conv", ["x", "W", "B"], strides=[2], pads=[1, 1], kernel_shape=[3])],
+        [("x", [1, 2, 11])],
+        [1, 4, 6],
+        [w("W", [4, 2, 3]), w("B", [4])],
+    )
+    save(
+        "conv1d_depthwise_pool",
+        [
+            node("Conv", ["x", "W"], "c", group=3, pads=[2, 2], dilations=[2]),
+            node("MaxPool", ["c"], "m", kernel_shape=[2], strides=[2]),
+            node("AveragePool", ["m"], kernel_shape=[3], pads=[1, 1], count_include_pad=1),
+        ],
+        [("x", [1, 3, 12])],
+        [1, 3, 6],
+        [w("W", [3, 1, 3])],
+    )
+    save(
+        "small_weights",
+        [
+            node("Mul", ["x", "k"], "big"),
+            node("Conv", ["big", "W"], pads=[1, 1, 1, 1]),
+        ],
+        [("x", [1, 2, 7, 7])],
+        [1, 3, 7, 7],
+        [const("k", np.float32(1000.0)), w("W", [3, 2, 3, 3], scale=1e-3)],
     )
 
 

@@ -203,6 +203,8 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "einsum_heads",
         "einsum_weight",
         "topk_ties",
+        "conv1d_depthwise_pool",
+        "small_weights",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
     }
@@ -527,6 +529,64 @@ fn a_transformer_proof_rejects_tampered_elements() {
             let mut bad = public.clone();
             bad[t][e] += 1;
             assert!(!ok(&bad, &proof), "public tensor {t} entry {e}");
+        }
+    }
+}
+
+/// A rescale by 2^k whose remainder table would set the domain is two divisions (a Conv whose
+/// weights are ~10^-3 gets its own weight scale, 2^17): together they compute exactly the one
+/// rounding `⌊(x + 2^(k−1))/2^k⌋`, and a quotient one off in either is refused by the prover
+/// or the verifier (control: the same forcing path with nothing changed is accepted).
+#[test]
+fn a_split_rescale_rounds_exactly_and_refuses_a_wrong_quotient() {
+    use zktorch::compile::Block;
+    let s = setup_at(&root().join("tests/fixtures/ops"), "small_weights");
+    let p = &s.key.program;
+    let divs: Vec<usize> = (0..p.instances.len())
+        .filter(|&i| matches!(p.instances[i].block, Block::DivConst { .. }))
+        .collect();
+    assert_eq!(divs.len(), 2, "the rescale is split in two");
+    let (high, low) = (&p.instances[divs[0]], &p.instances[divs[1]]);
+    assert_eq!(
+        low.inputs[0], high.output,
+        "the second divides the first's quotient"
+    );
+    let divisor = |i: &zktorch::compile::Instance| match i.block {
+        Block::DivConst { divisor, .. } => divisor,
+        _ => unreachable!(),
+    };
+    let product = high.inputs[0];
+    let k = p.tensors[product].scale_bits - p.tensors[low.output].scale_bits;
+    assert!(k > 12, "a weight scale above the user's 12 bits (k = {k})");
+    assert_eq!(divisor(high) * divisor(low), 1i64 << k);
+    assert!(divisor(high) < 1 << k && divisor(low) < 1 << k);
+    let w = witness::run(p, &s.inputs).unwrap();
+    for (acc, out) in w.values[product].iter().zip(&w.values[low.output]) {
+        assert_eq!(Some(*out), quant::rescale(*acc, k), "exactly one rounding");
+    }
+
+    let refused = |w: &witness::Witness| -> bool {
+        let public = public_values(&s.key, w);
+        match model::prove_witness(&s.key, w, &mut ChaCha20Rng::seed_from_u64(9)) {
+            Err(_) => true,
+            Ok(proof) => !accepts(&s.key, &public, &proof),
+        }
+    };
+    let forged = |at: usize, delta: i64| {
+        witness::run_forcing(p, &s.inputs, &mut |ix, v| {
+            if ix == at {
+                v[0] += delta;
+            }
+        })
+        .unwrap()
+    };
+    assert!(!refused(&forged(divs[0], 0)), "the honest forcing path");
+    for at in divs {
+        for delta in [1, -1] {
+            assert!(
+                refused(&forged(at, delta)),
+                "quotient of {at} off by {delta}"
+            );
         }
     }
 }

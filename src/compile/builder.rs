@@ -275,24 +275,48 @@ impl<'g> Builder<'g> {
         Ok(self.weight(what, q, shape.to_vec(), scale))
     }
 
+    /// The scale of a weight tensor with these values, its bias (if any) at `product_bits`
+    /// plus that scale ([`QuantConfig::weight_bits_for`](quant::QuantConfig::weight_bits_for)).
+    pub fn weight_bits_for(&self, values: &[f32], bias: Option<(&[f32], u32)>) -> u32 {
+        self.cfg.weight_bits_for(values, bias)
+    }
+
     /// `x` rescaled down by 2^k (round half up); `x` itself when k = 0.
+    ///
+    /// A divisor whose remainder table would set the domain (2^k > max(2^12, n) for n entries)
+    /// is split in two divisions, `⌊(x + 2^(k−1))/2^k⌋ = ⌊⌊(x + 2^(k−1))/2^k₁⌋/2^k₂⌋`
+    /// (k₁ = ⌈k/2⌉, k₂ = k − k₁): nested floor divisions by positive integers are exact, so the
+    /// result is the same integer and each remainder table has at most 2^k₁ rows.
     pub fn rescale(&mut self, x: TensorId, k: u32) -> TensorId {
         if k == 0 {
             return x;
         }
         let (offset, divisor) = quant::rescale_params(k);
         let shape = self.shape(x).to_vec();
+        let n: usize = shape.iter().product();
+        let whole = i64::try_from(n).unwrap_or(i64::MAX);
+        if divisor <= crate::blocks::division::WIDE_MIN_ROWS.max(whole) {
+            return self.divide_down(x, k, offset, "rescale");
+        }
+        let k1 = k.div_ceil(2);
+        let high = self.divide_down(x, k1, offset, "rescale_high");
+        self.divide_down(high, k - k1, 0, "rescale")
+    }
+
+    /// `⌊(x + offset)/2^k⌋` at x's scale minus k.
+    fn divide_down(&mut self, x: TensorId, k: u32, offset: i64, what: &str) -> TensorId {
+        let shape = self.shape(x).to_vec();
         let scale = self.scale(x) - k;
         self.emit(
             Block::DivConst {
-                divisor,
+                divisor: quant::pow2(k),
                 offset,
                 range: None,
             },
             vec![x],
             shape,
             scale,
-            "rescale",
+            what,
         )
     }
 

@@ -110,7 +110,7 @@ pub(crate) fn prelu(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     // Relu(x) + slope ⊙ (x − Relu(x)).
     let r = b.lookup(x, TableFn::Relu, sx, None, "positive");
     let m = b.emit(Block::Sub, vec![x, r], out.clone(), sx, "negative");
-    let sw = b.cfg.weight_bits;
+    let sw = b.weight_bits_for(&slope.to_f32_vec(), None);
     let w = b.const_weight("slope", &slope, &out, sw)?;
     let p = b.emit(Block::Hadamard, vec![m, w], out.clone(), sx + sw, "product");
     let p = b.rescale_to_activation(p);

@@ -99,7 +99,7 @@ pub(crate) fn scale_by(b: &mut Builder, x: TensorId, k: f32) -> LResult<TensorId
             "scale",
         ));
     }
-    let sw = b.cfg.weight_bits;
+    let sw = b.weight_bits_for(&[k], None);
     let kq = quant::quantize(f64::from(k), sw, &format!("{} factor", b.layer))?;
     let y = b.emit(
         Block::ScaleConst { k: kq },
@@ -193,7 +193,7 @@ pub(crate) fn tensor_op_const(
         "Mul" => match scalar(c) {
             Some(k) => scale_by(b, x, k)?,
             None => {
-                let sw = b.cfg.weight_bits;
+                let sw = b.weight_bits_for(&c.to_f32_vec(), None);
                 let w = b.const_weight("factor", c, out, sw)?;
                 let p = b.emit(
                     Block::Hadamard,
@@ -224,7 +224,7 @@ pub(crate) fn tensor_op_const(
                 if recip.to_f32_vec().iter().any(|v| !v.is_finite()) {
                     return np("division by a constant with a zero entry");
                 }
-                let sw = b.cfg.weight_bits;
+                let sw = b.weight_bits_for(&recip.to_f32_vec(), None);
                 let w = b.const_weight("reciprocal", &recip, out, sw)?;
                 let p = b.emit(
                     Block::Hadamard,
@@ -272,8 +272,14 @@ pub(crate) fn matmul_const(
     out: Vec<usize>,
 ) -> LResult<TensorId> {
     let (wv, k, n) = w;
-    let sw = b.cfg.weight_bits;
     let sx = b.scale(x);
+    let bias_values = bias.map(|(c, beta)| {
+        c.to_f32_vec()
+            .iter()
+            .map(|v| v * beta)
+            .collect::<Vec<f32>>()
+    });
+    let sw = b.weight_bits_for(&wv, bias_values.as_deref().map(|v| (v, sx)));
     let wq = quant::quantize_all(&wv, sw, &format!("{} weight", b.layer))?;
     let wt = b.weight("weight", wq, vec![k, n], sw);
     let mut y = b.emit(

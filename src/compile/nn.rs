@@ -79,15 +79,92 @@ fn dims4(s: &[usize], what: &str) -> LResult<[usize; 4]> {
     }
 }
 
+/// A 1-D window op over `[n, c, length]` as the 2-D one over `[n, c, 1, length]` (the same
+/// entries in the same order): kernel `[1, k]`, strides and dilations `[1, ·]`, pads
+/// `[0, begin, 0, end]`; `auto_pad` and the rest carry over.
+fn lift_1d(l: &Layer) -> LResult<Layer> {
+    use crate::onnx::Attribute;
+    let mut lifted = l.clone();
+    for (name, pad) in [("kernel_shape", 1), ("strides", 1), ("dilations", 1)] {
+        match l.ints(name) {
+            None => {}
+            Some([v]) => {
+                lifted
+                    .attributes
+                    .insert(name.to_string(), Attribute::Ints(vec![pad, *v]));
+            }
+            Some(v) => return np(format!("{name} {v:?} of a 1-D {}", l.op_type)),
+        }
+    }
+    match l.ints("pads") {
+        None => {}
+        Some([begin, end]) => {
+            lifted.attributes.insert(
+                "pads".to_string(),
+                Attribute::Ints(vec![0, *begin, 0, *end]),
+            );
+        }
+        Some(v) => return np(format!("pads {v:?} of a 1-D {}", l.op_type)),
+    }
+    Ok(lifted)
+}
+
+/// `[a, b, rest]` → `[a, b, 1, rest]`.
+fn with_unit_height(s: &[usize]) -> Vec<usize> {
+    let mut v = s.to_vec();
+    v.insert(2.min(v.len()), 1);
+    v
+}
+
+/// The lowered 2-D outputs given back the 1-D shape `out` (a free re-indexing).
+fn as_1d(b: &mut Builder, outputs: Outputs, out: &[usize]) -> Outputs {
+    outputs
+        .into_iter()
+        .map(|(y, _)| {
+            b.prog.tensors[y].shape = out.to_vec();
+            (y, out.to_vec())
+        })
+        .collect()
+}
+
 /// Conv: im2col Copy, one MatMulConst (rows = output pixels), bias, rescale, and a Copy to
-/// NCHW. Groups (depthwise included) use a block-diagonal weight.
+/// NCHW. Groups (depthwise included) use a block-diagonal weight. A 1-D Conv (`[n, c, len]`)
+/// is the 2-D one over `[n, c, 1, len]`.
 pub(crate) fn conv(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
+    let wc = b.const_input(l, 1).cloned();
+    if xs.len() != 3 {
+        return conv_2d(b, l, x, xs, out, wc);
+    }
+    let lifted = lift_1d(l)?;
+    let wc = wc.map(|c| ConstTensor {
+        shape: with_unit_height(&c.shape),
+        data: c.data,
+    });
+    let ys = conv_2d(
+        b,
+        &lifted,
+        x,
+        with_unit_height(&xs),
+        with_unit_height(&out),
+        wc,
+    )?;
+    Ok(as_1d(b, ys, &out))
+}
+
+fn conv_2d(
+    b: &mut Builder,
+    l: &Layer,
+    x: usize,
+    xs: Vec<usize>,
+    out: Vec<usize>,
+    wc: Option<ConstTensor>,
+) -> LResult<Outputs> {
     let [n, c, _, _] = dims4(&xs, "Conv input")?;
     let [_, oc, oh, ow] = dims4(&out, "Conv output")?;
     let group = l.int("group").unwrap_or(1).max(1) as usize;
-    let Some(wc) = b.const_input(l, 1).cloned() else {
+    let Some(wc) = wc else {
         return conv_activation_weight(b, l, x, &xs, &out, group);
     };
     let [woc, cg, kh, kw] = dims4(&wc.shape, "Conv weight")?;
@@ -263,8 +340,13 @@ fn depthwise(
     wv: &[f32],
     out: Vec<usize>,
 ) -> LResult<Outputs> {
-    let sw = b.cfg.weight_bits;
     let sx = b.scale(cols);
+    let bias = b.const_input(l, 2).cloned();
+    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
+        return np("Conv with a non-constant bias");
+    }
+    let bias_values = bias.as_ref().map(ConstTensor::to_f32_vec);
+    let sw = b.weight_bits_for(wv, bias_values.as_deref().map(|v| (v, sx)));
     let wq = quant::quantize_all(wv, sw, &format!("{} weight", b.layer))?;
     let broadcast: Vec<i64> = (0..rows).flat_map(|_| wq.iter().copied()).collect();
     let wt = b.weight("weight", broadcast, vec![rows * c, taps], sw);
@@ -282,10 +364,6 @@ fn depthwise(
         sx + sw,
         "product",
     );
-    let bias = b.const_input(l, 2).cloned();
-    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
-        return np("Conv with a non-constant bias");
-    }
     if let Some(bc) = bias {
         let bt = b.const_weight("bias", &bc, &[rows, c], sx + sw)?;
         y = b.emit(Block::Add, vec![y, bt], vec![rows, c], sx + sw, "biased");
@@ -360,13 +438,29 @@ fn conv_activation_weight(
     Ok(vec![(y, out.to_vec())])
 }
 
-/// MaxPool (window Copy + MaxGroups) and AveragePool (window Copy + SumGroups + DivConst).
+/// MaxPool (window Copy + MaxGroups) and AveragePool (window Copy + SumGroups + DivConst);
+/// over `[n, c, len]` as the 2-D op over `[n, c, 1, len]`.
 pub(crate) fn pool(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if l.outputs.get(1).is_some_and(|o| !o.is_empty()) {
         return np("MaxPool with an indices output");
     }
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
+    if xs.len() != 3 {
+        return pool_2d(b, l, x, xs, out);
+    }
+    let lifted = lift_1d(l)?;
+    let ys = pool_2d(b, &lifted, x, with_unit_height(&xs), with_unit_height(&out))?;
+    Ok(as_1d(b, ys, &out))
+}
+
+fn pool_2d(
+    b: &mut Builder,
+    l: &Layer,
+    x: usize,
+    xs: Vec<usize>,
+    out: Vec<usize>,
+) -> LResult<Outputs> {
     dims4(&xs, "pooling input")?;
     let [_, _, oh, ow] = dims4(&out, "pooling output")?;
     let kernel = match l.ints("kernel_shape") {
@@ -452,8 +546,8 @@ pub(crate) fn batchnorm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         shape: cshape.clone(),
         data: TensorData::F32(v),
     };
-    let sw = b.cfg.weight_bits;
     let sx = b.scale(x);
+    let sw = b.weight_bits_for(&a, Some((&bias, sx)));
     let at = b.const_weight("scale", &ct(a), &xs, sw)?;
     let p = b.emit(Block::Hadamard, vec![x, at], xs.clone(), sx + sw, "product");
     let bt = b.const_weight("bias", &ct(bias), &xs, sx + sw)?;

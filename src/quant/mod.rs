@@ -80,6 +80,59 @@ impl QuantConfig {
     }
 }
 
+/// Significant bits a weight tensor's largest entry may give up against the user's weight
+/// scale before [`QuantConfig::weight_bits_for`] raises that tensor's own scale.
+pub const WEIGHT_HEADROOM_BITS: u32 = 4;
+
+/// The largest scale one weight tensor gets (bits): its bias, at the product scale, must still
+/// fit [`MAX_QUANTIZED`].
+pub const MAX_WEIGHT_BITS: u32 = 24;
+
+impl QuantConfig {
+    /// The scale of one weight tensor: [`QuantConfig::weight_bits`], raised for a tensor whose
+    /// largest magnitude `m` is so small that it would keep fewer than `weight_bits − 4`
+    /// significant bits: `s = max(w, w − 4 − ⌊log2 m⌋)`, at most [`MAX_WEIGHT_BITS`] and at
+    /// most what keeps `bias_max·2^(product_bits + s)` inside [`MAX_QUANTIZED`] (never below
+    /// `w`). A BatchNorm folded over variances of 10^8 gives weights near 10^-4: at a fixed
+    /// 2^12 they are all 0. The scale is part of the architecture (public), so it reveals
+    /// ⌊log2 m⌋ of a layer whose weights are this small (docs/DESIGN.md, "per-layer weight
+    /// scales").
+    pub fn weight_bits_for(&self, values: &[f32], bias: Option<(&[f32], u32)>) -> u32 {
+        let w = self.weight_bits;
+        let m = max_abs(values);
+        if m <= 0.0 {
+            return w;
+        }
+        let e = m.log2().floor();
+        let wanted = (f64::from(w) - f64::from(WEIGHT_HEADROOM_BITS) - e)
+            .clamp(f64::from(w), f64::from(MAX_WEIGHT_BITS.max(w))) as u32;
+        let Some((b, product_bits)) = bias else {
+            return wanted;
+        };
+        let bm = max_abs(b);
+        if bm <= 0.0 {
+            return wanted;
+        }
+        // bm·2^(product_bits + s) < 2^39 keeps a margin for rounding.
+        let room = (39.0 - bm.log2().ceil() - f64::from(product_bits)).floor();
+        let room = if room.is_finite() {
+            room.max(0.0) as u32
+        } else {
+            0
+        };
+        wanted.min(room).max(w)
+    }
+}
+
+/// The largest finite magnitude in `values` (0 when there is none).
+fn max_abs(values: &[f32]) -> f64 {
+    values
+        .iter()
+        .map(|v| f64::from(v.abs()))
+        .filter(|v| v.is_finite())
+        .fold(0.0, f64::max)
+}
+
 /// `2^bits` as i64 (bits < 62).
 pub fn pow2(bits: u32) -> i64 {
     1i64 << bits
@@ -149,5 +202,24 @@ mod tests {
         assert_eq!(rescale(-385, 8), Some(-2));
         assert_eq!(rescale(7, 0), Some(7));
         assert_eq!(floor_div(i64::MAX, 1, 2), None);
+    }
+
+    #[test]
+    fn small_weights_get_their_own_scale() {
+        let c = QuantConfig::default();
+        // Ordinary weights keep the user's scale.
+        assert_eq!(c.weight_bits_for(&[0.5, -0.07], None), 12);
+        assert_eq!(c.weight_bits_for(&[0.0625], None), 12);
+        assert_eq!(c.weight_bits_for(&[], None), 12);
+        // Just below 2^-4: one bit more; the largest entry keeps 8 significant bits.
+        assert_eq!(c.weight_bits_for(&[0.06], None), 13);
+        let s = c.weight_bits_for(&[1e-4, -3e-5], None);
+        assert_eq!(s, 22);
+        assert!(quantize(1e-4, s, "t").unwrap() >= 1 << 8);
+        // Capped, and a large bias keeps its product inside 2^40.
+        assert_eq!(c.weight_bits_for(&[1e-9], None), MAX_WEIGHT_BITS);
+        let s = c.weight_bits_for(&[1e-4], Some((&[5000.0], 8)));
+        assert!(quantize(5000.0, 8 + s, "t").is_ok() && s >= 12);
+        assert_eq!(c.weight_bits_for(&[1e-4], Some((&[1e9], 8))), 12);
     }
 }
