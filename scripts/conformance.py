@@ -58,6 +58,7 @@ OPS = {
     "MaxPool": ["maxpool"],
     "AveragePool": ["averagepool"],
     "GlobalAveragePool": ["globalaveragepool"],
+    "GlobalMaxPool": ["globalmaxpool"],
     "BatchNormalization": ["batchnorm"],
     "Flatten": ["flatten"],
     "Reshape": ["reshape"],

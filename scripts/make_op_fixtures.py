@@ -503,6 +503,7 @@ def one_d_and_small_weights():
         [1, 3, 6],
         [w("W", [3, 1, 3])],
     )
+    save("global_max_pool", [node("GlobalMaxPool", ["x"])], [("x", [1, 3, 5, 4])], [1, 3, 1, 1])
     save(
         "small_weights",
         [

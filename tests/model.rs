@@ -205,6 +205,7 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "topk_ties",
         "conv1d_depthwise_pool",
         "small_weights",
+        "global_max_pool",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
     }

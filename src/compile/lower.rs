@@ -49,7 +49,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Conv" => nn::conv(b, l),
         "ConvTranspose" => nn::conv_transpose(b, l),
         "MaxPool" | "AveragePool" => nn::pool(b, l),
-        "GlobalAveragePool" => nn::global_average_pool(b, l),
+        "GlobalAveragePool" | "GlobalMaxPool" => nn::global_pool(b, l),
         "BatchNormalization" => nn::batchnorm(b, l),
         "Softmax" => nn::softmax(b, l),
         "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceL1" | "ReduceL2"

@@ -509,16 +509,20 @@ fn pool_2d(
     Ok(vec![(y, out)])
 }
 
-/// GlobalAveragePool: the spatial entries of each channel are consecutive, so one SumGroups
-/// and one DivConst, no Copy.
-pub(crate) fn global_average_pool(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+/// GlobalAveragePool and GlobalMaxPool: the spatial entries of each channel are consecutive,
+/// so one SumGroups and one DivConst (or one MaxGroups), no Copy.
+pub(crate) fn global_pool(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
     if xs.len() < 3 {
-        return np("GlobalAveragePool of rank < 3");
+        return np(format!("{} of rank < 3", l.op_type));
     }
     let len: usize = xs[2..].iter().product();
     let s = b.scale(x);
+    if l.op_type == "GlobalMaxPool" {
+        let y = b.emit(Block::MaxGroups { len }, vec![x], out.clone(), s, "out");
+        return Ok(vec![(y, out)]);
+    }
     let sum = b.emit(Block::SumGroups { len }, vec![x], out.clone(), s, "sum");
     let y = b.div_const(sum, len as i64, len as i64 / 2, "mean");
     Ok(vec![(y, out)])

@@ -26,6 +26,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "MaxPool",
     "AveragePool",
     "GlobalAveragePool",
+    "GlobalMaxPool",
     "BatchNormalization",
     "Flatten",
     "Reshape",
