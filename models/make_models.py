@@ -33,6 +33,7 @@ and, into tests/fixtures/onnx/, tiny models for the error tests:
     unsupported_ops.onnx      Relu, then two ops zktorch does not support (Hardmax, Acos)
     unknown_op.onnx           an op of a custom domain that tract does not know either
     symbolic_dim.onnx         input with a symbolic batch dimension "batch"
+    symbolic_value_info.onnx  the same symbol in value_info and the output, read by a Shape chain
     unsorted.onnx             three nodes not in topological order
     constants.onnx            Constant nodes, and initializers of several element types
     truncated.onnx            the first 3000 bytes of lenet5.onnx (cut inside a weight)
@@ -464,6 +465,8 @@ def fixtures():
     m.ir_version = IR_VERSION
     onnx.save_model(m, os.path.join(FIXTURES, "unsorted.onnx"))  # the checker refuses it
 
+    symbolic_value_info()
+
     # Truncated and garbage files.
     with open(os.path.join(HERE, "lenet5.onnx"), "rb") as f:
         data = f.read()
@@ -471,6 +474,36 @@ def fixtures():
         f.write(data[:3000])
     with open(os.path.join(FIXTURES, "garbage.onnx"), "wb") as f:
         f.write(b"this is not an ONNX model\n\xff\xfe\x00\x01")
+
+
+def symbolic_value_info():
+    """Paddle2ONNX's habit: a symbolic batch in the input, in every `value_info` and in the
+    output, and a Shape → Slice → Concat → Reshape chain reading it."""
+    dyn = "DynamicDimension.0"
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu"),
+        helper.make_node("Shape", ["r"], ["s"], name="shape"),
+        helper.make_node("Slice", ["s", "zero", "one"], ["n"], name="slice"),
+        helper.make_node("Concat", ["n", "minus_one"], ["target"], name="concat", axis=0),
+        helper.make_node("Reshape", ["r", "target"], ["y"], name="reshape"),
+    ]
+    ints = lambda name, v: numpy_helper.from_array(np.array(v, dtype=np.int64), name)  # noqa: E731
+    g = helper.make_graph(
+        nodes,
+        "symbolic_value_info",
+        [f32_input("x", [dyn, 2, 3])],
+        [f32_input("y", [dyn, 6])],
+        [ints("zero", [0]), ints("one", [1]), ints("minus_one", [-1])],
+        value_info=[
+            f32_input("r", [dyn, 2, 3]),
+            helper.make_tensor_value_info("s", TensorProto.INT64, [3]),
+            helper.make_tensor_value_info("target", TensorProto.INT64, [2]),
+        ],
+    )
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", OPSET)])
+    m.ir_version = IR_VERSION
+    onnx.checker.check_model(m)
+    onnx.save_model(m, os.path.join(FIXTURES, "symbolic_value_info.onnx"))
 
 
 def main():

@@ -321,6 +321,25 @@ fn malformed_files_are_errors_not_panics() {
     }
 }
 
+/// A symbolic dimension recorded in `value_info` and the graph output (Paddle2ONNX writes it in
+/// every one) does not stop shape inference from the static input shape: the Shape → Slice →
+/// Concat → Reshape chain folds, at batch 1 and at a given batch.
+#[test]
+fn symbolic_dimensions_in_value_info_do_not_stop_shape_inference() {
+    let path = fixture("symbolic_value_info.onnx");
+    let g = onnx::load(&path).unwrap();
+    assert_eq!(shape(&g, "y"), [1, 6]);
+    assert_eq!(g.outputs[0].shape, [1, 6]);
+    let program = zktorch::compile::compile(&g, zktorch::quant::QuantConfig::default()).unwrap();
+    assert!(program.not_provable().is_empty(), "the Shape chain folds");
+    let mut shapes = onnx::InputShapes::new();
+    shapes.give_arg("x=4,2,3").unwrap();
+    let g = onnx::load_with_shapes(&path, &shapes).unwrap();
+    assert_eq!(shape(&g, "y"), [4, 6]);
+    let out = onnx::run_float_graph(&path, &g, &[vec![-1.0; 24]]).unwrap();
+    assert_eq!(out["y"], (vec![4, 6], vec![0.0; 24]));
+}
+
 #[test]
 fn a_symbolic_batch_is_one_unless_a_shape_is_given() {
     let path = fixture("symbolic_dim.onnx");

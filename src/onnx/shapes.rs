@@ -64,6 +64,13 @@ pub(crate) fn tract_model(
     let dir = model_dir
         .to_str()
         .ok_or_else(|| format_err!("model directory {model_dir:?} is not UTF-8"))?;
+    let stripped;
+    let proto = if has_symbolic_facts(proto) {
+        stripped = without_symbolic_facts(proto);
+        &stripped
+    } else {
+        proto
+    };
     let parsed = tract_onnx::onnx().parse(proto, Some(dir))?;
     if !parsed.unresolved_inputs.is_empty() {
         bail!(
@@ -97,6 +104,48 @@ pub(crate) fn tract_model(
         model.set_input_fact(ix, InferenceFact::dt_shape(dt, info.shape.iter().copied()))?;
     }
     Ok((model, parsed.outlets_by_name))
+}
+
+/// Whether an intermediate or output tensor's recorded shape (`value_info`, graph outputs)
+/// has a symbolic or unknown dimension. Exporters write such shapes (Paddle2ONNX:
+/// `DynamicDimension.0`); tract takes them as facts to unify with, and a symbol there that the
+/// static input shape does not bind stops its analysis (a `Shape` node then cannot be folded).
+fn has_symbolic_facts(proto: &ModelProto) -> bool {
+    proto.graph.as_ref().is_some_and(|g| {
+        g.value_info
+            .iter()
+            .chain(&g.output)
+            .any(|v| shape_dims(v).is_some_and(|d| d.iter().any(is_symbolic)))
+    })
+}
+
+/// `proto` with `value_info` dropped and the graph outputs' shapes forgotten (their element
+/// types kept): shapes are inferred from the static input shapes alone.
+fn without_symbolic_facts(proto: &ModelProto) -> ModelProto {
+    let mut p = proto.clone();
+    if let Some(g) = p.graph.as_mut() {
+        g.value_info.clear();
+        for o in &mut g.output {
+            if let Some(tract_onnx::pb::type_proto::Value::TensorType(t)) =
+                o.r#type.as_mut().and_then(|t| t.value.as_mut())
+            {
+                t.shape = None;
+            }
+        }
+    }
+    p
+}
+
+fn shape_dims(
+    v: &tract_onnx::pb::ValueInfoProto,
+) -> Option<&[tract_onnx::pb::tensor_shape_proto::Dimension]> {
+    let tract_onnx::pb::type_proto::Value::TensorType(t) = v.r#type.as_ref()?.value.as_ref()?;
+    Some(&t.shape.as_ref()?.dim)
+}
+
+fn is_symbolic(d: &tract_onnx::pb::tensor_shape_proto::Dimension) -> bool {
+    use tract_onnx::pb::tensor_shape_proto::dimension::Value;
+    !matches!(d.value, Some(Value::DimValue(v)) if v > 0)
 }
 
 fn infer_inner(
