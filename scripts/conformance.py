@@ -59,6 +59,7 @@ OPS = {
     "AveragePool": ["averagepool"],
     "GlobalAveragePool": ["globalaveragepool"],
     "GlobalMaxPool": ["globalmaxpool"],
+    "Equal": ["equal"],
     "BatchNormalization": ["batchnorm"],
     "Flatten": ["flatten"],
     "Reshape": ["reshape"],

@@ -315,6 +315,7 @@ def main():
     transformer_ops()
     movement_ops()
     one_d_and_small_weights()
+    comparisons()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 
@@ -514,6 +515,71 @@ def one_d_and_small_weights():
         [1, 3, 7, 7],
         [const("k", np.float32(1000.0)), w("W", [3, 2, 3, 3], scale=1e-3)],
     )
+
+
+def comparisons():
+    """Equal: JAX's one-hot (integer ids against an iota, then a product with a table) and two
+    activations compared after Floor; Max with a −∞ constant (JAX's softmax stabiliser)."""
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT32, [1, 6])
+    graph = helper.make_graph(
+        [
+            node("Reshape", ["ids", "col"], "c"),
+            node("Equal", ["c", "iota"], "eq"),
+            helper.make_node("Cast", ["eq"], ["onehot"], name="cast", to=TensorProto.FLOAT),
+            node("MatMul", ["onehot", "W"], "e"),
+            node("Max", ["e", "minus_inf"]),
+        ],
+        "equal_one_hot",
+        [ids],
+        [f32("y", [6, 4])],
+        [
+            const("col", np.array([6, 1], dtype=np.int64)),
+            const("iota", np.arange(10, dtype=np.int32).reshape(1, 10)),
+            w("W", [10, 4]),
+            const("minus_inf", np.float32(-np.inf)),
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save_model(model, os.path.join(OUT, "equal_one_hot.onnx"))
+    with open(os.path.join(OUT, "equal_one_hot.input.json"), "w") as f:
+        json.dump({"input_data": [[3, 0, 9, 3, 7, 1]]}, f)
+        f.write("\n")
+    save(
+        "equal_floor",
+        [
+            node("Floor", ["x"], "fx"),
+            helper.make_node("Floor", ["z"], ["fz"], name="floor_z"),
+            node("Equal", ["fx", "fz"], "eq"),
+            helper.make_node("Cast", ["eq"], ["m"], name="cast", to=TensorProto.FLOAT),
+            node("Mul", ["x", "m"]),
+        ],
+        [("x", [2, 8]), ("z", [2, 8])],
+        [2, 8],
+    )
+    # A LayerNorm written out with ε = 1e-7 (below one step at 2^8) over a row with no
+    # variance: x + ε must not vanish before the root and the reciprocal.
+    save(
+        "epsilon_before_root",
+        [
+            node("ReduceMean", ["x"], "mean", axes=[1]),
+            node("Sub", ["x", "mean"], "c"),
+            helper.make_node("Mul", ["c", "c"], ["sq"], name="square"),
+            helper.make_node("ReduceMean", ["sq"], ["var"], name="variance", axes=[1]),
+            node("Add", ["var", "eps"], "ve"),
+            node("Sqrt", ["ve"], "sd"),
+            node("Reciprocal", ["sd"], "inv"),
+            helper.make_node("Mul", ["c", "inv"], ["y"], name="normalise"),
+        ],
+        [("x", [2, 8])],
+        [2, 8],
+        [const("eps", np.float32(1e-7))],
+    )
+    with open(os.path.join(OUT, "epsilon_before_root.input.json"), "w") as f:
+        row = [float(v) for v in RNG.standard_normal(8).astype(np.float32)]
+        json.dump({"input_data": [[0.5] * 8 + row]}, f)
+        f.write("\n")
 
 
 if __name__ == "__main__":

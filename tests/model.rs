@@ -206,6 +206,9 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "conv1d_depthwise_pool",
         "small_weights",
         "global_max_pool",
+        "equal_one_hot",
+        "equal_floor",
+        "epsilon_before_root",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
     }
@@ -589,5 +592,56 @@ fn a_split_rescale_rounds_exactly_and_refuses_a_wrong_quotient() {
                 "quotient of {at} off by {delta}"
             );
         }
+    }
+}
+
+/// Equal is `IsZero(a − b)`: a comparison flipped either way (a one-hot entry moved off its
+/// token, or an unequal pair called equal) is refused, every later value recomputed from the
+/// forged one (control: the same path with nothing changed is accepted).
+#[test]
+fn equal_refuses_a_flipped_comparison() {
+    use zktorch::compile::Block;
+    use zktorch::quant::TableFn;
+    for name in ["equal_one_hot", "equal_floor"] {
+        let s = setup_at(&root().join("tests/fixtures/ops"), name);
+        let p = &s.key.program;
+        let at = p
+            .instances
+            .iter()
+            .position(|i| {
+                matches!(i.block, Block::Lookup { table } if p.tables[table].func == TableFn::IsZero)
+            })
+            .unwrap();
+        let honest = witness::run(p, &s.inputs).unwrap().values[p.instances[at].output].clone();
+        let refused = |w: &witness::Witness| -> bool {
+            let public = public_values(&s.key, w);
+            match model::prove_witness(&s.key, w, &mut ChaCha20Rng::seed_from_u64(9)) {
+                Err(_) => true,
+                Ok(proof) => !accepts(&s.key, &public, &proof),
+            }
+        };
+        let flipped = |j: usize| {
+            witness::run_forcing(p, &s.inputs, &mut |ix, v| {
+                if ix == at {
+                    v[j] = 1 - v[j];
+                }
+            })
+            .unwrap()
+        };
+        let forcing_nothing = witness::run_forcing(p, &s.inputs, &mut |_, _| {}).unwrap();
+        assert!(
+            !refused(&forcing_nothing),
+            "{name}: the honest forcing path"
+        );
+        let one = honest.iter().position(|&v| v == 1).unwrap();
+        let zero = honest.iter().position(|&v| v == 0).unwrap();
+        assert!(
+            refused(&flipped(one)),
+            "{name}: an equal pair called unequal"
+        );
+        assert!(
+            refused(&flipped(zero)),
+            "{name}: an unequal pair called equal"
+        );
     }
 }

@@ -8,7 +8,9 @@
 //! - `PRelu(x, s) = Relu(x) + s ⊙ (x − Relu(x))` (a scalar slope is one LeakyRelu table);
 //! - `Pow(x, p)` for p ∈ {1, 2, 3, ½, −1, −½}: products, the √ table, the reciprocal table;
 //! - `Div(a, b)` by an activation: `a ⊙ (1/b)` with the reciprocal table;
-//! - `Neg(x) = x·(−1)`.
+//! - `Neg(x) = x·(−1)`;
+//! - `Equal(a, b) = IsZero(a − b)` on the quantized values, 0/1 at scale 2^0 (a constant side
+//!   is public: its quantized values sit in a Copy's wiring).
 
 use super::builder::{np, Builder, LResult, Value};
 use super::ir::{Block, TensorId};
@@ -53,6 +55,10 @@ pub(crate) fn max_min(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let mut acc = input_at(b, l, first, &out)?;
     for i in present.into_iter().filter(|&i| i != first) {
         if let Some(k) = b.const_input(l, i).and_then(scalar) {
+            // max(x, −∞) = x and min(x, +∞) = x (JAX writes the first around softmax).
+            if k.is_infinite() && (k < 0.0) == is_max {
+                continue;
+            }
             let sx = b.scale(acc);
             let q = crate::quant::quantize(f64::from(k), sx, &format!("{} bound", l.name))?;
             let (lo, hi) = if is_max { (q, i64::MAX) } else { (i64::MIN, q) };
@@ -191,4 +197,49 @@ pub(crate) fn div_by_activation(b: &mut Builder, l: &Layer) -> LResult<Outputs> 
 pub(crate) fn neg(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     one(scale_by(b, x, -1.0)?, xs)
+}
+
+/// `Equal(a, b)`: 1 where the quantized values are equal, else 0, at scale 2^0 (`IsZero(a − b)`,
+/// the table over the calibrated range of the difference). A constant side must be exact at
+/// the tensor's scale (JAX's one-hot compares integer inputs with an iota) and is public.
+pub(crate) fn equal(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let tensor_side = (0..2).find(|&i| matches!(b.value(&l.inputs[i]), Ok(Value::Tensor { .. })));
+    let Some(t) = tensor_side else {
+        return np("Equal of two constants that were not folded");
+    };
+    let x = input_at(b, l, t, &out)?;
+    let diff = match b.const_input(l, 1 - t).cloned() {
+        Some(c) => {
+            let s = b.scale(x);
+            let Some(v) = super::fold::broadcast_f32(&c, &out) else {
+                return np(format!(
+                    "constant of shape {:?} does not broadcast",
+                    c.shape
+                ));
+            };
+            let unit = f64::from(1u32 << s.min(30));
+            let mut minus = Vec::with_capacity(v.len());
+            for f in v {
+                let q = f64::from(f) * unit;
+                if !q.is_finite()
+                    || q.fract() != 0.0
+                    || q.abs() > crate::quant::MAX_QUANTIZED as f64
+                {
+                    return np(format!(
+                        "Equal to the constant {f}, not exact at scale 2^{s} (only integer-valued comparisons are proven)"
+                    ));
+                }
+                minus.push(-(q as i64));
+            }
+            let c = b.public_constants(x, minus, out.clone(), "minus_constant")?;
+            b.emit(Block::Add, vec![x, c], out.clone(), s, "difference")
+        }
+        None => {
+            let y = input_at(b, l, 1 - t, &out)?;
+            let (x, y, s) = aligned(b, x, y);
+            b.emit(Block::Sub, vec![x, y], out.clone(), s, "difference")
+        }
+    };
+    one(b.lookup(diff, TableFn::IsZero, 0, None, "equal"), out)
 }

@@ -38,6 +38,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Where" => select::where_(b, l),
         "ArgMax" | "ArgMin" => select::arg_extreme(b, l),
         "Cast" => cast(b, l),
+        "Equal" => elementwise::equal(b, l),
         "Max" | "Min" => elementwise::max_min(b, l),
         "Sum" | "Mean" => elementwise::sum_mean(b, l),
         "PRelu" => elementwise::prelu(b, l),
@@ -182,6 +183,27 @@ pub(crate) fn tensor_op_const(
     let sx = b.scale(x);
     let result = match op {
         "Add" | "Sub" => {
+            // A non-zero scalar (an ε before a square root) is at least one unit at the
+            // tensor's scale: rounded to 0 it would make `x + ε` vanish where the float
+            // model relies on it being positive. The change is within one rounding step.
+            let tiny = scalar(c).filter(|&k| {
+                k != 0.0 && (f64::from(k.abs()) * f64::from(1u32 << sx.min(30))) < 0.5
+            });
+            let unit;
+            let c = match tiny {
+                Some(k) => {
+                    unit = ConstTensor {
+                        shape: c.shape.clone(),
+                        data: crate::onnx::TensorData::F32(vec![
+                            k.signum()
+                                / (1u32 << sx.min(30)) as f32;
+                            c.shape.iter().product()
+                        ]),
+                    };
+                    &unit
+                }
+                None => c,
+            };
             let w = b.const_weight("const", c, out, sx)?;
             let (block, inputs) = match (op, const_first) {
                 ("Add", _) => (Block::Add, vec![x, w]),

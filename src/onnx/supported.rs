@@ -82,6 +82,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ArgMax",
     "ArgMin",
     "Cast",
+    "Equal",
     "ConvTranspose",
     "Log",
     "Softplus",
