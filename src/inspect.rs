@@ -263,6 +263,30 @@ pub fn inspect(model: &onnx::ModelFile, samples: &[Vec<Vec<f32>>]) -> Result<Rep
     inspect_with(model, samples, QuantConfig::default())
 }
 
+/// [`inspect_with`], or with a calibration target the scales it chooses
+/// ([`precision::recommend`](crate::precision::recommend) on `samples`, plans checked against
+/// `max_memory`): the report at the chosen scales (at `cfg` when none fits), with every
+/// candidate in [`Report::precision`].
+pub fn inspect_for(
+    model: &onnx::ModelFile,
+    samples: &[Vec<Vec<f32>>],
+    cfg: QuantConfig,
+    target: Option<crate::precision::Target>,
+    max_memory: Option<u64>,
+) -> Result<Report> {
+    let Some(target) = target else {
+        return inspect_with(model, samples, cfg);
+    };
+    let recommendation = crate::precision::recommend(model, samples, target, max_memory)?;
+    let cfg = match recommendation.chosen {
+        Some((a, w)) => QuantConfig::with_bits(Some(a), Some(w))?,
+        None => cfg,
+    };
+    let mut report = inspect_with(model, samples, cfg)?;
+    report.precision = Some(recommendation);
+    Ok(report)
+}
+
 /// [`inspect`] at the fixed-point scales `cfg` (`--scale`, `--weight-scale`).
 pub fn inspect_with(
     model: &onnx::ModelFile,

@@ -584,21 +584,13 @@ mod inspect {
         } else {
             Vec::new()
         };
-        let recommendation = match target {
-            Some(t) => Some(zktorch::precision::recommend(
-                &opened.model,
-                &samples,
-                t,
-                zktorch::workspace::default_max_memory(),
-            )?),
-            None => None,
-        };
-        let cfg = match recommendation.as_ref().and_then(|r| r.chosen) {
-            Some((a, w)) => zktorch::quant::QuantConfig::with_bits(Some(a), Some(w))?,
-            None => cfg,
-        };
-        let mut report = zktorch::inspect::inspect_with(&opened.model, &samples, cfg)?;
-        report.precision = recommendation;
+        let report = zktorch::inspect::inspect_for(
+            &opened.model,
+            &samples,
+            cfg,
+            target,
+            zktorch::workspace::default_max_memory(),
+        )?;
         if json {
             say!("{}", serde_json::to_string_pretty(&report)?);
         } else {

@@ -277,9 +277,10 @@ fn verify(
     .map_err(to_py)
 }
 
-/// The `inspect` report (JSON) of `model`, with the quantized run on the given inputs.
+/// The `inspect` report (JSON) of `model`, with the quantized run on the given inputs; with a
+/// calibration `target` ("resources" or "accuracy"), at the scales it chooses.
 #[pyfunction]
-#[pyo3(signature = (model, inputs=Vec::new(), input_shapes=None, scale=None, weight_scale=None))]
+#[pyo3(signature = (model, inputs=Vec::new(), input_shapes=None, scale=None, weight_scale=None, target=None))]
 fn inspect(
     py: Python<'_>,
     model: PathBuf,
@@ -287,11 +288,26 @@ fn inspect(
     input_shapes: Option<String>,
     scale: Option<u32>,
     weight_scale: Option<u32>,
+    target: Option<String>,
 ) -> PyResult<String> {
     py.detach(move || -> zktorch::Result<String> {
+        let target = target
+            .map(|t| t.parse::<zktorch::precision::Target>())
+            .transpose()?;
+        if target.is_some() && (scale.is_some() || weight_scale.is_some()) {
+            return Err(Error::InvalidArgument(
+                "a calibration target chooses the scales: give target or scale/weight_scale, not both".into(),
+            ));
+        }
         let cfg = QuantConfig::with_bits(scale, weight_scale)?;
         let opened = open(&model, input_shapes.as_deref(), &labelled("input", inputs))?;
-        let report = zktorch::inspect::inspect_with(&opened.model, &opened.samples, cfg)?;
+        let report = zktorch::inspect::inspect_for(
+            &opened.model,
+            &opened.samples,
+            cfg,
+            target,
+            zktorch::workspace::default_max_memory(),
+        )?;
         serde_json::to_string(&report).map_err(|e| Error::InvalidArgument(e.to_string()))
     })
     .map_err(to_py)

@@ -188,3 +188,13 @@ def test_precision_is_a_keyword_and_part_of_the_model(dirs):
     assert out["argmax_rows"] == 1 and out["relative_error"] < 0.01
     with pytest.raises(zktorch.InputError, match="--scale 40"):
         zktorch.prove(SMALL, SMALL_INPUT, scale=40, **kw(dirs))
+    # A calibration target chooses the scales on the samples; they are then passed to prove.
+    rep = zktorch.inspect(MLP, MLP_INPUT, target="resources")
+    chosen = rep["precision"]["chosen"]
+    assert rep["precision"]["target"] == "resources" and len(rep["precision"]["candidates"]) == 7
+    assert [rep["activation_bits"], rep["weight_bits"]] == list(chosen)
+    assert rep["samples"][0]["outputs"][0]["relative_error"] < 0.01
+    with pytest.raises(zktorch.InputError, match="resources"):
+        zktorch.inspect(MLP, MLP_INPUT, target="fast")
+    with pytest.raises(zktorch.InputError, match="not both"):
+        zktorch.inspect(MLP, MLP_INPUT, target="accuracy", scale=10)

@@ -315,15 +315,21 @@ def inspect(
     input_shapes: Optional[Shapes] = None,
     scale: Optional[int] = None,
     weight_scale: Optional[int] = None,
+    target: Optional[str] = None,
 ) -> Dict[str, Any]:
     """How ``model`` lowers into blocks, whether it is provable, and (with ``input``) the proof
     plan and the quantized run against float, with every sample's error and class agreement
-    (``samples``): the CLI's ``inspect --json`` report, at the given scales."""
+    (``samples``): the CLI's ``inspect --json`` report, at the given scales. With
+    ``target="resources"`` or ``"accuracy"`` (instead of ``scale``/``weight_scale``) the scales
+    are chosen on the samples as ``inspect --target`` does; ``report["precision"]`` lists every
+    candidate and the ``chosen`` pair to pass to ``prove``/``setup``."""
     texts = [] if input is None else [_input_json(input)] + [
         _input_json(c) for c in (calibration or [])
     ]
     return json.loads(
-        _native.inspect(os.fspath(model), texts, _shapes(input_shapes), scale, weight_scale)
+        _native.inspect(
+            os.fspath(model), texts, _shapes(input_shapes), scale, weight_scale, target
+        )
     )
 
 

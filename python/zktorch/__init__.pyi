@@ -101,5 +101,6 @@ def inspect(
     input_shapes: Optional[Shapes] = ...,
     scale: Optional[int] = ...,
     weight_scale: Optional[int] = ...,
+    target: Optional[str] = ...,
 ) -> Dict[str, Any]: ...
 def key_info(vk: Union[bytes, PathLike]) -> Dict[str, Any]: ...

@@ -49,5 +49,6 @@ def inspect(
     input_shapes: Optional[str] = None,
     scale: Optional[int] = None,
     weight_scale: Optional[int] = None,
+    target: Optional[str] = None,
 ) -> str: ...
 def key_info(vk: bytes) -> str: ...
