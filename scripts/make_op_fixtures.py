@@ -558,6 +558,24 @@ def comparisons():
         [("x", [2, 8]), ("z", [2, 8])],
         [2, 8],
     )
+    # A count (scale 2^0) plus an ε: the ε is not raised to a whole step there.
+    save(
+        "count_plus_epsilon",
+        [
+            node("Round", ["x"], "r"),
+            node("Equal", ["r", "zero"], "eq"),
+            helper.make_node("Cast", ["eq"], ["m"], name="cast", to=TensorProto.FLOAT),
+            node("ReduceSum", ["m", "axis"], "count", keepdims=1),
+            node("Add", ["count", "eps"]),
+        ],
+        [("x", [2, 6])],
+        [2, 1],
+        [
+            const("zero", np.float32(0.0)),
+            const("axis", np.array([1], dtype=np.int64)),
+            const("eps", np.float32(1e-6)),
+        ],
+    )
     # A LayerNorm written out with ε = 1e-7 (below one step at 2^8) over a row with no
     # variance: x + ε must not vanish before the root and the reciprocal.
     save(

@@ -199,9 +199,11 @@ pub(crate) fn neg(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     one(scale_by(b, x, -1.0)?, xs)
 }
 
-/// `Equal(a, b)`: 1 where the quantized values are equal, else 0, at scale 2^0 (`IsZero(a − b)`,
-/// the table over the calibrated range of the difference). A constant side must be exact at
-/// the tensor's scale (JAX's one-hot compares integer inputs with an iota) and is public.
+/// `Equal(a, b)`: 1 where the *quantized* values are equal, else 0, at scale 2^0
+/// (`IsZero(a − b)`, the table over the calibrated range of the difference). Exact ONNX
+/// semantics for integer-valued tensors (integer inputs, Floor/Round/ArgMax outputs, JAX's
+/// one-hot against an iota); real-valued activations closer than one step compare equal. A
+/// constant side must be exact at the tensor's scale and is public (in a Copy's wiring).
 pub(crate) fn equal(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let out = b.out_shape(l, 0)?;
     let tensor_side = (0..2).find(|&i| matches!(b.value(&l.inputs[i]), Ok(Value::Tensor { .. })));
@@ -218,7 +220,7 @@ pub(crate) fn equal(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                     c.shape
                 ));
             };
-            let unit = f64::from(1u32 << s.min(30));
+            let unit = 2f64.powi(s as i32);
             let mut minus = Vec::with_capacity(v.len());
             for f in v {
                 let q = f64::from(f) * unit;
@@ -227,7 +229,7 @@ pub(crate) fn equal(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                     || q.abs() > crate::quant::MAX_QUANTIZED as f64
                 {
                     return np(format!(
-                        "Equal to the constant {f}, not exact at scale 2^{s} (only integer-valued comparisons are proven)"
+                        "Equal to the constant {f}, not exact at scale 2^{s} (Equal compares quantized values)"
                     ));
                 }
                 minus.push(-(q as i64));

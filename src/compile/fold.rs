@@ -365,6 +365,35 @@ pub fn const_eval(
                 data: TensorData::F32(data),
             })
         }
+        "Equal" => {
+            let y = ins.get(1).copied().flatten()?;
+            let shape = broadcast_shape(&x.shape, &y.shape)?;
+            let data = match (x.as_i64(), y.as_i64()) {
+                (Some(_), Some(_)) => {
+                    let ints = |c: &ConstTensor| -> Option<Vec<i64>> {
+                        let w = wiring::broadcast(&c.shape, &shape)?;
+                        let v = c.as_i64()?;
+                        w.output
+                            .iter()
+                            .map(|s| match *s {
+                                Source::Input { index, .. } => v.get(index).copied(),
+                                Source::Const(k) => Some(k),
+                            })
+                            .collect()
+                    };
+                    let (a, b) = (ints(x)?, ints(y)?);
+                    a.iter().zip(&b).map(|(p, q)| i64::from(p == q)).collect()
+                }
+                _ => {
+                    let (a, b) = (broadcast_f32(x, &shape)?, broadcast_f32(y, &shape)?);
+                    a.iter().zip(&b).map(|(p, q)| i64::from(p == q)).collect()
+                }
+            };
+            one(ConstTensor {
+                shape,
+                data: TensorData::I64(data),
+            })
+        }
         "Neg" | "Sqrt" | "Reciprocal" | "Relu" => {
             let f = |v: f32| match l.op_type.as_str() {
                 "Neg" => -v,
@@ -554,7 +583,50 @@ fn fold_into_gemm(
 
 #[cfg(test)]
 mod tests {
-    use super::slice_indices;
+    use super::{const_eval, slice_indices};
+    use crate::onnx::{ConstTensor, Layer, LayerGraph, TensorData};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn equal_of_constants_folds_with_broadcasting() {
+        let g = LayerGraph {
+            name: String::new(),
+            opset_imports: BTreeMap::new(),
+            inputs: vec![],
+            outputs: vec![],
+            layers: vec![],
+            constants: BTreeMap::new(),
+            value_shapes: BTreeMap::new(),
+            assumed: vec![],
+            integer_inputs: Default::default(),
+        };
+        let l = Layer {
+            name: "eq".into(),
+            op_type: "Equal".into(),
+            domain: String::new(),
+            inputs: vec!["a".into(), "b".into()],
+            outputs: vec!["y".into()],
+            attributes: BTreeMap::new(),
+        };
+        let mut consts = BTreeMap::new();
+        let ints = |shape: Vec<usize>, v: Vec<i64>| ConstTensor {
+            shape,
+            data: TensorData::I64(v),
+        };
+        consts.insert("a".to_string(), ints(vec![3], vec![4, -1, 7]));
+        consts.insert("b".to_string(), ints(vec![], vec![-1]));
+        let y = const_eval(&g, &l, &consts).unwrap();
+        assert_eq!(y[0], ints(vec![3], vec![0, 1, 0]));
+        // Reals, a [2, 1] against a [2] broadcast to [2, 2].
+        let reals = |shape: Vec<usize>, v: Vec<f32>| ConstTensor {
+            shape,
+            data: TensorData::F32(v),
+        };
+        consts.insert("a".to_string(), reals(vec![2, 1], vec![0.5, 2.0]));
+        consts.insert("b".to_string(), reals(vec![2], vec![2.0, 0.5]));
+        let y = const_eval(&g, &l, &consts).unwrap();
+        assert_eq!(y[0], ints(vec![2, 2], vec![0, 1, 1, 0]));
+    }
 
     #[test]
     fn slice_indices_follow_onnx() {

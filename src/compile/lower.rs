@@ -183,11 +183,14 @@ pub(crate) fn tensor_op_const(
     let sx = b.scale(x);
     let result = match op {
         "Add" | "Sub" => {
-            // A non-zero scalar (an ε before a square root) is at least one unit at the
-            // tensor's scale: rounded to 0 it would make `x + ε` vanish where the float
-            // model relies on it being positive. The change is within one rounding step.
+            // A non-zero scalar (an ε before a square root) added to a real-valued tensor (at
+            // the activation scale or finer) is at least one step: rounded to 0 it would make
+            // `x + ε` vanish where the float model relies on it being positive. The change is
+            // within one rounding step. A coarser tensor (counts at 2^0) keeps the rounding.
             let tiny = scalar(c).filter(|&k| {
-                k != 0.0 && (f64::from(k.abs()) * f64::from(1u32 << sx.min(30))) < 0.5
+                sx >= b.act_bits()
+                    && k != 0.0
+                    && quant::quantize(f64::from(k), sx, "epsilon").is_ok_and(|q| q == 0)
             });
             let unit;
             let c = match tiny {
@@ -195,8 +198,8 @@ pub(crate) fn tensor_op_const(
                     unit = ConstTensor {
                         shape: c.shape.clone(),
                         data: crate::onnx::TensorData::F32(vec![
-                            k.signum()
-                                / (1u32 << sx.min(30)) as f32;
+                            (f64::from(k.signum()) / 2f64.powi(sx as i32))
+                                as f32;
                             c.shape.iter().product()
                         ]),
                     };

@@ -119,13 +119,17 @@ fn has_symbolic_facts(proto: &ModelProto) -> bool {
     })
 }
 
-/// `proto` with `value_info` dropped and the graph outputs' shapes forgotten (their element
-/// types kept): shapes are inferred from the static input shapes alone.
+/// `proto` without the `value_info` entries that have a symbolic dimension and with such graph
+/// outputs' shapes forgotten (their element types kept): those shapes are inferred from the
+/// static input shapes; concrete facts stay.
 fn without_symbolic_facts(proto: &ModelProto) -> ModelProto {
+    let symbolic = |v: &tract_onnx::pb::ValueInfoProto| {
+        shape_dims(v).is_some_and(|d| d.iter().any(is_symbolic))
+    };
     let mut p = proto.clone();
     if let Some(g) = p.graph.as_mut() {
-        g.value_info.clear();
-        for o in &mut g.output {
+        g.value_info.retain(|v| !symbolic(v));
+        for o in g.output.iter_mut().filter(|o| symbolic(o)) {
             if let Some(tract_onnx::pb::type_proto::Value::TensorType(t)) =
                 o.r#type.as_mut().and_then(|t| t.value.as_mut())
             {
