@@ -82,7 +82,7 @@ impl QuantConfig {
 
 /// Significant bits a weight tensor's largest entry may give up against the user's weight
 /// scale before [`QuantConfig::weight_bits_for`] raises that tensor's own scale.
-pub const WEIGHT_HEADROOM_BITS: u32 = 4;
+pub const WEIGHT_HEADROOM_BITS: u32 = 5;
 
 /// The largest scale one weight tensor gets (bits): its bias, at the product scale, must still
 /// fit [`MAX_QUANTIZED`].
@@ -90,8 +90,8 @@ pub const MAX_WEIGHT_BITS: u32 = 24;
 
 impl QuantConfig {
     /// The scale of one weight tensor: [`QuantConfig::weight_bits`], raised for a tensor whose
-    /// largest magnitude `m` is so small that it would keep fewer than `weight_bits − 4`
-    /// significant bits: `s = max(w, w − 4 − ⌊log2 m⌋)`, at most [`MAX_WEIGHT_BITS`] and at
+    /// largest magnitude `m` is so small that it would keep fewer than `weight_bits − 5`
+    /// significant bits: `s = max(w, w − 5 − ⌊log2 m⌋)`, at most [`MAX_WEIGHT_BITS`] and at
     /// most what keeps `bias_max·2^(product_bits + s)` inside [`MAX_QUANTIZED`] (never below
     /// `w`). A BatchNorm folded over variances of 10^8 gives weights near 10^-4: at a fixed
     /// 2^12 they are all 0. The scale is part of the architecture (public), so it reveals
@@ -209,13 +209,14 @@ mod tests {
         let c = QuantConfig::default();
         // Ordinary weights keep the user's scale.
         assert_eq!(c.weight_bits_for(&[0.5, -0.07], None), 12);
-        assert_eq!(c.weight_bits_for(&[0.0625], None), 12);
+        assert_eq!(c.weight_bits_for(&[0.06], None), 12);
+        assert_eq!(c.weight_bits_for(&[0.03125], None), 12);
         assert_eq!(c.weight_bits_for(&[], None), 12);
-        // Just below 2^-4: one bit more; the largest entry keeps 8 significant bits.
-        assert_eq!(c.weight_bits_for(&[0.06], None), 13);
+        // Just below 2^-5: one bit more; the largest entry keeps 7 significant bits.
+        assert_eq!(c.weight_bits_for(&[0.03], None), 13);
         let s = c.weight_bits_for(&[1e-4, -3e-5], None);
-        assert_eq!(s, 22);
-        assert!(quantize(1e-4, s, "t").unwrap() >= 1 << 8);
+        assert_eq!(s, 21);
+        assert!(quantize(1e-4, s, "t").unwrap() >= 1 << 7);
         // Capped, and a large bias keeps its product inside 2^40.
         assert_eq!(c.weight_bits_for(&[1e-9], None), MAX_WEIGHT_BITS);
         let s = c.weight_bits_for(&[1e-4], Some((&[5000.0], 8)));
