@@ -598,6 +598,18 @@ def comparisons():
         row = [float(v) for v in RNG.standard_normal(8).astype(np.float32)]
         json.dump({"input_data": [[0.5] * 8 + row]}, f)
         f.write("\n")
+    # Clip whose lower bound is an activation (openWakeWord: max(x, max(x) − 80 dB)).
+    save(
+        "clip_tensor_bound",
+        [
+            node("ReduceMax", ["x"], "m", axes=[1], keepdims=1),
+            node("Sub", ["m", "range"], "lo"),
+            node("Clip", ["x", "lo", "hi"]),
+        ],
+        [("x", [2, 6])],
+        [2, 6],
+        [const("range", np.float32(1.5)), const("hi", np.float32(0.8))],
+    )
 
 
 if __name__ == "__main__":

@@ -209,6 +209,7 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "equal_one_hot",
         "equal_floor",
         "epsilon_before_root",
+        "clip_tensor_bound",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
     }

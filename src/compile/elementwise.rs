@@ -66,16 +66,55 @@ pub(crate) fn max_min(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             continue;
         }
         let y = input_at(b, l, i, &out)?;
-        let (x, y, s) = aligned(b, acc, y);
-        // Max: x + Relu(y − x); Min: x − Relu(x − y).
-        let d = if is_max {
-            b.emit(Block::Sub, vec![y, x], out.clone(), s, "difference")
-        } else {
-            b.emit(Block::Sub, vec![x, y], out.clone(), s, "difference")
-        };
-        let r = b.lookup(d, TableFn::Relu, s, None, "excess");
-        let block = if is_max { Block::Add } else { Block::Sub };
-        acc = b.emit(block, vec![x, r], out.clone(), s, "out");
+        acc = extreme_of(b, acc, y, &out, is_max);
+    }
+    one(acc, out)
+}
+
+/// `max(x, y)` (or `min`) of two tensors of shape `out`: `x + Relu(y − x)`, `x − Relu(x − y)`.
+fn extreme_of(b: &mut Builder, x: TensorId, y: TensorId, out: &[usize], is_max: bool) -> TensorId {
+    let (x, y, s) = aligned(b, x, y);
+    let d = if is_max {
+        b.emit(Block::Sub, vec![y, x], out.to_vec(), s, "difference")
+    } else {
+        b.emit(Block::Sub, vec![x, y], out.to_vec(), s, "difference")
+    };
+    let r = b.lookup(d, TableFn::Relu, s, None, "excess");
+    let block = if is_max { Block::Add } else { Block::Sub };
+    b.emit(block, vec![x, r], out.to_vec(), s, "out")
+}
+
+/// Whether a Clip has a bound that is an activation (opset ≥ 11 bounds are inputs 1 and 2).
+pub(crate) fn clip_has_tensor_bound(b: &Builder, l: &Layer) -> bool {
+    b.g.opset() >= 11
+        && (1..3).any(|i| {
+            l.inputs.get(i).is_some_and(|n| !n.is_empty())
+                && matches!(b.value(&l.inputs[i]), Ok(Value::Tensor { .. }))
+        })
+}
+
+/// Clip with a bound that is an activation (openWakeWord's `max(x, max(x) − 80 dB)`): the
+/// lower bound by `max`, the upper by `min`, each the two-tensor composition (a constant
+/// bound is one clip table).
+pub(crate) fn clip_by_tensors(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let out = b.out_shape(l, 0)?;
+    let mut acc = input_at(b, l, 0, &out)?;
+    for (i, is_max) in [(1, true), (2, false)] {
+        if l.inputs.get(i).is_none_or(|n| n.is_empty()) {
+            continue;
+        }
+        if let Some(k) = b.const_input(l, i).and_then(scalar) {
+            if k.is_infinite() && (k < 0.0) == is_max {
+                continue; // no bound on this side
+            }
+            let sx = b.scale(acc);
+            let q = crate::quant::quantize(f64::from(k), sx, &format!("{} bound", l.name))?;
+            let (lo, hi) = if is_max { (q, i64::MAX) } else { (i64::MIN, q) };
+            acc = b.lookup(acc, TableFn::Clip { lo, hi }, sx, None, "clip");
+            continue;
+        }
+        let y = input_at(b, l, i, &out)?;
+        acc = extreme_of(b, acc, y, &out, is_max);
     }
     one(acc, out)
 }

@@ -26,6 +26,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Add" | "Sub" | "Mul" | "Div" => binary(b, l),
         "Gemm" => gemm(b, l),
         "MatMul" => matmul(b, l),
+        "Clip" if elementwise::clip_has_tensor_bound(b, l) => elementwise::clip_by_tensors(b, l),
         "Relu" | "LeakyRelu" | "Sigmoid" | "Tanh" | "Clip" | "Abs" | "Exp" | "HardSigmoid"
         | "HardSwish" | "Elu" | "Selu" | "ThresholdedRelu" | "Softsign" | "Reciprocal" | "Log"
         | "Softplus" | "Floor" | "Ceil" | "Round" | "Sign" | "Erf" => unary(b, l),
