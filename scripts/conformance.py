@@ -60,6 +60,7 @@ OPS = {
     "GlobalAveragePool": ["globalaveragepool"],
     "GlobalMaxPool": ["globalmaxpool"],
     "Equal": ["equal"],
+    "LSTM": ["lstm"],
     "BatchNormalization": ["batchnorm"],
     "Flatten": ["flatten"],
     "Reshape": ["reshape"],

@@ -316,6 +316,7 @@ def main():
     movement_ops()
     one_d_and_small_weights()
     comparisons()
+    recurrent()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 
@@ -609,6 +610,31 @@ def comparisons():
         [("x", [2, 6])],
         [2, 6],
         [const("range", np.float32(1.5)), const("hi", np.float32(0.8))],
+    )
+
+
+def recurrent():
+    """LSTM (ONNX gate order i, o, f, c): forward with its whole output Y, bidirectional with
+    the last hidden state Y_h."""
+    h, i = 4, 3
+    save(
+        "lstm",
+        [helper.make_node("LSTM", ["x", "W", "R", "B"], ["y"], name="lstm", hidden_size=h)],
+        [("x", [5, 2, i])],
+        [5, 1, 2, h],
+        [w("W", [1, 4 * h, i]), w("R", [1, 4 * h, h]), w("B", [1, 8 * h], scale=0.2)],
+    )
+    save(
+        "lstm_bidirectional",
+        [
+            helper.make_node(
+                "LSTM", ["x", "W", "R"], ["", "y"], name="lstm", hidden_size=h,
+                direction="bidirectional",
+            )
+        ],
+        [("x", [4, 1, i])],
+        [2, 1, h],
+        [w("W", [2, 4 * h, i]), w("R", [2, 4 * h, h])],
     )
 
 

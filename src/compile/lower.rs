@@ -40,6 +40,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "ArgMax" | "ArgMin" => select::arg_extreme(b, l),
         "Cast" => cast(b, l),
         "Equal" => elementwise::equal(b, l),
+        "LSTM" => super::recurrent::lstm(b, l),
         "Max" | "Min" => elementwise::max_min(b, l),
         "Sum" | "Mean" => elementwise::sum_mean(b, l),
         "PRelu" => elementwise::prelu(b, l),

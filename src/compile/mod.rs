@@ -25,6 +25,7 @@ mod lower;
 mod movement;
 mod nn;
 mod norm;
+mod recurrent;
 mod select;
 mod topk;
 pub mod wiring;

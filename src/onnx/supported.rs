@@ -83,6 +83,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "ArgMin",
     "Cast",
     "Equal",
+    "LSTM",
     "ConvTranspose",
     "Log",
     "Softplus",

@@ -1,0 +1,227 @@
+//! LSTM unrolled over its time steps into existing blocks (no new protocol):
+//!
+//! - the input projection of every step at once, `X·Wᵀ + (W_b + R_b)` (one MatMulConst over
+//!   `[seq·batch, input]`);
+//! - per step `t`, `gates = XW_t + h_{t−1}·Rᵀ` (a Copy of the step's rows, a MatMulConst,
+//!   an Add), split by Copies into ONNX's order `i, o, f, c`;
+//! - `i, o, f = σ(·)`, `g = tanh(·)` (tables), `c_t = f ⊙ c_{t−1} + i ⊙ g`,
+//!   `h_t = o ⊙ tanh(c_t)` (Hadamard products, rescales, an Add);
+//! - `Y` the steps' `h_t` concatenated (a Copy), `Y_h`, `Y_c` the last step's.
+//!
+//! Directions `forward`, `reverse` and `bidirectional`; the default activations; no peepholes,
+//! `clip`, `input_forget` or per-batch `sequence_lens` (refused by name).
+
+use super::builder::{np, Builder, LResult};
+use super::ir::TensorId;
+use super::lower::{matmul_const, tensor_op_tensor, Outputs};
+use super::movement::map_copy;
+use super::wiring::WiringSpec;
+use crate::onnx::{ConstTensor, Layer, TensorData};
+use crate::quant::TableFn;
+
+/// ONNX LSTM (layout 0: `X` is `[seq, batch, input]`).
+pub(crate) fn lstm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    for attr in ["clip", "activations", "activation_alpha", "activation_beta"] {
+        if l.attributes.contains_key(attr) {
+            return np(format!("LSTM with {attr}"));
+        }
+    }
+    if l.int("input_forget").unwrap_or(0) != 0 || l.int("layout").unwrap_or(0) != 0 {
+        return np("LSTM with input_forget or layout 1");
+    }
+    let given = |i: usize| l.inputs.get(i).is_some_and(|n| !n.is_empty());
+    if given(7) {
+        return np("LSTM with peepholes");
+    }
+    let (x, xs) = b.act_input(l, 0)?;
+    let [seq, batch, input] = match xs.as_slice() {
+        [s, n, i] => [*s, *n, *i],
+        _ => return np("LSTM input of rank other than 3"),
+    };
+    if given(4) {
+        // Per-batch lengths are fine when every one is the whole sequence.
+        let full = b
+            .const_input(l, 4)
+            .is_some_and(|c| c.to_f32_vec().iter().all(|&v| v as usize == seq));
+        if !full {
+            return np("LSTM with sequence_lens shorter than the sequence");
+        }
+    }
+    let (Some(w), Some(r)) = (b.const_input(l, 1).cloned(), b.const_input(l, 2).cloned()) else {
+        return np("LSTM with computed weights");
+    };
+    let dirs = match l.string("direction").unwrap_or("forward") {
+        "forward" | "reverse" => 1,
+        "bidirectional" => 2,
+        other => return np(format!("LSTM direction {other:?}")),
+    };
+    let hidden = match (w.shape.as_slice(), r.shape.as_slice()) {
+        ([d, g, i], [d2, g2, h])
+            if *d == dirs && *d2 == dirs && *g == 4 * h && *g2 == *g && *i == input =>
+        {
+            *h
+        }
+        _ => {
+            return np(format!(
+                "LSTM weights {:?} / {:?} for input {xs:?}",
+                w.shape, r.shape
+            ))
+        }
+    };
+    let bias = if given(3) {
+        match b.const_input(l, 3) {
+            Some(c) if c.shape == [dirs, 8 * hidden] => Some(c.to_f32_vec()),
+            _ => return np("LSTM with a computed or misshapen bias"),
+        }
+    } else {
+        None
+    };
+    let initial = |b: &Builder, i: usize| -> LResult<Option<Vec<f32>>> {
+        if !given(i) {
+            return Ok(None);
+        }
+        match b.const_input(l, i) {
+            Some(c) if c.shape == [dirs, batch, hidden] => Ok(Some(c.to_f32_vec())),
+            _ => np("LSTM with a computed initial state"),
+        }
+    };
+    let (h0, c0) = (initial(b, 5)?, initial(b, 6)?);
+    if h0.as_ref().is_some_and(|v| v.iter().any(|&x| x != 0.0))
+        || c0.as_ref().is_some_and(|v| v.iter().any(|&x| x != 0.0))
+    {
+        return np("LSTM with a non-zero initial state");
+    }
+
+    let (wv, rv) = (w.to_f32_vec(), r.to_f32_vec());
+    let g4 = 4 * hidden;
+    let mut ys = Vec::new();
+    let mut last_h = Vec::new();
+    let mut last_c = Vec::new();
+    for d in 0..dirs {
+        let reverse = d == 1 || l.string("direction") == Some("reverse");
+        // W_d is [4H, I]: its transpose [I, 4H] as matmul_const's [k, n].
+        let wt = transpose(&wv[d * g4 * input..(d + 1) * g4 * input], g4, input);
+        let rt = transpose(&rv[d * g4 * hidden..(d + 1) * g4 * hidden], g4, hidden);
+        let bsum: Option<ConstTensor> = bias.as_ref().map(|bv| {
+            let o = d * 8 * hidden;
+            ConstTensor {
+                shape: vec![g4],
+                data: TensorData::F32((0..g4).map(|j| bv[o + j] + bv[o + g4 + j]).collect()),
+            }
+        });
+        let xw = matmul_const(
+            b,
+            x,
+            seq * batch,
+            (wt, input, g4),
+            bsum.as_ref().map(|c| (c, 1.0)),
+            vec![seq * batch, g4],
+        )?;
+        let mut h: Option<TensorId> = None;
+        let mut c: Option<TensorId> = None;
+        let mut steps = vec![None; seq];
+        let order: Vec<usize> = if reverse {
+            (0..seq).rev().collect()
+        } else {
+            (0..seq).collect()
+        };
+        for t in order {
+            let shape = [seq * batch, g4];
+            let step = map_copy(b, xw, &shape, &[batch, g4], 0, "step", |o| {
+                Some(vec![t * batch + o[0], o[1]])
+            })?;
+            let gates = match h {
+                None => step,
+                Some(h) => {
+                    let hr =
+                        matmul_const(b, h, batch, (rt.clone(), hidden, g4), None, vec![batch, g4])?;
+                    let s = [batch, g4];
+                    tensor_op_tensor(b, "Add", (step, &s), (hr, &s), &s)?
+                }
+            };
+            let gate = |b: &mut Builder, k: usize, what: &str| {
+                map_copy(b, gates, &[batch, g4], &[batch, hidden], 0, what, |o| {
+                    Some(vec![o[0], k * hidden + o[1]])
+                })
+            };
+            let act = b.act_bits();
+            let (i, o, f, g) = (
+                gate(b, 0, "i")?,
+                gate(b, 1, "o")?,
+                gate(b, 2, "f")?,
+                gate(b, 3, "c")?,
+            );
+            let i = b.lookup(i, TableFn::Sigmoid, act, None, "input_gate");
+            let o = b.lookup(o, TableFn::Sigmoid, act, None, "output_gate");
+            let f = b.lookup(f, TableFn::Sigmoid, act, None, "forget_gate");
+            let g = b.lookup(g, TableFn::Tanh, act, None, "cell_input");
+            let s = [batch, hidden];
+            let ig = tensor_op_tensor(b, "Mul", (i, &s), (g, &s), &s)?;
+            let ct = match c {
+                None => ig,
+                Some(c) => {
+                    let fc = tensor_op_tensor(b, "Mul", (f, &s), (c, &s), &s)?;
+                    tensor_op_tensor(b, "Add", (fc, &s), (ig, &s), &s)?
+                }
+            };
+            let tc = b.lookup(ct, TableFn::Tanh, act, None, "cell_tanh");
+            let ht = tensor_op_tensor(b, "Mul", (o, &s), (tc, &s), &s)?;
+            steps[t] = Some(ht);
+            h = Some(ht);
+            c = Some(ct);
+        }
+        let (Some(h), Some(c)) = (h, c) else {
+            return np("LSTM over an empty sequence");
+        };
+        ys.push(steps.into_iter().flatten().collect::<Vec<_>>());
+        last_h.push(h);
+        last_c.push(c);
+    }
+    // Y [seq, dirs, batch, hidden]: step t of direction d; Y_h, Y_c the last steps. Only the
+    // outputs the graph names are built (an unnamed one is never bound).
+    let wanted = |i: usize| l.outputs.get(i).is_some_and(|n| !n.is_empty());
+    let state_shape = vec![dirs, batch, hidden];
+    let concat = |b: &mut Builder, ids: Vec<TensorId>, shape: Vec<usize>, what: &str| {
+        let n = ids.len();
+        b.copy(
+            ids,
+            WiringSpec::Concat {
+                shapes: vec![vec![1, batch, hidden]; n],
+                axis: 0,
+            },
+            shape,
+            what,
+        )
+    };
+    let y_shape = vec![seq, dirs, batch, hidden];
+    let y = if wanted(0) {
+        let steps = (0..seq)
+            .flat_map(|t| ys.iter().map(move |dir| dir[t]))
+            .collect();
+        concat(b, steps, y_shape.clone(), "y")?
+    } else {
+        last_h[0]
+    };
+    let yh = if wanted(1) {
+        concat(b, last_h, state_shape.clone(), "y_h")?
+    } else {
+        y
+    };
+    let yc = if wanted(2) {
+        concat(b, last_c, state_shape.clone(), "y_c")?
+    } else {
+        y
+    };
+    Ok(vec![
+        (y, y_shape),
+        (yh, state_shape.clone()),
+        (yc, state_shape),
+    ])
+}
+
+/// A row-major `[rows, cols]` matrix transposed.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols)
+        .flat_map(|j| (0..rows).map(move |i| m[i * cols + j]))
+        .collect()
+}
