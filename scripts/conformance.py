@@ -69,6 +69,7 @@ OPS = {
     "Transpose": ["transpose"],
     "Concat": ["concat"],
     "Softmax": ["softmax"],
+    "LogSoftmax": ["logsoftmax"],
     "ReduceMean": ["reduce_mean"],
     "ReduceSum": ["reduce_sum"],
     "Identity": ["identity"],

@@ -317,6 +317,7 @@ def main():
     one_d_and_small_weights()
     comparisons()
     recurrent()
+    torch_patterns()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 
@@ -635,6 +636,47 @@ def recurrent():
         [("x", [4, 1, i])],
         [2, 1, h],
         [w("W", [2, 4 * h, i]), w("R", [2, 4 * h, h])],
+    )
+
+
+def torch_patterns():
+    """What torch's exporter writes around common modules: LogSoftmax; the causal mask of
+    `scaled_dot_product_attention(is_causal=True)` (Expand of a constant to a Shape-derived
+    size, Trilu, Equal, Where into 0/−∞, an additive mask before Softmax); `x.std`'s element
+    count by ReduceProd of a Shape; Mod of shape values."""
+    save(
+        "log_softmax",
+        [node("LogSoftmax", ["x"], axis=-1)],
+        [("x", [3, 10])],
+        [3, 10],
+    )
+    ints = lambda name, v: const(name, np.array(v, dtype=np.int64))  # noqa: E731
+    save(
+        "causal_additive_mask",
+        [
+            node("MatMul", ["x", "W"], "scores"),
+            node("Shape", ["scores"], "s"),
+            node("Slice", ["s", "minus_two", "big"], "last_two"),
+            node("Expand", ["one", "last_two"], "ones"),
+            node("Trilu", ["ones"], "lower", upper=0),
+            node("Equal", ["lower", "zero"], "above"),
+            node("Where", ["above", "minus_inf", "zero"], "mask"),
+            node("Mod", ["last_two", "two"], "parity"),
+            node("ReduceProd", ["parity"], "p", keepdims=0),
+            node("Add", ["scores", "mask"], "masked"),
+            node("Softmax", ["masked"], axis=-1),
+        ],
+        [("x", [4, 3])],
+        [4, 4],
+        [
+            w("W", [3, 4]),
+            ints("minus_two", [-2]),
+            ints("big", [2**62]),
+            const("one", np.float32(1.0)),
+            const("zero", np.float32(0.0)),
+            const("minus_inf", np.float32(-np.inf)),
+            ints("two", [2]),
+        ],
     )
 
 

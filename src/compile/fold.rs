@@ -327,7 +327,7 @@ pub fn const_eval(
                 data: typed(data, x.as_i64().is_some()),
             })
         }
-        "Add" | "Sub" | "Mul" | "Div" => {
+        "Add" | "Sub" | "Mul" | "Div" | "Mod" => {
             let y = ins.get(1).copied().flatten()?;
             let shape = broadcast_shape(&x.shape, &y.shape)?;
             let a = broadcast_f32(x, &shape)?;
@@ -342,6 +342,15 @@ pub fn const_eval(
                         "Add" => p.checked_add(q),
                         "Sub" => p.checked_sub(q),
                         "Mul" => p.checked_mul(q),
+                        // Mod: the divisor's sign (numpy), or the dividend's with fmod = 1.
+                        "Mod" if l.int("fmod").unwrap_or(0) != 0 => p.checked_rem(q),
+                        "Mod" => p.checked_rem(q).map(|r| {
+                            if r != 0 && (r < 0) != (q < 0) {
+                                r + q
+                            } else {
+                                r
+                            }
+                        }),
                         _ => p.checked_div(q),
                     })
                     .collect();
@@ -357,12 +366,128 @@ pub fn const_eval(
                     "Add" => p + q,
                     "Sub" => p - q,
                     "Mul" => p * q,
+                    "Mod" if l.int("fmod").unwrap_or(0) != 0 => p % q,
+                    "Mod" => p - q * (p / q).floor(),
                     _ => p / q,
                 })
                 .collect();
             one(ConstTensor {
                 shape,
                 data: TensorData::F32(data),
+            })
+        }
+        "Expand" => {
+            let target = ins.get(1).copied().flatten()?.as_i64()?;
+            let dims: Vec<usize> = target
+                .iter()
+                .map(|&d| usize::try_from(d).ok())
+                .collect::<Option<_>>()?;
+            let shape = broadcast_shape(&x.shape, &dims)?;
+            let w = wiring::broadcast(&x.shape, &shape)?;
+            let pick = |n: usize| match w.output.get(n)? {
+                Source::Input { index, .. } => Some(*index),
+                Source::Const(_) => None,
+            };
+            let data = match &x.data {
+                TensorData::I64(v) => TensorData::I64(
+                    (0..w.output.len())
+                        .map(|n| pick(n).map(|i| v[i]))
+                        .collect::<Option<_>>()?,
+                ),
+                TensorData::F32(v) => TensorData::F32(
+                    (0..w.output.len())
+                        .map(|n| pick(n).map(|i| v[i]))
+                        .collect::<Option<_>>()?,
+                ),
+            };
+            one(ConstTensor { shape, data })
+        }
+        "Where" => {
+            let (a, c) = (
+                ins.get(1).copied().flatten()?,
+                ins.get(2).copied().flatten()?,
+            );
+            let shape = broadcast_shape(&broadcast_shape(&x.shape, &a.shape)?, &c.shape)?;
+            let cond = broadcast_f32(x, &shape)?;
+            let data = match (a.as_i64(), c.as_i64()) {
+                (Some(_), Some(_)) => {
+                    let (p, q) = (broadcast_f32(a, &shape)?, broadcast_f32(c, &shape)?);
+                    TensorData::I64(
+                        cond.iter()
+                            .zip(p.iter().zip(&q))
+                            .map(|(&k, (&p, &q))| if k != 0.0 { p as i64 } else { q as i64 })
+                            .collect(),
+                    )
+                }
+                _ => {
+                    let (p, q) = (broadcast_f32(a, &shape)?, broadcast_f32(c, &shape)?);
+                    TensorData::F32(
+                        cond.iter()
+                            .zip(p.iter().zip(&q))
+                            .map(|(&k, (&p, &q))| if k != 0.0 { p } else { q })
+                            .collect(),
+                    )
+                }
+            };
+            one(ConstTensor { shape, data })
+        }
+        // The product of every entry (torch's `x.std` counts elements this way).
+        "ReduceProd" => {
+            let every = match (l.ints("axes"), ins.get(1).copied().flatten()) {
+                (None, None) => true,
+                (Some(a), _) => a.len() == x.shape.len(),
+                (None, Some(a)) => a.len() == x.shape.len(),
+            };
+            if !every {
+                return None;
+            }
+            let shape = out_shape()?;
+            let data = match x.as_i64() {
+                Some(v) => {
+                    TensorData::I64(vec![v.iter().try_fold(1i64, |p, &q| p.checked_mul(q))?])
+                }
+                None => TensorData::F32(vec![x.to_f32_vec().iter().product()]),
+            };
+            one(ConstTensor { shape, data })
+        }
+        // Trilu of a constant (a causal mask): entries with j − i ≥ k kept (upper) or ≤ k
+        // (lower), the rest 0, over the last two axes.
+        "Trilu" => {
+            let k = match ins.get(1).copied().flatten() {
+                Some(c) => *c.as_i64()?.first()?,
+                None => 0,
+            };
+            let upper = l.int("upper").unwrap_or(1) != 0;
+            let [.., rows, cols] = x.shape.as_slice() else {
+                return None;
+            };
+            let (rows, cols) = (*rows, *cols);
+            let keep = |n: usize| {
+                let (i, j) = ((n / cols) % rows.max(1), n % cols);
+                let d = j as i64 - i as i64;
+                if upper {
+                    d >= k
+                } else {
+                    d <= k
+                }
+            };
+            let data = match &x.data {
+                TensorData::I64(v) => TensorData::I64(
+                    v.iter()
+                        .enumerate()
+                        .map(|(n, &q)| if keep(n) { q } else { 0 })
+                        .collect(),
+                ),
+                TensorData::F32(v) => TensorData::F32(
+                    v.iter()
+                        .enumerate()
+                        .map(|(n, &q)| if keep(n) { q } else { 0.0 })
+                        .collect(),
+                ),
+            };
+            one(ConstTensor {
+                shape: x.shape.clone(),
+                data,
             })
         }
         "Equal" => {

@@ -54,7 +54,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "MaxPool" | "AveragePool" => nn::pool(b, l),
         "GlobalAveragePool" | "GlobalMaxPool" => nn::global_pool(b, l),
         "BatchNormalization" => nn::batchnorm(b, l),
-        "Softmax" => nn::softmax(b, l),
+        "Softmax" | "LogSoftmax" => nn::softmax(b, l),
         "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceL1" | "ReduceL2"
         | "ReduceSumSquare" => nn::reduce(b, l),
         "Pad" => movement::pad(b, l),
@@ -129,6 +129,16 @@ fn binary(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         (Value::Tensor { id: x, shape: xs }, Value::Tensor { id: y, shape: ys }) => {
             let r = tensor_op_tensor(b, op, (x, &xs), (y, &ys), &out)?;
             one(r, out)
+        }
+        (Value::Tensor { id: x, shape: xs }, Value::Const(c))
+        | (Value::Const(c), Value::Tensor { id: x, shape: xs })
+            if op == "Add" =>
+        {
+            if let Some(y) = select::masked_add(b, l, (x, &xs), &c, &out)? {
+                return one(y, out);
+            }
+            let x = b.broadcast(x, &xs, &out)?;
+            tensor_op_const(b, op, x, &c, &out, false)
         }
         (Value::Tensor { id: x, shape: xs }, Value::Const(c)) => {
             let x = b.broadcast(x, &xs, &out)?;

@@ -568,7 +568,13 @@ fn ceil_log2(n: usize) -> u32 {
 /// Softmax over consecutive groups of `len` entries of x (flat). With a mask (from
 /// `Where(mask, −∞, ·)`), masked entries' exponentials are replaced by the constant 0 (a Copy)
 /// before the sum, so they contribute nothing and come out 0, as with −∞ in floats.
-fn softmax_groups(b: &mut Builder, x: usize, len: usize, mask: Option<&[bool]>) -> LResult<usize> {
+fn softmax_groups(
+    b: &mut Builder,
+    x: usize,
+    len: usize,
+    mask: Option<&[bool]>,
+    log: bool,
+) -> LResult<usize> {
     let total = b.shape(x).iter().product::<usize>();
     let groups = total / len.max(1);
     let sx = b.scale(x);
@@ -608,8 +614,20 @@ fn softmax_groups(b: &mut Builder, x: usize, len: usize, mask: Option<&[bool]>) 
         "sum",
     );
     // Sums lie in [2^act, len·2^act]: the max entry contributes exactly e^0 = 2^act.
-    let sr = ceil_log2(len) + 10;
     let one = quant::pow2(act);
+    if log {
+        // LogSoftmax: (x − m) − ln(Σ e^(x−m)), the logarithm from a table over the sums.
+        let ls = b.lookup(
+            s,
+            TableFn::Log,
+            sx,
+            Some((one, len as i64 * one)),
+            "log_sum",
+        );
+        let lb = b.broadcast(ls, &[groups, 1], &[groups, len])?;
+        return Ok(b.emit(Block::Sub, vec![d, lb], vec![groups, len], sx, "out"));
+    }
+    let sr = ceil_log2(len) + 10;
     let r = b.lookup(
         s,
         TableFn::Reciprocal,
@@ -632,18 +650,22 @@ fn softmax_groups(b: &mut Builder, x: usize, len: usize, mask: Option<&[bool]>) 
 /// axis is moved last by Copies when it is not (opset ≥ 13).
 pub(crate) fn softmax(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
+    let log = l.op_type == "LogSoftmax";
+    if log && b.masked.contains_key(&x) {
+        return np("LogSoftmax over masked scores (−∞ has no fixed-point value)");
+    }
     let r = xs.len();
     let opset = b.g.opset();
     let ax = axis(l.int("axis").unwrap_or(if opset < 13 { 1 } else { -1 }), r)?;
     if opset < 13 || ax + 1 >= r {
         let len = xs[ax.min(r.saturating_sub(1))..].iter().product::<usize>();
         let mask = b.masked.get(&x).cloned();
-        let y = softmax_groups(b, x, len, mask.as_deref())?;
+        let y = softmax_groups(b, x, len, mask.as_deref(), log)?;
         b.prog.tensors[y].shape = xs.clone();
         return Ok(vec![(y, xs)]);
     }
     let (t, moved) = super::movement::axis_last(b, x, &xs, ax)?;
-    let y = softmax_groups(b, t, xs[ax], None)?;
+    let y = softmax_groups(b, t, xs[ax], None, log)?;
     let (y, _) = super::movement::axis_back(b, y, &moved, ax)?;
     Ok(vec![(y, xs)])
 }

@@ -254,6 +254,68 @@ fn masked_scores(
         }
     }
     let (input, xs) = x_side;
+    apply_mask(b, l, inputs, (input, xs), mask, out)
+}
+
+/// `Add(x, M)` with M a constant of 0s and −∞ stand-ins (an additive attention mask, as
+/// `scaled_dot_product_attention` exports it), read only by softmaxes over the last axis: the
+/// entries where M is −∞ are masked as [`masked_scores`] does. `None` when the pattern does not
+/// apply.
+pub(crate) fn masked_add(
+    b: &mut Builder,
+    l: &Layer,
+    (x, xs): (TensorId, &[usize]),
+    m: &ConstTensor,
+    out: &[usize],
+) -> LResult<Option<TensorId>> {
+    let vals = m.to_f32_vec();
+    if !vals.iter().all(|&v| v == 0.0 || v <= -SENTINEL_LIMIT) || !vals.iter().any(|&v| v != 0.0) {
+        return Ok(None);
+    }
+    let total: usize = out.iter().product();
+    let mut mask = vec![false; total];
+    for (n, slot) in mask.iter_mut().enumerate() {
+        let Some(i) = broadcast_index(&m.shape, out, n) else {
+            return Ok(None);
+        };
+        *slot = vals[i] != 0.0;
+    }
+    apply_mask(b, l, &[x], (0, xs), mask, out)
+}
+
+/// The masked copy of input `input` (shape `xs`) of `inputs`, if only last-axis softmaxes read
+/// `l`'s output and every row keeps an entry.
+fn apply_mask(
+    b: &mut Builder,
+    l: &Layer,
+    inputs: &[TensorId],
+    (input, xs): (usize, &[usize]),
+    mask: Vec<bool>,
+    out: &[usize],
+) -> LResult<Option<TensorId>> {
+    let Some(&row) = out.last() else {
+        return Ok(None);
+    };
+    let name = &l.outputs[0];
+    let readers: Vec<&Layer> =
+        b.g.layers
+            .iter()
+            .filter(|r| r.inputs.iter().any(|i| i == name))
+            .collect();
+    let rank = out.len() as i64;
+    let softmax_last = |r: &&Layer| {
+        r.op_type == "Softmax"
+            && r.inputs[0] == *name
+            && match r.int("axis") {
+                Some(a) => a == -1 || a == rank - 1,
+                None => b.g.opset() >= 13 || rank == 2,
+            }
+    };
+    let is_output = b.g.outputs.iter().any(|o| o.name == *name);
+    if readers.is_empty() || !readers.iter().all(softmax_last) || row == 0 || is_output {
+        return Ok(None);
+    }
+    let total: usize = out.iter().product();
     let mut output = Vec::with_capacity(total);
     for r in 0..total / row {
         let Some(keep) = (0..row).find(|&j| !mask[r * row + j]) else {

@@ -35,6 +35,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Transpose",
     "Concat",
     "Softmax",
+    "LogSoftmax",
     "ReduceMean",
     "ReduceSum",
     "Identity",
