@@ -61,6 +61,7 @@ OPS = {
     "GlobalMaxPool": ["globalmaxpool"],
     "Equal": ["equal"],
     "LSTM": ["lstm"],
+    "GRU": ["gru"],
     "BatchNormalization": ["batchnorm"],
     "Flatten": ["flatten"],
     "Reshape": ["reshape"],

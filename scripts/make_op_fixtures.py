@@ -318,6 +318,7 @@ def main():
     comparisons()
     recurrent()
     torch_patterns()
+    gru()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 
@@ -636,6 +637,28 @@ def recurrent():
         [("x", [4, 1, i])],
         [2, 1, h],
         [w("W", [2, 4 * h, i]), w("R", [2, 4 * h, h])],
+    )
+
+
+def gru():
+    """GRU (ONNX gate order z, r, h): bidirectional with the reset applied before the
+    recurrent product (linear_before_reset 0), and forward after it (1, torch's export)."""
+    h, i = 4, 3
+    save(
+        "gru_bidirectional",
+        [helper.make_node("GRU", ["x", "W", "R", "B"], ["y"], name="gru", hidden_size=h,
+                          direction="bidirectional")],
+        [("x", [4, 2, i])],
+        [4, 2, 2, h],
+        [w("W", [2, 3 * h, i]), w("R", [2, 3 * h, h]), w("B", [2, 6 * h], scale=0.2)],
+    )
+    save(
+        "gru_before_reset",
+        [helper.make_node("GRU", ["x", "W", "R", "B"], ["", "y"], name="gru", hidden_size=h,
+                          linear_before_reset=1)],
+        [("x", [5, 1, i])],
+        [1, 1, h],
+        [w("W", [1, 3 * h, i]), w("R", [1, 3 * h, h]), w("B", [1, 6 * h], scale=0.2)],
     )
 
 

@@ -214,6 +214,8 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "lstm_bidirectional",
         "log_softmax",
         "causal_additive_mask",
+        "gru_bidirectional",
+        "gru_before_reset",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
     }

@@ -41,6 +41,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         "Cast" => cast(b, l),
         "Equal" => elementwise::equal(b, l),
         "LSTM" => super::recurrent::lstm(b, l),
+        "GRU" => super::recurrent::gru(b, l),
         "Max" | "Min" => elementwise::max_min(b, l),
         "Sum" | "Mean" => elementwise::sum_mean(b, l),
         "PRelu" => elementwise::prelu(b, l),

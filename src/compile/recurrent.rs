@@ -10,6 +10,11 @@
 //!
 //! Directions `forward`, `reverse` and `bidirectional`; the default activations; no peepholes,
 //! `clip`, `input_forget` or per-batch `sequence_lens` (refused by name).
+//!
+//! GRU the same way (ONNX gate order `z, r, h`): `z, r = σ(XW + hR + b)`,
+//! `n = tanh(XW_h + r ⊙ (h·R_hᵀ + R_bh))` (`linear_before_reset = 1`, as torch exports it) or
+//! `tanh(XW_h + (r ⊙ h)·R_hᵀ + R_bh)` (0), `h_t = n + z ⊙ (h − n)`, from `h_0 = 0` (public
+//! zeros) or the given initial state.
 
 use super::builder::{np, Builder, LResult};
 use super::ir::TensorId;
@@ -224,4 +229,196 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     (0..cols)
         .flat_map(|j| (0..rows).map(move |i| m[i * cols + j]))
         .collect()
+}
+
+/// ONNX GRU (layout 0), unrolled as the module docs say.
+pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    for attr in ["clip", "activations", "activation_alpha", "activation_beta"] {
+        if l.attributes.contains_key(attr) {
+            return np(format!("GRU with {attr}"));
+        }
+    }
+    if l.int("layout").unwrap_or(0) != 0 {
+        return np("GRU with layout 1");
+    }
+    let given = |i: usize| l.inputs.get(i).is_some_and(|n| !n.is_empty());
+    let (x, xs) = b.act_input(l, 0)?;
+    let [seq, batch, input] = match xs.as_slice() {
+        [s, n, i] => [*s, *n, *i],
+        _ => return np("GRU input of rank other than 3"),
+    };
+    if given(4)
+        && !b
+            .const_input(l, 4)
+            .is_some_and(|c| c.to_f32_vec().iter().all(|&v| v as usize == seq))
+    {
+        return np("GRU with sequence_lens shorter than the sequence");
+    }
+    let (Some(w), Some(r)) = (b.const_input(l, 1).cloned(), b.const_input(l, 2).cloned()) else {
+        return np("GRU with computed weights");
+    };
+    let dirs = match l.string("direction").unwrap_or("forward") {
+        "forward" | "reverse" => 1,
+        "bidirectional" => 2,
+        other => return np(format!("GRU direction {other:?}")),
+    };
+    let hidden = match (w.shape.as_slice(), r.shape.as_slice()) {
+        ([d, g, i], [d2, g2, h])
+            if *d == dirs && *d2 == dirs && *g == 3 * h && *g2 == *g && *i == input =>
+        {
+            *h
+        }
+        _ => {
+            return np(format!(
+                "GRU weights {:?} / {:?} for input {xs:?}",
+                w.shape, r.shape
+            ))
+        }
+    };
+    let bias = if given(3) {
+        match b.const_input(l, 3) {
+            Some(c) if c.shape == [dirs, 6 * hidden] => c.to_f32_vec(),
+            _ => return np("GRU with a computed or misshapen bias"),
+        }
+    } else {
+        vec![0.0; dirs * 6 * hidden]
+    };
+    let initial = if given(5) {
+        let (h0, hs) = b.act_input(l, 5)?;
+        if hs != [dirs, batch, hidden] {
+            return np("GRU initial state of another shape");
+        }
+        Some(h0)
+    } else {
+        None
+    };
+    let before_reset = l.int("linear_before_reset").unwrap_or(0) != 0;
+    let (wv, rv) = (w.to_f32_vec(), r.to_f32_vec());
+    let g3 = 3 * hidden;
+    let s = [batch, hidden];
+    let vector = |v: Vec<f32>| ConstTensor {
+        shape: vec![v.len()],
+        data: TensorData::F32(v),
+    };
+    let mut ys = Vec::new();
+    let mut last = Vec::new();
+    for d in 0..dirs {
+        let reverse = d == 1 || l.string("direction") == Some("reverse");
+        let wt = transpose(&wv[d * g3 * input..(d + 1) * g3 * input], g3, input);
+        let rt = transpose(&rv[d * g3 * hidden..(d + 1) * g3 * hidden], g3, hidden);
+        let wb = vector(bias[d * 6 * hidden..d * 6 * hidden + g3].to_vec());
+        let rb = bias[d * 6 * hidden + g3..(d + 1) * 6 * hidden].to_vec();
+        let xw = matmul_const(
+            b,
+            x,
+            seq * batch,
+            (wt, input, g3),
+            Some((&wb, 1.0)),
+            vec![seq * batch, g3],
+        )?;
+        let mut h = match initial {
+            Some(h0) => map_copy(b, h0, &[dirs, batch, hidden], &s, 0, "initial", |o| {
+                Some(vec![d, o[0], o[1]])
+            })?,
+            None => b.public_constants(x, vec![0; batch * hidden], s.to_vec(), "zero_state")?,
+        };
+        let mut steps = vec![None; seq];
+        let order: Vec<usize> = if reverse {
+            (0..seq).rev().collect()
+        } else {
+            (0..seq).collect()
+        };
+        for t in order {
+            let step = map_copy(b, xw, &[seq * batch, g3], &[batch, g3], 0, "step", |o| {
+                Some(vec![t * batch + o[0], o[1]])
+            })?;
+            let part = |b: &mut Builder, m: TensorId, k: usize, what: &str| {
+                map_copy(b, m, &[batch, g3], &s, 0, what, |o| {
+                    Some(vec![o[0], k * hidden + o[1]])
+                })
+            };
+            // z and r (and, before the reset, the candidate's h·R_hᵀ + R_bh) from h·Rᵀ + R_b.
+            let rbv = vector(rb.clone());
+            let hr = matmul_const(
+                b,
+                h,
+                batch,
+                (rt.clone(), hidden, g3),
+                Some((&rbv, 1.0)),
+                vec![batch, g3],
+            )?;
+            let act = b.act_bits();
+            let gate = |b: &mut Builder, k: usize, what: &str| -> LResult<TensorId> {
+                let (xp, hp) = (part(b, step, k, what)?, part(b, hr, k, what)?);
+                let pre = tensor_op_tensor(b, "Add", (xp, &s), (hp, &s), &s)?;
+                Ok(b.lookup(pre, TableFn::Sigmoid, act, None, what))
+            };
+            let z = gate(b, 0, "update_gate")?;
+            let rg = gate(b, 1, "reset_gate")?;
+            let xn = part(b, step, 2, "candidate_input")?;
+            let recurrent = if before_reset {
+                let hn = part(b, hr, 2, "candidate_state")?;
+                tensor_op_tensor(b, "Mul", (rg, &s), (hn, &s), &s)?
+            } else {
+                let rh = tensor_op_tensor(b, "Mul", (rg, &s), (h, &s), &s)?;
+                let rht: Vec<f32> = (0..hidden)
+                    .flat_map(|i| (0..hidden).map(move |j| (i, j)))
+                    .map(|(i, j)| rt[i * g3 + 2 * hidden + j])
+                    .collect();
+                let rbh = vector(rb[2 * hidden..].to_vec());
+                matmul_const(
+                    b,
+                    rh,
+                    batch,
+                    (rht, hidden, hidden),
+                    Some((&rbh, 1.0)),
+                    s.to_vec(),
+                )?
+            };
+            let pre = tensor_op_tensor(b, "Add", (xn, &s), (recurrent, &s), &s)?;
+            let n = b.lookup(pre, TableFn::Tanh, act, None, "candidate");
+            let diff = tensor_op_tensor(b, "Sub", (h, &s), (n, &s), &s)?;
+            let zd = tensor_op_tensor(b, "Mul", (z, &s), (diff, &s), &s)?;
+            let ht = tensor_op_tensor(b, "Add", (n, &s), (zd, &s), &s)?;
+            steps[t] = Some(ht);
+            h = ht;
+        }
+        ys.push(steps.into_iter().flatten().collect::<Vec<_>>());
+        last.push(h);
+    }
+    let wanted = |i: usize| l.outputs.get(i).is_some_and(|n| !n.is_empty());
+    let piece = vec![1, batch, hidden];
+    let y_shape = vec![seq, dirs, batch, hidden];
+    let state_shape = vec![dirs, batch, hidden];
+    let y = if wanted(0) {
+        let steps: Vec<TensorId> = (0..seq)
+            .flat_map(|t| ys.iter().map(move |dir| dir[t]))
+            .collect();
+        let n = steps.len();
+        b.copy(
+            steps,
+            WiringSpec::Concat {
+                shapes: vec![piece.clone(); n],
+                axis: 0,
+            },
+            y_shape.clone(),
+            "y",
+        )?
+    } else {
+        last[0]
+    };
+    let yh = if wanted(1) {
+        b.copy(
+            last,
+            WiringSpec::Concat {
+                shapes: vec![piece; dirs],
+                axis: 0,
+            },
+            state_shape.clone(),
+            "y_h",
+        )?
+    } else {
+        y
+    };
+    Ok(vec![(y, y_shape), (yh, state_shape)])
 }

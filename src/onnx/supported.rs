@@ -85,6 +85,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Cast",
     "Equal",
     "LSTM",
+    "GRU",
     "ConvTranspose",
     "Log",
     "Softplus",
