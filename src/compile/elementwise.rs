@@ -56,19 +56,30 @@ pub(crate) fn max_min(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     for i in present.into_iter().filter(|&i| i != first) {
         if let Some(k) = b.const_input(l, i).and_then(scalar) {
             // max(x, −∞) = x and min(x, +∞) = x (JAX writes the first around softmax).
-            if k.is_infinite() && (k < 0.0) == is_max {
-                continue;
-            }
-            let sx = b.scale(acc);
-            let q = crate::quant::quantize(f64::from(k), sx, &format!("{} bound", l.name))?;
-            let (lo, hi) = if is_max { (q, i64::MAX) } else { (i64::MIN, q) };
-            acc = b.lookup(acc, TableFn::Clip { lo, hi }, sx, None, "clip");
+            acc = bound_by_constant(b, l, acc, k, is_max)?;
             continue;
         }
         let y = input_at(b, l, i, &out)?;
         acc = extreme_of(b, acc, y, &out, is_max);
     }
     one(acc, out)
+}
+
+/// `max(x, k)` (or `min`) for a scalar constant: one clip table; x itself when k is −∞ (+∞).
+fn bound_by_constant(
+    b: &mut Builder,
+    l: &Layer,
+    x: TensorId,
+    k: f32,
+    is_max: bool,
+) -> LResult<TensorId> {
+    if k.is_infinite() && (k < 0.0) == is_max {
+        return Ok(x);
+    }
+    let sx = b.scale(x);
+    let q = crate::quant::quantize(f64::from(k), sx, &format!("{} bound", l.name))?;
+    let (lo, hi) = if is_max { (q, i64::MAX) } else { (i64::MIN, q) };
+    Ok(b.lookup(x, TableFn::Clip { lo, hi }, sx, None, "clip"))
 }
 
 /// `max(x, y)` (or `min`) of two tensors of shape `out`: `x + Relu(y − x)`, `x − Relu(x − y)`.
@@ -104,13 +115,7 @@ pub(crate) fn clip_by_tensors(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             continue;
         }
         if let Some(k) = b.const_input(l, i).and_then(scalar) {
-            if k.is_infinite() && (k < 0.0) == is_max {
-                continue; // no bound on this side
-            }
-            let sx = b.scale(acc);
-            let q = crate::quant::quantize(f64::from(k), sx, &format!("{} bound", l.name))?;
-            let (lo, hi) = if is_max { (q, i64::MAX) } else { (i64::MIN, q) };
-            acc = b.lookup(acc, TableFn::Clip { lo, hi }, sx, None, "clip");
+            acc = bound_by_constant(b, l, acc, k, is_max)?;
             continue;
         }
         let y = input_at(b, l, i, &out)?;

@@ -24,55 +24,96 @@ use super::wiring::WiringSpec;
 use crate::onnx::{ConstTensor, Layer, TensorData};
 use crate::quant::TableFn;
 
-/// ONNX LSTM (layout 0: `X` is `[seq, batch, input]`).
-pub(crate) fn lstm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+/// A recurrent layer's checked shape: `X` (`[seq, batch, input]`), the directions, the hidden
+/// size and the constant weights `W` (`[dirs, gates·H, input]`) and `R` (`[dirs, gates·H, H]`).
+struct Recurrence {
+    x: TensorId,
+    seq: usize,
+    batch: usize,
+    input: usize,
+    dirs: usize,
+    hidden: usize,
+    w: Vec<f32>,
+    r: Vec<f32>,
+}
+
+/// The checks LSTM and GRU share (`gates` 4 or 3): default activations, no clip, layout 0,
+/// full-length sequences, constant weights of matching shapes.
+fn recurrence(b: &mut Builder, l: &Layer, gates: usize) -> LResult<Recurrence> {
+    let op = &l.op_type;
     for attr in ["clip", "activations", "activation_alpha", "activation_beta"] {
         if l.attributes.contains_key(attr) {
-            return np(format!("LSTM with {attr}"));
+            return np(format!("{op} with {attr}"));
         }
     }
-    if l.int("input_forget").unwrap_or(0) != 0 || l.int("layout").unwrap_or(0) != 0 {
-        return np("LSTM with input_forget or layout 1");
-    }
-    let given = |i: usize| l.inputs.get(i).is_some_and(|n| !n.is_empty());
-    if given(7) {
-        return np("LSTM with peepholes");
+    if l.int("layout").unwrap_or(0) != 0 {
+        return np(format!("{op} with layout 1"));
     }
     let (x, xs) = b.act_input(l, 0)?;
     let [seq, batch, input] = match xs.as_slice() {
         [s, n, i] => [*s, *n, *i],
-        _ => return np("LSTM input of rank other than 3"),
+        _ => return np(format!("{op} input of rank other than 3")),
     };
-    if given(4) {
-        // Per-batch lengths are fine when every one is the whole sequence.
-        let full = b
+    // Per-batch lengths are fine when every one is the whole sequence.
+    if l.inputs.get(4).is_some_and(|n| !n.is_empty())
+        && !b
             .const_input(l, 4)
-            .is_some_and(|c| c.to_f32_vec().iter().all(|&v| v as usize == seq));
-        if !full {
-            return np("LSTM with sequence_lens shorter than the sequence");
-        }
+            .is_some_and(|c| c.to_f32_vec().iter().all(|&v| v as usize == seq))
+    {
+        return np(format!("{op} with sequence_lens shorter than the sequence"));
     }
     let (Some(w), Some(r)) = (b.const_input(l, 1).cloned(), b.const_input(l, 2).cloned()) else {
-        return np("LSTM with computed weights");
+        return np(format!("{op} with computed weights"));
     };
     let dirs = match l.string("direction").unwrap_or("forward") {
         "forward" | "reverse" => 1,
         "bidirectional" => 2,
-        other => return np(format!("LSTM direction {other:?}")),
+        other => return np(format!("{op} direction {other:?}")),
     };
     let hidden = match (w.shape.as_slice(), r.shape.as_slice()) {
         ([d, g, i], [d2, g2, h])
-            if *d == dirs && *d2 == dirs && *g == 4 * h && *g2 == *g && *i == input =>
+            if *d == dirs && *d2 == dirs && *g == gates * h && *g2 == *g && *i == input =>
         {
             *h
         }
         _ => {
             return np(format!(
-                "LSTM weights {:?} / {:?} for input {xs:?}",
+                "{op} weights {:?} / {:?} for input {xs:?}",
                 w.shape, r.shape
             ))
         }
     };
+    Ok(Recurrence {
+        x,
+        seq,
+        batch,
+        input,
+        dirs,
+        hidden,
+        w: w.to_f32_vec(),
+        r: r.to_f32_vec(),
+    })
+}
+
+/// ONNX LSTM (layout 0: `X` is `[seq, batch, input]`).
+pub(crate) fn lstm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    if l.int("input_forget").unwrap_or(0) != 0 {
+        return np("LSTM with input_forget");
+    }
+    let given = |i: usize| l.inputs.get(i).is_some_and(|n| !n.is_empty());
+    if given(7) {
+        return np("LSTM with peepholes");
+    }
+    let Recurrence {
+        x,
+        seq,
+        batch,
+        input,
+        dirs,
+        hidden,
+        w: wv,
+        r: rv,
+    } = recurrence(b, l, 4)?;
     let bias = if given(3) {
         match b.const_input(l, 3) {
             Some(c) if c.shape == [dirs, 8 * hidden] => Some(c.to_f32_vec()),
@@ -97,7 +138,6 @@ pub(crate) fn lstm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         return np("LSTM with a non-zero initial state");
     }
 
-    let (wv, rv) = (w.to_f32_vec(), r.to_f32_vec());
     let g4 = 4 * hidden;
     let mut ys = Vec::new();
     let mut last_h = Vec::new();
@@ -233,48 +273,17 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 /// ONNX GRU (layout 0), unrolled as the module docs say.
 pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
-    for attr in ["clip", "activations", "activation_alpha", "activation_beta"] {
-        if l.attributes.contains_key(attr) {
-            return np(format!("GRU with {attr}"));
-        }
-    }
-    if l.int("layout").unwrap_or(0) != 0 {
-        return np("GRU with layout 1");
-    }
     let given = |i: usize| l.inputs.get(i).is_some_and(|n| !n.is_empty());
-    let (x, xs) = b.act_input(l, 0)?;
-    let [seq, batch, input] = match xs.as_slice() {
-        [s, n, i] => [*s, *n, *i],
-        _ => return np("GRU input of rank other than 3"),
-    };
-    if given(4)
-        && !b
-            .const_input(l, 4)
-            .is_some_and(|c| c.to_f32_vec().iter().all(|&v| v as usize == seq))
-    {
-        return np("GRU with sequence_lens shorter than the sequence");
-    }
-    let (Some(w), Some(r)) = (b.const_input(l, 1).cloned(), b.const_input(l, 2).cloned()) else {
-        return np("GRU with computed weights");
-    };
-    let dirs = match l.string("direction").unwrap_or("forward") {
-        "forward" | "reverse" => 1,
-        "bidirectional" => 2,
-        other => return np(format!("GRU direction {other:?}")),
-    };
-    let hidden = match (w.shape.as_slice(), r.shape.as_slice()) {
-        ([d, g, i], [d2, g2, h])
-            if *d == dirs && *d2 == dirs && *g == 3 * h && *g2 == *g && *i == input =>
-        {
-            *h
-        }
-        _ => {
-            return np(format!(
-                "GRU weights {:?} / {:?} for input {xs:?}",
-                w.shape, r.shape
-            ))
-        }
-    };
+    let Recurrence {
+        x,
+        seq,
+        batch,
+        input,
+        dirs,
+        hidden,
+        w: wv,
+        r: rv,
+    } = recurrence(b, l, 3)?;
     let bias = if given(3) {
         match b.const_input(l, 3) {
             Some(c) if c.shape == [dirs, 6 * hidden] => c.to_f32_vec(),
@@ -293,7 +302,6 @@ pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         None
     };
     let before_reset = l.int("linear_before_reset").unwrap_or(0) != 0;
-    let (wv, rv) = (w.to_f32_vec(), r.to_f32_vec());
     let g3 = 3 * hidden;
     let s = [batch, hidden];
     let vector = |v: Vec<f32>| ConstTensor {

@@ -214,28 +214,6 @@ fn masked_scores(
         _ => return Ok(None),
     };
     let ((fill, fill_shape), fill_when_true) = fill_side;
-    let Some(&row) = out.last() else {
-        return Ok(None);
-    };
-    let name = &l.outputs[0];
-    let readers: Vec<&Layer> =
-        b.g.layers
-            .iter()
-            .filter(|r| r.inputs.iter().any(|i| i == name))
-            .collect();
-    let rank = out.len() as i64;
-    let softmax_last = |r: &&Layer| {
-        r.op_type == "Softmax"
-            && r.inputs[0] == *name
-            && match r.int("axis") {
-                Some(a) => a == -1 || a == rank - 1,
-                None => b.g.opset() >= 13 || rank == 2,
-            }
-    };
-    let is_output = b.g.outputs.iter().any(|o| o.name == *name);
-    if readers.is_empty() || !readers.iter().all(softmax_last) || row == 0 || is_output {
-        return Ok(None);
-    }
     let cond_vals = cond.to_f32_vec();
     let total: usize = out.iter().product();
     let mut mask = vec![false; total];
