@@ -28,8 +28,32 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
         .collect()
 }
 
+/// The integer values of a constant broadcast to `to`, exactly (`None` if it is not an integer
+/// constant, the shapes are incompatible, or `to` has more than
+/// `wiring::MAX_ENTRIES` entries).
+pub fn broadcast_i64(c: &ConstTensor, to: &[usize]) -> Option<Vec<i64>> {
+    within_cap(to)?;
+    let v = c.as_i64()?;
+    let w = wiring::broadcast(&c.shape, to)?;
+    w.output
+        .iter()
+        .map(|s| match *s {
+            Source::Input { index, .. } => v.get(index).copied(),
+            Source::Const(k) => Some(k),
+        })
+        .collect()
+}
+
+/// `Some(())` when a shape's entry count is at most `wiring::MAX_ENTRIES` (a fold
+/// never builds a larger constant).
+fn within_cap(shape: &[usize]) -> Option<()> {
+    let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))?;
+    (n <= wiring::MAX_ENTRIES).then_some(())
+}
+
 /// The values of a constant broadcast to `to` (as f32), or `None` if incompatible.
 pub fn broadcast_f32(c: &ConstTensor, to: &[usize]) -> Option<Vec<f32>> {
+    within_cap(to)?;
     let w = wiring::broadcast(&c.shape, to)?;
     let v = c.to_f32_vec();
     Some(
@@ -200,6 +224,7 @@ pub fn const_eval(
         }
         "ConstantOfShape" => {
             let shape: Vec<usize> = i64_data(x).iter().map(|&d| d.max(0) as usize).collect();
+            within_cap(&shape)?;
             let n: usize = shape.iter().product();
             let data = match l.attributes.get("value") {
                 Some(Attribute::Tensor(t)) => match &t.data {
@@ -334,8 +359,9 @@ pub fn const_eval(
             let b = broadcast_f32(y, &shape)?;
             let ints = x.as_i64().is_some() && y.as_i64().is_some();
             if ints {
-                let a = a.iter().map(|&v| v as i64);
-                let b: Vec<i64> = b.iter().map(|&v| v as i64).collect();
+                // Exactly, not through f32 (shape arithmetic can pass 2^24).
+                let a = broadcast_i64(x, &shape)?.into_iter();
+                let b = broadcast_i64(y, &shape)?;
                 let data: Option<Vec<i64>> = a
                     .zip(b)
                     .map(|(p, q)| match l.op_type.as_str() {
@@ -383,6 +409,7 @@ pub fn const_eval(
                 .map(|&d| usize::try_from(d).ok())
                 .collect::<Option<_>>()?;
             let shape = broadcast_shape(&x.shape, &dims)?;
+            within_cap(&shape)?;
             let w = wiring::broadcast(&x.shape, &shape)?;
             let pick = |n: usize| match w.output.get(n)? {
                 Source::Input { index, .. } => Some(*index),
@@ -411,11 +438,11 @@ pub fn const_eval(
             let cond = broadcast_f32(x, &shape)?;
             let data = match (a.as_i64(), c.as_i64()) {
                 (Some(_), Some(_)) => {
-                    let (p, q) = (broadcast_f32(a, &shape)?, broadcast_f32(c, &shape)?);
+                    let (p, q) = (broadcast_i64(a, &shape)?, broadcast_i64(c, &shape)?);
                     TensorData::I64(
                         cond.iter()
                             .zip(p.iter().zip(&q))
-                            .map(|(&k, (&p, &q))| if k != 0.0 { p as i64 } else { q as i64 })
+                            .map(|(&k, (&p, &q))| if k != 0.0 { p } else { q })
                             .collect(),
                     )
                 }
@@ -433,10 +460,16 @@ pub fn const_eval(
         }
         // The product of every entry (torch's `x.std` counts elements this way).
         "ReduceProd" => {
+            let r = x.shape.len() as i64;
+            let covers = |a: &[i64]| {
+                let set: std::collections::BTreeSet<i64> =
+                    a.iter().map(|&k| if k < 0 { k + r } else { k }).collect();
+                set.len() as i64 == r && set.iter().all(|&k| (0..r).contains(&k))
+            };
             let every = match (l.ints("axes"), ins.get(1).copied().flatten()) {
                 (None, None) => true,
-                (Some(a), _) => a.len() == x.shape.len(),
-                (None, Some(a)) => a.len() == x.shape.len(),
+                (Some(a), _) => covers(a),
+                (None, Some(a)) => a.as_i64().is_some_and(covers),
             };
             if !every {
                 return None;
@@ -495,18 +528,7 @@ pub fn const_eval(
             let shape = broadcast_shape(&x.shape, &y.shape)?;
             let data = match (x.as_i64(), y.as_i64()) {
                 (Some(_), Some(_)) => {
-                    let ints = |c: &ConstTensor| -> Option<Vec<i64>> {
-                        let w = wiring::broadcast(&c.shape, &shape)?;
-                        let v = c.as_i64()?;
-                        w.output
-                            .iter()
-                            .map(|s| match *s {
-                                Source::Input { index, .. } => v.get(index).copied(),
-                                Source::Const(k) => Some(k),
-                            })
-                            .collect()
-                    };
-                    let (a, b) = (ints(x)?, ints(y)?);
+                    let (a, b) = (broadcast_i64(x, &shape)?, broadcast_i64(y, &shape)?);
                     a.iter().zip(&b).map(|(p, q)| i64::from(p == q)).collect()
                 }
                 _ => {
@@ -751,6 +773,32 @@ mod tests {
         consts.insert("b".to_string(), reals(vec![2], vec![2.0, 0.5]));
         let y = const_eval(&g, &l, &consts).unwrap();
         assert_eq!(y[0], ints(vec![2, 2], vec![0, 1, 1, 0]));
+        // Integers above 2^24 stay exact (not through f32): Mod, Where, Equal.
+        consts.insert("a".to_string(), ints(vec![1], vec![(1 << 24) + 1]));
+        consts.insert("b".to_string(), ints(vec![], vec![2]));
+        let modulo = Layer {
+            op_type: "Mod".into(),
+            ..l.clone()
+        };
+        assert_eq!(
+            const_eval(&g, &modulo, &consts).unwrap()[0],
+            ints(vec![1], vec![1])
+        );
+        consts.insert("b".to_string(), ints(vec![1], vec![1 << 24]));
+        assert_eq!(
+            const_eval(&g, &l, &consts).unwrap()[0],
+            ints(vec![1], vec![0])
+        );
+        let pick = Layer {
+            op_type: "Where".into(),
+            inputs: vec!["c".into(), "a".into(), "b".into()],
+            ..l.clone()
+        };
+        consts.insert("c".to_string(), ints(vec![1], vec![1]));
+        assert_eq!(
+            const_eval(&g, &pick, &consts).unwrap()[0],
+            ints(vec![1], vec![(1 << 24) + 1])
+        );
     }
 
     #[test]
