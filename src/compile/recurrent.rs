@@ -222,46 +222,7 @@ pub(crate) fn lstm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         last_h.push(h);
         last_c.push(c);
     }
-    // Y [seq, dirs, batch, hidden]: step t of direction d; Y_h, Y_c the last steps. Only the
-    // outputs the graph names are built (an unnamed one is never bound).
-    let wanted = |i: usize| l.outputs.get(i).is_some_and(|n| !n.is_empty());
-    let state_shape = vec![dirs, batch, hidden];
-    let concat = |b: &mut Builder, ids: Vec<TensorId>, shape: Vec<usize>, what: &str| {
-        let n = ids.len();
-        b.copy(
-            ids,
-            WiringSpec::Concat {
-                shapes: vec![vec![1, batch, hidden]; n],
-                axis: 0,
-            },
-            shape,
-            what,
-        )
-    };
-    let y_shape = vec![seq, dirs, batch, hidden];
-    let y = if wanted(0) {
-        let steps = (0..seq)
-            .flat_map(|t| ys.iter().map(move |dir| dir[t]))
-            .collect();
-        concat(b, steps, y_shape.clone(), "y")?
-    } else {
-        last_h[0]
-    };
-    let yh = if wanted(1) {
-        concat(b, last_h, state_shape.clone(), "y_h")?
-    } else {
-        y
-    };
-    let yc = if wanted(2) {
-        concat(b, last_c, state_shape.clone(), "y_c")?
-    } else {
-        y
-    };
-    Ok(vec![
-        (y, y_shape),
-        (yh, state_shape.clone()),
-        (yc, state_shape),
-    ])
+    outputs(b, l, (seq, dirs, batch, hidden), &ys, vec![last_h, last_c])
 }
 
 /// A row-major `[rows, cols]` matrix transposed.
@@ -394,39 +355,55 @@ pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         ys.push(steps.into_iter().flatten().collect::<Vec<_>>());
         last.push(h);
     }
+    outputs(b, l, (seq, dirs, batch, hidden), &ys, vec![last])
+}
+
+/// A recurrent layer's outputs: `Y` `[seq, dirs, batch, hidden]` (step t of direction d, from
+/// `ys[d][t]`), then each final state `[dirs, batch, hidden]` (Y_h, and Y_c for LSTM). Only the
+/// outputs the graph names are built (an unnamed one is never bound, so any id stands in).
+fn outputs(
+    b: &mut Builder,
+    l: &Layer,
+    (seq, dirs, batch, hidden): (usize, usize, usize, usize),
+    ys: &[Vec<TensorId>],
+    states: Vec<Vec<TensorId>>,
+) -> LResult<Outputs> {
     let wanted = |i: usize| l.outputs.get(i).is_some_and(|n| !n.is_empty());
-    let piece = vec![1, batch, hidden];
+    let concat = |b: &mut Builder, ids: Vec<TensorId>, shape: Vec<usize>, what: &str| {
+        let n = ids.len();
+        b.copy(
+            ids,
+            WiringSpec::Concat {
+                shapes: vec![vec![1, batch, hidden]; n],
+                axis: 0,
+            },
+            shape,
+            what,
+        )
+    };
     let y_shape = vec![seq, dirs, batch, hidden];
     let state_shape = vec![dirs, batch, hidden];
     let y = if wanted(0) {
-        let steps: Vec<TensorId> = (0..seq)
+        let steps = (0..seq)
             .flat_map(|t| ys.iter().map(move |dir| dir[t]))
             .collect();
-        let n = steps.len();
-        b.copy(
-            steps,
-            WiringSpec::Concat {
-                shapes: vec![piece.clone(); n],
-                axis: 0,
-            },
-            y_shape.clone(),
-            "y",
-        )?
+        concat(b, steps, y_shape.clone(), "y")?
     } else {
-        last[0]
+        states[0][0]
     };
-    let yh = if wanted(1) {
-        b.copy(
-            last,
-            WiringSpec::Concat {
-                shapes: vec![piece; dirs],
-                axis: 0,
-            },
-            state_shape.clone(),
-            "y_h",
-        )?
-    } else {
-        y
-    };
-    Ok(vec![(y, y_shape), (yh, state_shape)])
+    let mut out = vec![(y, y_shape)];
+    for (k, last) in states.into_iter().enumerate() {
+        let id = if wanted(k + 1) {
+            concat(
+                b,
+                last,
+                state_shape.clone(),
+                if k == 0 { "y_h" } else { "y_c" },
+            )?
+        } else {
+            y
+        };
+        out.push((id, state_shape.clone()));
+    }
+    Ok(out)
 }
