@@ -504,10 +504,11 @@ fn add_tensor(p: &mut Program, name: &str, shape: Vec<usize>, kind: TensorKind) 
 }
 
 /// The stated architecture feeds a private product a *public* constant (C = 0, so the stated
-/// model ignores its input) while the key's columns hold the real W; or makes two products
-/// read one weight tensor (tied weights) while each key commits its own. Nothing ties a
-/// product's key columns to any other commitment, so a product's weights must be its own: such
-/// architectures are malformed.
+/// model ignores its input) while the key's columns hold the real W: malformed. Two products
+/// may read one weight tensor (tied weights, an RNN's R at every step) only with the same
+/// dimensions, and then they share one key, stored once in the key file: an owner who commits
+/// another W for the second product (a model whose weights change between time steps) cannot
+/// write it down, and a checked key holds the first product's W for both.
 #[test]
 fn a_products_weights_must_be_its_own() {
     let (mut p, inputs) = compiled("bias_relu");
@@ -554,8 +555,65 @@ fn a_products_weights_must_be_its_own() {
             shape: y_shape,
         },
     ));
-    assert!(p.check_dataflow().is_err());
-    assert!(api::plan_model(&p, &inputs).is_err());
+    p.check_dataflow().unwrap();
+    let second_ix = p.instances.len() - 1;
+    let mut case = Case::from_program(p.clone(), inputs.clone());
+    assert_eq!(case.key.vk.keys[second_ix], case.key.vk.keys[mm]);
+    let (public, proof) = case.prove(&inputs);
+    assert!(case.accepts(&public, &proof));
+    // The second product's key made from another W (every weight + 1).
+    let model::InstanceVerifierKey::MatMul(first) = case.key.vk.keys[mm].clone() else {
+        panic!("a product without a matrix-product key");
+    };
+    let w_values = match &case.key.program.tensors[w].kind {
+        TensorKind::Weight { values } => values.iter().map(|v| v + 1).collect(),
+        other => panic!("a product's W of kind {other:?}"),
+    };
+    let other = zktorch::blocks::matmul::MatMulKey::on_domain(
+        &case.srs,
+        first.dims,
+        w_values,
+        first.log_n,
+        &mut rand::thread_rng(),
+    )
+    .unwrap();
+    case.key.vk.keys[second_ix] = model::InstanceVerifierKey::MatMul(other.verifier_key().clone());
+    case.key.keys[second_ix] = model::InstanceKey::MatMul(other);
+    case.key.reseal().unwrap();
+    let checked = model::check_key(&case.key.vk_file, &case.trust()).unwrap();
+    assert_eq!(checked.vk().keys[second_ix], checked.vk().keys[mm]);
+    assert_ne!(checked.vk().keys[second_ix], case.key.vk.keys[second_ix]);
+    // Proofs made with the doctored prover key are rejected.
+    let mut rng = rand::thread_rng();
+    if let Ok((w2, proof)) = model::prove(&case.key, &inputs, &mut rng) {
+        assert!(model::verify(&checked, &slots(&case.key.program, &w2), &proof).is_err());
+    }
+    // A tie between products of different dimensions is malformed.
+    let mut q = p.clone();
+    let Block::MatMulConst { rows, inner, cols } = q.instances[second_ix].block else {
+        panic!("the second product is not a product");
+    };
+    let index = q.inputs.len();
+    let x3 = add_tensor(
+        &mut q,
+        "x3",
+        vec![rows + 1, inner],
+        TensorKind::Input { index },
+    );
+    q.inputs.push(x3);
+    let y3 = add_tensor(&mut q, "y3", vec![rows + 1, cols], TensorKind::Activation);
+    let mut third = q.instances[second_ix].clone();
+    third.block = Block::MatMulConst {
+        rows: rows + 1,
+        inner,
+        cols,
+    };
+    third.inputs[0] = x3;
+    third.output = y3;
+    third.layer = "third".into();
+    q.instances.push(third);
+    let err = q.check_dataflow().unwrap_err();
+    assert!(err.contains("tied"), "{err}");
 }
 
 /// An architecture that lists values for a private weight (an "open weights" claim the proofs

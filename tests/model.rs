@@ -6,7 +6,7 @@ use ark_ec::{AffineRepr, CurveGroup};
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use std::path::PathBuf;
-use zktorch::compile::{self, Program};
+use zktorch::compile::{self, Block, Program};
 use zktorch::model::{self, InstanceProof, ModelKey, ModelProof};
 use zktorch::pcs::Commitment;
 use zktorch::proof::VerifyingKey;
@@ -62,7 +62,11 @@ fn accepts(key: &ModelKey, public: &[Vec<i64>], proof: &ModelProof) -> bool {
 
 /// A fixture model proves and verifies, and its proof is rejected with a changed output.
 fn proves_and_refuses_a_changed_output(dir: &std::path::Path, name: &str) {
-    let s = setup_at(dir, name);
+    refuses_a_changed_output(&setup_at(dir, name), name);
+}
+
+/// A set-up model proves and verifies, and its proof is rejected with a changed output.
+fn refuses_a_changed_output(s: &Setup, name: &str) {
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let (w, proof) = model::prove(&s.key, &s.inputs, &mut rng).unwrap();
     let public = public_values(&s.key, &w);
@@ -210,14 +214,51 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "equal_floor",
         "epsilon_before_root",
         "clip_tensor_bound",
-        "lstm",
-        "lstm_bidirectional",
         "log_softmax",
         "causal_additive_mask",
-        "gru_bidirectional",
-        "gru_before_reset",
     ] {
         proves_and_refuses_a_changed_output(&dir, name);
+    }
+}
+
+/// LSTM and GRU (unrolled over time): the recurrent matrices are one committed tensor per
+/// direction, read by every step's product, and every step's key is the first step's (the key
+/// check enforces it, tests/attacks.rs); the models prove and refuse a changed output.
+#[test]
+fn recurrent_weights_are_tied_across_steps() {
+    let dir = root().join("tests/fixtures/ops");
+    for (name, dirs) in [
+        ("lstm", 1),
+        ("lstm_bidirectional", 2),
+        ("gru_bidirectional", 2),
+        ("gru_before_reset", 1),
+    ] {
+        let s = setup_at(&dir, name);
+        let p = &s.key.program;
+        let products: Vec<usize> = (0..p.instances.len())
+            .filter(|&ix| matches!(p.instances[ix].block, Block::MatMulConst { .. }))
+            .collect();
+        let matrices: std::collections::BTreeSet<usize> = products
+            .iter()
+            .map(|&ix| p.instances[ix].inputs[1])
+            .collect();
+        // W and R per direction (GRU with the reset before the product: R_h as well).
+        assert!(
+            matrices.len() <= 3 * dirs,
+            "{name}: {} matrices",
+            matrices.len()
+        );
+        let tied = p.tied_products();
+        assert!(
+            tied.iter().flatten().count() >= dirs,
+            "{name}: no tied step"
+        );
+        for (ix, first) in tied.iter().enumerate() {
+            if let Some(first) = *first {
+                assert_eq!(s.key.vk.keys[ix], s.key.vk.keys[first], "{name}");
+            }
+        }
+        refuses_a_changed_output(&s, name);
     }
 }
 

@@ -495,10 +495,12 @@ impl Program {
                 self.tensors[t].name
             ));
         }
-        // A constant matrix lives only in its product's key columns, which nothing ties to any
-        // other commitment: it must be that product's alone (no other reader, no public slot),
-        // or the architecture would state a tie (tied weights, a public constant) that the key
-        // does not enforce.
+        // A constant matrix lives only in its products' key columns. Several products may
+        // read one matrix (tied weights: an RNN's recurrent weights at every time step) only
+        // when they have the same dimensions: their keys must then be identical, which the key
+        // check enforces ([`Program::tied_products`]). No other reader and no public slot, or
+        // the architecture would state a tie (a public constant, a weight read as a column)
+        // that the key does not enforce.
         let mut readers = vec![0usize; nt];
         for inst in &self.instances {
             for &t in &inst.inputs {
@@ -508,18 +510,56 @@ impl Program {
         for (_, o) in &self.outputs {
             readers[o.tensor] += 1;
         }
+        let tied = self.tied_products();
+        let mut product_readers = vec![0usize; nt];
         for (ix, inst) in self.instances.iter().enumerate() {
             if let Block::MatMulConst { .. } = inst.block {
                 let w = inst.inputs[1];
-                if readers[w] != 1 || inst.inputs[0] == w {
+                product_readers[w] += 1;
+                let same_dims =
+                    tied[ix].is_none_or(|first| self.instances[first].block == inst.block);
+                if inst.inputs[0] == w || !same_dims {
                     return Err(format!(
-                        "instance {ix} ({:?}): its constant matrix (tensor {w}) is also read                          elsewhere or public; a product's weights must be its own",
+                        "instance {ix} ({:?}): its constant matrix (tensor {w}) is also its \
+                         input, or tied to a product of other dimensions",
+                        inst.layer
+                    ));
+                }
+            }
+        }
+        for (ix, inst) in self.instances.iter().enumerate() {
+            if let Block::MatMulConst { .. } = inst.block {
+                let w = inst.inputs[1];
+                if readers[w] != product_readers[w] {
+                    return Err(format!(
+                        "instance {ix} ({:?}): its constant matrix (tensor {w}) is also read \
+                         elsewhere or public; a product's weights must be products' only",
                         inst.layer
                     ));
                 }
             }
         }
         Ok(())
+    }
+
+    /// Per instance: for a constant-matrix product whose matrix an earlier product already
+    /// reads (tied weights), that first product's index. Tied products have identical keys.
+    pub fn tied_products(&self) -> Vec<Option<usize>> {
+        let mut first: std::collections::BTreeMap<TensorId, usize> = Default::default();
+        self.instances
+            .iter()
+            .enumerate()
+            .map(|(ix, inst)| match (&inst.block, inst.inputs.get(1)) {
+                (Block::MatMulConst { .. }, Some(&w)) => match first.get(&w) {
+                    Some(&f) => Some(f),
+                    None => {
+                        first.insert(w, ix);
+                        None
+                    }
+                },
+                _ => None,
+            })
+            .collect()
     }
 
     /// Layers that cannot be proved yet.

@@ -317,27 +317,89 @@ pub(crate) fn matmul_const(
             .map(|v| v * beta)
             .collect::<Vec<f32>>()
     });
-    let sw = b.weight_bits_for(&wv, bias_values.as_deref().map(|v| (v, sx)));
-    let wq = quant::quantize_all(&wv, sw, &format!("{} weight", b.layer))?;
-    let wt = b.weight("weight", wq, vec![k, n], sw);
+    let matrix = commit_matrix(b, &wv, [k, n], bias_values.as_deref().map(|v| (v, sx)))?;
+    let bias = match bias {
+        Some((c, beta)) => Some(matrix_bias(b, &matrix, (c, beta), rows, sx)?),
+        None => None,
+    };
+    times_matrix(b, x, rows, &matrix, bias, out)
+}
+
+/// A constant matrix W (`[k, n]` floats) committed once at its own scale, for one or several
+/// products ([`times_matrix`]; tied weights such as an RNN's recurrent matrix at every step).
+pub(crate) struct ConstMatrix {
+    tensor: TensorId,
+    scale: u32,
+    k: usize,
+    n: usize,
+}
+
+/// Quantizes W at its own scale; `bias` (values, the input's scale) keeps a bias at the
+/// product's scale under the limit.
+pub(crate) fn commit_matrix(
+    b: &mut Builder,
+    wv: &[f32],
+    [k, n]: [usize; 2],
+    bias: Option<(&[f32], u32)>,
+) -> LResult<ConstMatrix> {
+    let scale = b.weight_bits_for(wv, bias);
+    let wq = quant::quantize_all(wv, scale, &format!("{} weight", b.layer))?;
+    let tensor = b.weight("weight", wq, vec![k, n], scale);
+    Ok(ConstMatrix {
+        tensor,
+        scale,
+        k,
+        n,
+    })
+}
+
+/// `beta·c` broadcast to `[rows, n]`, committed at the scale of `x·W` for an input at scale
+/// `sx`: the bias [`times_matrix`] adds (one tensor for all of a tied product's uses).
+pub(crate) fn matrix_bias(
+    b: &mut Builder,
+    w: &ConstMatrix,
+    (c, beta): (&ConstTensor, f32),
+    rows: usize,
+    sx: u32,
+) -> LResult<TensorId> {
+    let scaled = ConstTensor {
+        shape: c.shape.clone(),
+        data: crate::onnx::TensorData::F32(c.to_f32_vec().iter().map(|v| v * beta).collect()),
+    };
+    b.const_weight("bias", &scaled, &[rows, w.n], sx + w.scale)
+}
+
+/// `y = x·W (+ bias)` for a committed constant matrix: MatMulConst, the bias's Add, the
+/// rescale to the activation scale.
+pub(crate) fn times_matrix(
+    b: &mut Builder,
+    x: TensorId,
+    rows: usize,
+    w: &ConstMatrix,
+    bias: Option<TensorId>,
+    out: Vec<usize>,
+) -> LResult<TensorId> {
+    let (k, n) = (w.k, w.n);
+    let scale = b.scale(x) + w.scale;
     let mut y = b.emit(
         Block::MatMulConst {
             rows,
             inner: k,
             cols: n,
         },
-        vec![x, wt],
+        vec![x, w.tensor],
         vec![rows, n],
-        sx + sw,
+        scale,
         "product",
     );
-    if let Some((c, beta)) = bias {
-        let scaled = ConstTensor {
-            shape: c.shape.clone(),
-            data: crate::onnx::TensorData::F32(c.to_f32_vec().iter().map(|v| v * beta).collect()),
-        };
-        let bt = b.const_weight("bias", &scaled, &[rows, n], sx + sw)?;
-        y = b.emit(Block::Add, vec![y, bt], vec![rows, n], sx + sw, "biased");
+    if let Some(bt) = bias {
+        if b.scale(bt) != scale {
+            return np(format!(
+                "a bias at 2^-{} for a product at 2^-{scale}",
+                b.scale(bt)
+            ));
+        }
+        y = b.emit(Block::Add, vec![y, bt], vec![rows, n], scale, "biased");
     }
     let y = b.rescale_to_activation(y);
     b.prog.tensors[y].shape = out;

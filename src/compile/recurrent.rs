@@ -18,7 +18,9 @@
 
 use super::builder::{np, Builder, LResult};
 use super::ir::TensorId;
-use super::lower::{matmul_const, tensor_op_tensor, Outputs};
+use super::lower::{
+    commit_matrix, matmul_const, matrix_bias, tensor_op_tensor, times_matrix, ConstMatrix, Outputs,
+};
 use super::movement::map_copy;
 use super::wiring::WiringSpec;
 use crate::onnx::{ConstTensor, Layer, TensorData};
@@ -164,6 +166,9 @@ pub(crate) fn lstm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         )?;
         let mut h: Option<TensorId> = None;
         let mut c: Option<TensorId> = None;
+        // R is committed once per direction and read by every step's product (tied: the key
+        // check makes every step's key the first step's).
+        let mut recurrent: Option<ConstMatrix> = None;
         let mut steps = vec![None; seq];
         let order: Vec<usize> = if reverse {
             (0..seq).rev().collect()
@@ -178,8 +183,11 @@ pub(crate) fn lstm(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             let gates = match h {
                 None => step,
                 Some(h) => {
-                    let hr =
-                        matmul_const(b, h, batch, (rt.clone(), hidden, g4), None, vec![batch, g4])?;
+                    let r = match &mut recurrent {
+                        Some(r) => r,
+                        None => recurrent.insert(commit_matrix(b, &rt, [hidden, g4], None)?),
+                    };
+                    let hr = times_matrix(b, h, batch, r, None, vec![batch, g4])?;
                     let s = [batch, g4];
                     tensor_op_tensor(b, "Add", (step, &s), (hr, &s), &s)?
                 }
@@ -291,6 +299,24 @@ pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             })?,
             None => b.public_constants(x, vec![0; batch * hidden], s.to_vec(), "zero_state")?,
         };
+        // R, R_b (and R_h, R_bh before the reset) committed once per direction and read by
+        // every step (tied products: the key check makes every step's key the first step's).
+        let sh = b.scale(h);
+        let rbv = vector(rb.clone());
+        let r = commit_matrix(b, &rt, [hidden, g3], Some((&rb, sh)))?;
+        let r_bias = matrix_bias(b, &r, (&rbv, 1.0), batch, sh)?;
+        let reset = if before_reset {
+            None
+        } else {
+            let rht: Vec<f32> = (0..hidden)
+                .flat_map(|i| (0..hidden).map(move |j| (i, j)))
+                .map(|(i, j)| rt[i * g3 + 2 * hidden + j])
+                .collect();
+            let rbh = rb[2 * hidden..].to_vec();
+            let m = commit_matrix(b, &rht, [hidden, hidden], Some((&rbh, sh)))?;
+            let bias = matrix_bias(b, &m, (&vector(rbh), 1.0), batch, sh)?;
+            Some((m, bias))
+        };
         let mut steps = vec![None; seq];
         let order: Vec<usize> = if reverse {
             (0..seq).rev().collect()
@@ -298,6 +324,9 @@ pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             (0..seq).collect()
         };
         for t in order {
+            if b.scale(h) != sh {
+                return np("GRU whose state changes scale between steps");
+            }
             let step = map_copy(b, xw, &[seq * batch, g3], &[batch, g3], 0, "step", |o| {
                 Some(vec![t * batch + o[0], o[1]])
             })?;
@@ -307,15 +336,7 @@ pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
                 })
             };
             // z and r (and, before the reset, the candidate's h·R_hᵀ + R_bh) from h·Rᵀ + R_b.
-            let rbv = vector(rb.clone());
-            let hr = matmul_const(
-                b,
-                h,
-                batch,
-                (rt.clone(), hidden, g3),
-                Some((&rbv, 1.0)),
-                vec![batch, g3],
-            )?;
+            let hr = times_matrix(b, h, batch, &r, Some(r_bias), vec![batch, g3])?;
             let act = b.act_bits();
             let gate = |b: &mut Builder, k: usize, what: &str| -> LResult<TensorId> {
                 let (xp, hp) = (part(b, step, k, what)?, part(b, hr, k, what)?);
@@ -325,24 +346,15 @@ pub(crate) fn gru(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             let z = gate(b, 0, "update_gate")?;
             let rg = gate(b, 1, "reset_gate")?;
             let xn = part(b, step, 2, "candidate_input")?;
-            let recurrent = if before_reset {
-                let hn = part(b, hr, 2, "candidate_state")?;
-                tensor_op_tensor(b, "Mul", (rg, &s), (hn, &s), &s)?
-            } else {
-                let rh = tensor_op_tensor(b, "Mul", (rg, &s), (h, &s), &s)?;
-                let rht: Vec<f32> = (0..hidden)
-                    .flat_map(|i| (0..hidden).map(move |j| (i, j)))
-                    .map(|(i, j)| rt[i * g3 + 2 * hidden + j])
-                    .collect();
-                let rbh = vector(rb[2 * hidden..].to_vec());
-                matmul_const(
-                    b,
-                    rh,
-                    batch,
-                    (rht, hidden, hidden),
-                    Some((&rbh, 1.0)),
-                    s.to_vec(),
-                )?
+            let recurrent = match &reset {
+                None => {
+                    let hn = part(b, hr, 2, "candidate_state")?;
+                    tensor_op_tensor(b, "Mul", (rg, &s), (hn, &s), &s)?
+                }
+                Some((m, bias)) => {
+                    let rh = tensor_op_tensor(b, "Mul", (rg, &s), (h, &s), &s)?;
+                    times_matrix(b, rh, batch, m, Some(*bias), s.to_vec())?
+                }
             };
             let pre = tensor_op_tensor(b, "Add", (xn, &s), (recurrent, &s), &s)?;
             let n = b.lookup(pre, TableFn::Tanh, act, None, "candidate");

@@ -100,8 +100,12 @@ pub fn vk_file(vk: &ModelVerifierKey) -> Result<VerifyingKey> {
     let architecture = serde_json::to_vec(&arch)
         .map_err(|e| Error::InvalidArgument(format!("architecture encoding: {e}")))?;
     let mut constant_commitments = Vec::new();
-    for k in &vk.keys {
-        constant_commitments.extend(k.commitments().iter().map(|c| c.0));
+    // A tied product's key is its first product's: stored once, copied when read.
+    let tied = vk.program.tied_products();
+    for (ix, k) in vk.keys.iter().enumerate() {
+        if tied.get(ix).copied().flatten().is_none() {
+            constant_commitments.extend(k.commitments().iter().map(|c| c.0));
+        }
     }
     constant_commitments.extend(vk.weights.values().map(|c| c.0));
     constant_commitments.extend(vk.ones.values().map(|c| c.0));
@@ -333,10 +337,20 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                 commitments: commitments(c, 4)?,
             })
         };
-    let mut keys = Vec::with_capacity(program.instances.len());
+    let mut keys: Vec<InstanceVerifierKey> = Vec::with_capacity(program.instances.len());
     let mut tilings = 0usize;
+    let tied = program.tied_products();
     for (ix, inst) in program.instances.iter().enumerate() {
         let (log_n, vanishing_g2) = domain_of(ix)?;
+        // Tied products (one W read by several products of one shape) share one key, stored
+        // once: the file cannot give a later step another W.
+        if let Some(first) = tied[ix] {
+            if domain_of(first)?.0 != log_n {
+                return Err(malformed("tied products on domains of different sizes"));
+            }
+            keys.push(keys[first].clone());
+            continue;
+        }
         if let Block::Copy { spec } = &inst.block {
             if spec.output_len() > 1usize << log_n {
                 return Err(malformed("a copy larger than its domain"));

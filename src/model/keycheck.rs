@@ -116,6 +116,7 @@ pub(super) fn prove_key(
     srs: &Srs,
     segments: &[Segment],
     keys: &[InstanceKey],
+    tied: &[Option<usize>],
     ones: &BTreeMap<(usize, u32), Committed>,
     body: [u8; 32],
 ) -> Result<KeyProof> {
@@ -123,7 +124,8 @@ pub(super) fn prove_key(
     let mut tilings = Vec::new();
     for (ix, key) in keys.iter().enumerate() {
         if let InstanceKey::MatMul(k) = key {
-            if !k.is_public() {
+            // A tied product's key is its first product's (checked equal): one tiling proof.
+            if !k.is_public() && tied.get(ix).is_none_or(|t| t.is_none()) {
                 t.append_u64(b"key/tiling", ix as u64);
                 tilings.push(matmul::prove_tiling(srs, k, &mut t)?);
             }
@@ -219,11 +221,22 @@ pub fn check_key(file: &VerifyingKey, trust: &Trust) -> Result<CheckedKey> {
     let mut batch = PairingBatch::new();
     let mut t = start(file.body_digest());
     let mut tilings = vk.key_proof.tilings.iter();
+    let tied = vk.program.tied_products();
     for (ix, key) in vk.keys.iter().enumerate() {
         if let InstanceVerifierKey::MatMul(k) = key {
             let d = domain_of(&vk.segments, ix)?;
             if vk.vanishing_g2.get(&d) != Some(&k.vanishing_g2) || k.log_n != d {
                 return Err(reject("a matrix-product key on another domain"));
+            }
+            // Tied products read one W: C_W of every tied product = C_W of the first.
+            if let Some(first) = tied.get(ix).copied().flatten() {
+                if vk.keys.get(first) != Some(key) {
+                    return Err(reject(format!(
+                        "products {first} and {ix} share one weight matrix in the architecture \
+                         but not in the key"
+                    )));
+                }
+                continue;
             }
             if !k.tiling.is_empty() {
                 let proof = tilings

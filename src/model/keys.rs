@@ -306,7 +306,8 @@ pub fn plan_with_spreads(program: &Program, spread_bits: Vec<Option<u32>>) -> Re
             _ => true,
         })
         .collect();
-    let segments = super::segments::segment(program, &need, &proves);
+    let mut segments = super::segments::segment(program, &need, &proves);
+    super::segments::widen_tied(program, &mut segments);
     // Public tensors no instance touches sit on their own smallest domain.
     let untouched = bound_tensors(program)
         .iter()
@@ -556,15 +557,26 @@ fn setup_unsealed<R: RngCore + CryptoRng>(
     let roles = roles(program)?;
     let masks = mask_counts(program, &roles);
     let views = super::segments::views(program, &plan.segments, &roles, &bound_tensors(program))?;
-    let mut keys = Vec::with_capacity(program.instances.len());
+    let mut keys: Vec<InstanceKey> = Vec::with_capacity(program.instances.len());
     let mut ones = BTreeMap::new();
     let profile = std::env::var_os("ZKTORCH_PROFILE").is_some();
     for &(len, d) in &views.ones {
         ones.insert((len, d), public_committed(&srs, &vec![1i64; len], d)?);
     }
+    let tied = program.tied_products();
     for (ix, inst) in program.instances.iter().enumerate() {
         let started = std::time::Instant::now();
         let log_n = plan.domain_of(ix)?;
+        // A tied product reuses its first product's key: same W, same masks, same columns.
+        if let Some(first) = tied[ix] {
+            if plan.domain_of(first)? != log_n {
+                return Err(Error::InvalidArgument(format!(
+                    "tied products {first} and {ix} on domains of different sizes"
+                )));
+            }
+            keys.push(keys[first].clone());
+            continue;
+        }
         let key = match instance_params(program, plan.spread_bits[ix], ix, log_n)? {
             InstanceParams::Linear => InstanceKey::Linear,
             InstanceParams::Hadamard => InstanceKey::Hadamard,
@@ -670,8 +682,14 @@ impl ModelKey {
     pub fn reseal(&mut self) -> Result<()> {
         self.vk.key_proof = KeyProof::empty();
         let body = super::codec::vk_file(&self.vk)?.body_digest();
-        self.vk.key_proof =
-            keycheck::prove_key(&self.srs, &self.vk.segments, &self.keys, &self.ones, body)?;
+        self.vk.key_proof = keycheck::prove_key(
+            &self.srs,
+            &self.vk.segments,
+            &self.keys,
+            &self.program.tied_products(),
+            &self.ones,
+            body,
+        )?;
         self.vk_file = super::codec::vk_file(&self.vk)?;
         self.vk.digest = self.vk_file.digest();
         Ok(())

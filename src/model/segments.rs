@@ -39,6 +39,37 @@ pub fn domain_of(segments: &[Segment], ix: usize) -> Option<u32> {
     segment_of(segments, ix).map(|s| segments[s].log_n)
 }
 
+/// Tied products (one constant matrix read by several products, [`Program::tied_products`])
+/// have identical keys, and a product's key is laid out on its segment's domain: every segment
+/// holding one of them is widened to the largest of their domains (to a fixed point, since a
+/// segment may hold products of several ties).
+pub fn widen_tied(program: &Program, segments: &mut [Segment]) {
+    let tied = program.tied_products();
+    loop {
+        let mut widest: BTreeMap<usize, u32> = BTreeMap::new();
+        for (ix, t) in tied.iter().enumerate() {
+            let first = t.unwrap_or(ix);
+            if let Some(d) = domain_of(segments, ix) {
+                let w = widest.entry(first).or_insert(d);
+                *w = (*w).max(d);
+            }
+        }
+        let mut changed = false;
+        for (ix, t) in tied.iter().enumerate() {
+            let want = widest.get(&t.unwrap_or(ix)).copied();
+            if let (Some(s), Some(want)) = (segment_of(segments, ix), want) {
+                if segments[s].log_n < want {
+                    segments[s].log_n = want;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
 /// The distinct domain sizes (log2) of the segments, ascending.
 pub fn domains(segments: &[Segment]) -> Vec<u32> {
     let set: BTreeSet<u32> = segments.iter().map(|s| s.log_n).collect();
