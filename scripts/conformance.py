@@ -123,6 +123,7 @@ OPS = {
     "Resize": ["resize"],
     "Einsum": ["einsum"],
     "TopK": ["top_k"],
+    "CumSum": ["cumsum"],
 }
 
 
@@ -166,14 +167,19 @@ def run_test(exe, test_dir, weights_as_constants, workdir):
     if not inputs or inputs[0].dtype.kind != "f":
         return "error", "the first input is not a float tensor"
     # Integer inputs are shapes, axes or indices: they become initializers (constants), as in
-    # exported models. With --weights-as-constants every input after the first does too.
+    # exported models; so do a Resize's float roi and scales, which set the output's shape. With
+    # --weights-as-constants every input after the first does too.
+    if len(graph_inputs) != len(inputs):
+        return "error", "graph inputs and test inputs differ in number"
+    shape_setting = {
+        name for n in model.graph.node if n.op_type in ("Resize", "Upsample") for name in n.input[1:]
+    }
     to_const = [
         i
         for i, a in enumerate(inputs)
-        if i > 0 and (a.dtype.kind != "f" or weights_as_constants)
+        if i > 0
+        and (a.dtype.kind != "f" or weights_as_constants or graph_inputs[i].name in shape_setting)
     ]
-    if len(graph_inputs) != len(inputs):
-        return "error", "graph inputs and test inputs differ in number"
     for i in to_const:
         model.graph.initializer.append(numpy_helper.from_array(inputs[i], graph_inputs[i].name))
     const_names = {graph_inputs[i].name for i in to_const}

@@ -319,6 +319,8 @@ def main():
     recurrent()
     torch_patterns()
     gru()
+    interpolation()
+    prefix_sums()
     print(f"wrote {len([f for f in os.listdir(OUT) if f.endswith('.onnx')])} models to {OUT}")
 
 
@@ -700,6 +702,62 @@ def torch_patterns():
             const("minus_inf", np.float32(-np.inf)),
             ints("two", [2]),
         ],
+    )
+
+
+def interpolation():
+    """Resize in linear mode as torch exports `F.interpolate(mode="bilinear")`: scale 2 with
+    pytorch_half_pixel (exact weights ¼, ¾), align_corners to odd sizes (weights rounded at
+    2^-12), and a linear downsampling by sizes."""
+    floats = lambda name, v: const(name, np.array(v, dtype=np.float32))  # noqa: E731
+    ints = lambda name, v: const(name, np.array(v, dtype=np.int64))  # noqa: E731
+    save(
+        "resize_bilinear",
+        [
+            node(
+                "Resize",
+                ["x", "", "s"],
+                mode="linear",
+                coordinate_transformation_mode="pytorch_half_pixel",
+            )
+        ],
+        [("x", [1, 2, 3, 4])],
+        [1, 2, 6, 8],
+        [floats("s", [1.0, 1.0, 2.0, 2.0])],
+    )
+    save(
+        "resize_align_corners",
+        [
+            node(
+                "Resize",
+                ["x", "", "", "sz"],
+                mode="linear",
+                coordinate_transformation_mode="align_corners",
+            )
+        ],
+        [("x", [1, 1, 4, 5])],
+        [1, 1, 7, 9],
+        [ints("sz", [1, 1, 7, 9])],
+    )
+    save(
+        "resize_linear_down",
+        [node("Resize", ["x", "", "", "sz"], mode="linear")],
+        [("x", [1, 2, 6, 5])],
+        [1, 2, 3, 4],
+        [ints("sz", [1, 2, 3, 4])],
+    )
+
+
+def prefix_sums():
+    """CumSum as `torch.cumsum` exports it, and exclusive + reverse on a negative axis."""
+    ints = lambda name, v: const(name, np.array(v, dtype=np.int64))  # noqa: E731
+    save("cumsum", [node("CumSum", ["x", "a"])], [("x", [2, 8])], [2, 8], [ints("a", 1)])
+    save(
+        "cumsum_exclusive_reverse",
+        [node("CumSum", ["x", "a"], exclusive=1, reverse=1)],
+        [("x", [3, 5, 2])],
+        [3, 5, 2],
+        [ints("a", -2)],
     )
 
 

@@ -506,6 +506,17 @@ pub fn key_info(path: &Path, json_out: bool) -> anyhow::Result<ExitCode> {
     let vk = model::vk_from_file(&file)?;
     let p = &vk.program;
     let tensor = |t: usize| json!({"name": p.tensors[t].name, "shape": p.tensors[t].shape});
+    // Constant-matrix products per layer and the matrices they read: a layer whose products
+    // share one matrix (an RNN's R at every step) shows fewer matrices than products.
+    let tied = p.tied_products();
+    let mut per_layer: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for (ix, inst) in p.instances.iter().enumerate() {
+        if let zktorch::compile::Block::MatMulConst { .. } = inst.block {
+            let e = per_layer.entry(inst.layer.as_str()).or_default();
+            e.0 += 1;
+            e.1 += usize::from(tied[ix].is_none());
+        }
+    }
     let info = json!({
         "schema": "zktorch/key-info/v1",
         "file": path.display().to_string(),
@@ -517,6 +528,7 @@ pub fn key_info(path: &Path, json_out: bool) -> anyhow::Result<ExitCode> {
         "inputs": p.inputs.iter().map(|&t| tensor(t)).collect::<Vec<_>>(),
         "outputs": p.outputs.iter().map(|(name, o)| json!({"name": name, "shape": o.shape})).collect::<Vec<_>>(),
         "layers": p.layers.len(),
+        "matrix_products": per_layer.iter().map(|(l, (n, m))| json!({"layer": l, "products": n, "matrices": m})).collect::<Vec<_>>(),
         "bytes": file.to_bytes().len(),
     });
     if json_out {
@@ -543,6 +555,9 @@ pub fn key_info(path: &Path, json_out: bool) -> anyhow::Result<ExitCode> {
         vk.log_n,
         file.to_bytes().len()
     );
+    for (layer, (n, m)) in per_layer.iter().filter(|(_, (n, m))| n > m) {
+        say!("layer {layer}: {n} matrix products over {m} matrices (tied)");
+    }
     say!("(not checked: `zktorch key check` checks it against its SRS and architecture)");
     Ok(ExitCode::SUCCESS)
 }

@@ -60,6 +60,7 @@ pub(crate) fn lower(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         | "ReduceSumSquare" => nn::reduce(b, l),
         "Pad" => movement::pad(b, l),
         "Tile" => movement::tile(b, l),
+        "CumSum" => movement::cumsum(b, l),
         "Expand" => movement::expand(b, l),
         "DepthToSpace" | "SpaceToDepth" => movement::depth_space(b, l),
         "Resize" => movement::resize(b, l),

@@ -3,7 +3,7 @@
 //! public wiring maps every output entry to an input entry or a public constant.
 
 use super::builder::{np, Builder, LResult, Value};
-use super::ir::TensorId;
+use super::ir::{Block, TensorId};
 use super::lower::{one, Outputs};
 use super::wiring::{strides, WiringSpec};
 use crate::blocks::copy::{Source, Wiring};
@@ -189,6 +189,42 @@ pub(crate) fn tile(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     one(y, out)
 }
 
+/// CumSum along a constant axis (`exclusive`, `reverse` as ONNX): Hillis–Steele prefix sums,
+/// ⌈log₂ len⌉ rounds of `y ← y + shift(y, 2^r)` (a Copy with zero fill, an Add), after a shift
+/// by one for `exclusive`. Exact integers at x's scale: no rescale, no table.
+pub(crate) fn cumsum(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
+    let (x, xs) = b.act_input(l, 0)?;
+    let axis = match b.const_input(l, 1).map(|c| c.to_f32_vec()) {
+        Some(v) if v.len() == 1 => super::lower::axis(v[0] as i64, xs.len())?,
+        _ => return np("CumSum along an axis that is not a constant scalar"),
+    };
+    let reverse = l.int("reverse").unwrap_or(0) != 0;
+    let len = xs[axis];
+    let scale = b.scale(x);
+    // Output position o reads o − k along the axis (o + k when reversed), else 0.
+    let shift = |b: &mut Builder, t: TensorId, k: usize| {
+        map_copy(b, t, &xs, &xs, 0, "cumsum_shift", |o| {
+            let mut i = o.to_vec();
+            i[axis] = match reverse {
+                false => o[axis].checked_sub(k)?,
+                true => Some(o[axis] + k).filter(|&j| j < len)?,
+            };
+            Some(i)
+        })
+    };
+    let mut y = match l.int("exclusive").unwrap_or(0) != 0 {
+        true => shift(b, x, 1)?,
+        false => x,
+    };
+    let mut k = 1;
+    while k < len {
+        let s = shift(b, y, k)?;
+        y = b.emit(Block::Add, vec![y, s], xs.clone(), scale, "cumsum");
+        k *= 2;
+    }
+    one(y, xs)
+}
+
 /// Expand: numpy broadcasting to the constant target shape (the output's shape).
 pub(crate) fn expand(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
@@ -292,8 +328,9 @@ fn resize_coordinate(
         "half_pixel" => ((2 * o + 1) * d - n, 2 * n),
         "pytorch_half_pixel" if len_out > 1 => ((2 * o + 1) * d - n, 2 * n),
         "pytorch_half_pixel" => (0, 1),
-        // o·(len_in − 1)/(len_out − 1)
-        "align_corners" if len_out > 1 => (o * (li - 1), lo - 1),
+        // o·(len_in − 1)/(len_in·s − 1): the resized length before flooring, as ONNX's
+        // reference (len_out itself when the sizes were given)
+        "align_corners" if li * n > d => (o * (li - 1) * d, li * n - d),
         "align_corners" => (0, 1),
         // o/s
         "asymmetric" => (o * d, n),
@@ -332,8 +369,10 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let out = b.out_shape(l, 0)?;
     let r = xs.len();
     let mode = l.string("mode").unwrap_or("nearest");
-    if mode != "nearest" {
-        return np(format!("Resize in {mode} mode (nearest is lowered)"));
+    if mode != "nearest" && mode != "linear" {
+        return np(format!(
+            "Resize in {mode} mode (nearest and linear are lowered)"
+        ));
     }
     if out.len() != r {
         return np("Resize with a rank change");
@@ -415,6 +454,13 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
             .unwrap_or("half_pixel")
             .to_string(),
     };
+    if mode == "linear" {
+        if l.int("antialias").unwrap_or(0) != 0 && scales.iter().any(|q| q.num < q.den) {
+            return np("Resize downsampling with antialias");
+        }
+        let y = resize_linear(b, x, &xs, &out, &scales, &transform)?;
+        return one(y, out);
+    }
     let nearest = l
         .string("nearest_mode")
         .unwrap_or("round_prefer_floor")
@@ -445,6 +491,109 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         Some(o.iter().zip(&maps).map(|(&i, m)| m[i]).collect())
     })?;
     one(y, out)
+}
+
+/// Largest fixed-point precision of a linear interpolation weight (a 2^12-row remainder table
+/// for the rescale after it).
+const INTERPOLATION_BITS: u32 = 12;
+
+/// Resize in linear mode (bilinear, trilinear, ...: one axis at a time). Along axis k, output
+/// index o sits at the exact input coordinate c = p/q of the coordinate transformation; with
+/// i₀ = clamp(⌊c⌋), i₁ = clamp(⌊c⌋ + 1) (edge clamping, as onnxruntime) and the public weight
+/// w = (c − ⌊c⌋)·2^F, `y = ⌊(2^F·x[i₀] + w·(x[i₁] − x[i₀]) + 2^(F−1)) / 2^F⌋`: two Copies, a Sub,
+/// a Hadamard with a public constant (the weights, a Copy's constants), a ScaleConst, an Add
+/// and a rescale. F is the least precision at which every weight is exact (scale 2 with
+/// half_pixel: F = 2), else 12 with the weight rounded, an error below 2^-13·|x[i₁] − x[i₀]|.
+/// An axis the transformation maps onto itself is skipped; one whose weights are all 0 is
+/// only the Copy of x[i₀].
+fn resize_linear(
+    b: &mut Builder,
+    x: TensorId,
+    xs: &[usize],
+    out: &[usize],
+    scales: &[Ratio],
+    transform: &str,
+) -> LResult<TensorId> {
+    let sx = b.scale(x);
+    let (mut cur, mut shape) = (x, xs.to_vec());
+    for k in 0..xs.len() {
+        // (i₀, i₁, c − ⌊c⌋ as r/q) per output index along k.
+        let mut taps = Vec::with_capacity(out[k]);
+        for o in 0..out[k] {
+            let Some((p, q)) = resize_coordinate(transform, o, xs[k], out[k], scales[k]) else {
+                return np(format!(
+                    "Resize with coordinate_transformation_mode {transform}"
+                ));
+            };
+            if q <= 0 {
+                return np("Resize with a degenerate scale");
+            }
+            let last = xs[k] as i128 - 1;
+            let f = p.div_euclid(q);
+            let clamp = |i: i128| i.clamp(0, last) as usize;
+            taps.push((clamp(f), clamp(f + 1), p.rem_euclid(q), q));
+        }
+        let moves = |t: &(usize, usize, i128, i128)| t.2 != 0 && t.0 != t.1;
+        if out[k] == xs[k] && taps.iter().enumerate().all(|(o, t)| t.0 == o && !moves(t)) {
+            continue;
+        }
+        let mut next = shape.clone();
+        next[k] = out[k];
+        let pick = |b: &mut Builder, cur: TensorId, hi: bool, what: &str| {
+            map_copy(b, cur, &shape, &next, 0, what, |o| {
+                let mut i = o.to_vec();
+                let t = &taps[o[k]];
+                i[k] = if hi { t.1 } else { t.0 };
+                Some(i)
+            })
+        };
+        let lo = pick(b, cur, false, "resize_low")?;
+        if !taps.iter().any(moves) {
+            (cur, shape) = (lo, next);
+            continue;
+        }
+        let hi = pick(b, cur, true, "resize_high")?;
+        let bits = (0..=INTERPOLATION_BITS)
+            .find(|&f| taps.iter().all(|t| (t.2 << f) % t.3 == 0))
+            .unwrap_or(INTERPOLATION_BITS);
+        // w = round(r/q · 2^F), half up.
+        let weight =
+            |t: &(usize, usize, i128, i128)| ((2 * (t.2 << bits) + t.3) / (2 * t.3)) as i64;
+        let st = strides(&next);
+        let total: usize = next.iter().product();
+        let weights: Vec<i64> = (0..total)
+            .map(|n| weight(&taps[(n / st[k]) % next[k]]))
+            .collect();
+        let w = b.public_constants(x, weights, next.clone(), "resize_weight")?;
+        b.prog.tensors[w].scale_bits = bits;
+        let delta = b.emit(Block::Sub, vec![hi, lo], next.clone(), sx, "resize_delta");
+        let step = b.emit(
+            Block::Hadamard,
+            vec![delta, w],
+            next.clone(),
+            sx + bits,
+            "resize_step",
+        );
+        let base = b.emit(
+            Block::ScaleConst {
+                k: quant::pow2(bits),
+            },
+            vec![lo],
+            next.clone(),
+            sx + bits,
+            "resize_base",
+        );
+        let sum = b.emit(
+            Block::Add,
+            vec![base, step],
+            next.clone(),
+            sx + bits,
+            "resize_sum",
+        );
+        cur = b.rescale(sum, bits);
+        shape = next;
+    }
+    Ok(cur)
 }
 
 #[cfg(test)]

@@ -4,14 +4,15 @@
 //! private weight values removed — see [`strip_weights`] — and copy wirings as their compact
 //! specs, the segments and the largest domain, the max instances' spread bits, the weight views
 //! and all-ones vectors); `srs_label` names the SRS; `g2_extra` is `[Z_H(τ)]₂` per segment
-//! domain, ascending; `constant_commitments` lists, instance by instance in program order, the
+//! domain, ascending; `constant_commitments` lists, instance by instance in program order (a
+//! tied product, [`Program::tied_products`], has none: its key is its first product's), the
 //! commitments of its key on its segment's domain ([`InstanceVerifierKey::commitments`]: matrix
 //! product: the n tiled columns, the selector, then for a private matrix the two tiling
 //! selectors; committed product: `e_A, e_B`; max: the broadcast wiring's 4, the range table's
 //! 4, then `s, ℓ, e`; lookup: `t_1, t_2, q_w, q_t`; division: remainder then quotient lookup;
 //! copy: σ_0..σ_m, q, κ), then the committed weight views in (tensor, domain) order, then the
 //! all-ones vectors in (length, domain) order; `key_proof_g1` is `[τ^N]₁` per segment domain,
-//! the ξ-opening witness, then per private matrix its tiling proof's quotient and two witnesses;
+//! the ξ-opening witness, then per private matrix not tied to an earlier one its tiling proof's quotient and two witnesses;
 //! `key_proof_fr` the tiling proofs' five values each. The reader recomputes the segments and
 //! views from the architecture and rebuilds every instance key, so a count that does not match
 //! is a malformed key, never a panic.

@@ -46,7 +46,8 @@ pub struct KeyProof {
     pub tau_n: Vec<G1Affine>,
     /// The GWC witness opening every public column and `X^N` at ξ.
     pub opening: G1Affine,
-    /// Per private matrix product, in program order: its tiling proof.
+    /// Per private matrix product not tied to an earlier one, in program order: its tiling
+    /// proof (a tied product's key is the first product's).
     pub tilings: Vec<IdentityProof>,
 }
 

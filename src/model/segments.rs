@@ -40,33 +40,35 @@ pub fn domain_of(segments: &[Segment], ix: usize) -> Option<u32> {
 }
 
 /// Tied products (one constant matrix read by several products, [`Program::tied_products`])
-/// have identical keys, and a product's key is laid out on its segment's domain: every segment
-/// holding one of them is widened to the largest of their domains (to a fixed point, since a
-/// segment may hold products of several ties).
+/// have identical keys, and a product's key is laid out on its segment's domain: segments
+/// linked by a tie (transitively: a segment may hold products of several ties) are joined
+/// (union–find) and every one is widened to the largest domain of its group, in linear time
+/// (a key's architecture is the owner's: reading it must stay near-linear).
 pub fn widen_tied(program: &Program, segments: &mut [Segment]) {
-    let tied = program.tied_products();
-    loop {
-        let mut widest: BTreeMap<usize, u32> = BTreeMap::new();
-        for (ix, t) in tied.iter().enumerate() {
-            let first = t.unwrap_or(ix);
-            if let Some(d) = domain_of(segments, ix) {
-                let w = widest.entry(first).or_insert(d);
-                *w = (*w).max(d);
-            }
+    fn root(parent: &mut [usize], mut s: usize) -> usize {
+        while parent[s] != s {
+            parent[s] = parent[parent[s]];
+            s = parent[s];
         }
-        let mut changed = false;
-        for (ix, t) in tied.iter().enumerate() {
-            let want = widest.get(&t.unwrap_or(ix)).copied();
-            if let (Some(s), Some(want)) = (segment_of(segments, ix), want) {
-                if segments[s].log_n < want {
-                    segments[s].log_n = want;
-                    changed = true;
-                }
-            }
+        s
+    }
+    let mut parent: Vec<usize> = (0..segments.len()).collect();
+    for (ix, first) in program.tied_products().into_iter().enumerate() {
+        let (Some(first), Some(a)) = (first, segment_of(segments, ix)) else {
+            continue;
+        };
+        if let Some(b) = segment_of(segments, first) {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+            parent[ra] = rb;
         }
-        if !changed {
-            return;
-        }
+    }
+    let mut widest = vec![0u32; segments.len()];
+    for (s, seg) in segments.iter().enumerate() {
+        let r = root(&mut parent, s);
+        widest[r] = widest[r].max(seg.log_n);
+    }
+    for (s, seg) in segments.iter_mut().enumerate() {
+        seg.log_n = widest[root(&mut parent, s)];
     }
 }
 

@@ -92,6 +92,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Resize",
     "Einsum",
     "TopK",
+    "CumSum",
 ];
 
 /// Whether an op type of a domain is supported.
