@@ -194,6 +194,9 @@ pub(crate) fn tile(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
 /// by one for `exclusive`. Exact integers at x's scale: no rescale, no table.
 pub(crate) fn cumsum(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
+    if xs.is_empty() || xs.contains(&0) {
+        return np("CumSum of an empty or rank-0 tensor");
+    }
     let axis = match b.const_input(l, 1).map(|c| c.to_f32_vec()) {
         Some(v) if v.len() == 1 => super::lower::axis(v[0] as i64, xs.len())?,
         _ => return np("CumSum along an axis that is not a constant scalar"),
@@ -328,9 +331,10 @@ fn resize_coordinate(
         "half_pixel" => ((2 * o + 1) * d - n, 2 * n),
         "pytorch_half_pixel" if len_out > 1 => ((2 * o + 1) * d - n, 2 * n),
         "pytorch_half_pixel" => (0, 1),
-        // o·(len_in − 1)/(len_in·s − 1): the resized length before flooring, as ONNX's
-        // reference (len_out itself when the sizes were given)
-        "align_corners" if li * n > d => (o * (li - 1) * d, li * n - d),
+        // o·(len_in − 1)/(len_out − 1), with the integer output length as onnxruntime and
+        // PyTorch (ONNX's reference takes the unfloored len_in·s: `resize_linear` refuses the
+        // linear cases where the two differ)
+        "align_corners" if len_out > 1 => (o * (li - 1), lo - 1),
         "align_corners" => (0, 1),
         // o/s
         "asymmetric" => (o * d, n),
@@ -367,6 +371,9 @@ fn resize_nearest(mode: &str, (p, q): (i128, i128), len_in: usize) -> Option<usi
 pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     let (x, xs) = b.act_input(l, 0)?;
     let out = b.out_shape(l, 0)?;
+    if xs.is_empty() || xs.contains(&0) || out.contains(&0) {
+        return np("Resize of an empty or rank-0 tensor");
+    }
     let r = xs.len();
     let mode = l.string("mode").unwrap_or("nearest");
     if mode != "nearest" && mode != "linear" {
@@ -457,6 +464,21 @@ pub(crate) fn resize(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
     if mode == "linear" {
         if l.int("antialias").unwrap_or(0) != 0 && scales.iter().any(|q| q.num < q.den) {
             return np("Resize downsampling with antialias");
+        }
+        if transform == "tf_half_pixel_for_nearest" {
+            return np("Resize in linear mode with tf_half_pixel_for_nearest");
+        }
+        // align_corners where len_in·scale is not the output length: onnxruntime and PyTorch
+        // divide by the integer length, ONNX's reference by the unfloored one.
+        let ambiguous = |k: usize| {
+            let s = scales[k];
+            xs[k] as i128 * s.num != out[k] as i128 * s.den
+        };
+        if transform == "align_corners" && (0..r).any(ambiguous) {
+            return np(
+                "Resize align_corners with a scale whose resized length is not an integer \
+                 (onnxruntime and the ONNX reference disagree there; give sizes instead)",
+            );
         }
         let y = resize_linear(b, x, &xs, &out, &scales, &transform)?;
         return one(y, out);
@@ -553,8 +575,9 @@ fn resize_linear(
             continue;
         }
         let hi = pick(b, cur, true, "resize_high")?;
+        // (A clamped edge tap, i₀ = i₁, needs no weight: its w is irrelevant.)
         let bits = (0..=INTERPOLATION_BITS)
-            .find(|&f| taps.iter().all(|t| (t.2 << f) % t.3 == 0))
+            .find(|&f| taps.iter().all(|t| !moves(t) || (t.2 << f) % t.3 == 0))
             .unwrap_or(INTERPOLATION_BITS);
         // w = round(r/q · 2^F), half up.
         let weight =
