@@ -501,21 +501,24 @@ impl Program {
         // check enforces ([`Program::tied_products`]). No other reader and no public slot, or
         // the architecture would state a tie (a public constant, a weight read as a column)
         // that the key does not enforce.
+        // Readers of every tensor, and how many of them read it as a product's matrix.
         let mut readers = vec![0usize; nt];
+        let mut product_readers = vec![0usize; nt];
         for inst in &self.instances {
             for &t in &inst.inputs {
                 readers[t] += 1;
+            }
+            if let Block::MatMulConst { .. } = inst.block {
+                product_readers[inst.inputs[1]] += 1;
             }
         }
         for (_, o) in &self.outputs {
             readers[o.tensor] += 1;
         }
         let tied = self.tied_products();
-        let mut product_readers = vec![0usize; nt];
         for (ix, inst) in self.instances.iter().enumerate() {
             if let Block::MatMulConst { .. } = inst.block {
                 let w = inst.inputs[1];
-                product_readers[w] += 1;
                 let same_dims =
                     tied[ix].is_none_or(|first| self.instances[first].block == inst.block);
                 if inst.inputs[0] == w || !same_dims {
@@ -525,11 +528,6 @@ impl Program {
                         inst.layer
                     ));
                 }
-            }
-        }
-        for (ix, inst) in self.instances.iter().enumerate() {
-            if let Block::MatMulConst { .. } = inst.block {
-                let w = inst.inputs[1];
                 if readers[w] != product_readers[w] {
                     return Err(format!(
                         "instance {ix} ({:?}): its constant matrix (tensor {w}) is also read \

@@ -12,8 +12,8 @@
 //! 4, then `s, ℓ, e`; lookup: `t_1, t_2, q_w, q_t`; division: remainder then quotient lookup;
 //! copy: σ_0..σ_m, q, κ), then the committed weight views in (tensor, domain) order, then the
 //! all-ones vectors in (length, domain) order; `key_proof_g1` is `[τ^N]₁` per segment domain,
-//! the ξ-opening witness, then per private matrix not tied to an earlier one its tiling proof's quotient and two witnesses;
-//! `key_proof_fr` the tiling proofs' five values each. The reader recomputes the segments and
+//! the ξ-opening witness, then per private matrix not tied to an earlier one its tiling proof's
+//! quotient and two witnesses; `key_proof_fr` the tiling proofs' five values each. The reader recomputes the segments and
 //! views from the architecture and rebuilds every instance key, so a count that does not match
 //! is a malformed key, never a panic.
 //!
