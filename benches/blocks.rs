@@ -212,7 +212,7 @@ fn lookups_and_products(c: &mut Criterion) {
         &[(1, 64, 64), (1, 256, 256), (1, 1024, 1024), (576, 25, 6)]
     };
     for &(rows, inner, cols) in shapes {
-        let dims = Dims { rows, inner, cols };
+        let dims = Dims::matrix(rows, inner, cols);
         let w: Vec<i64> = (0..inner * cols).map(|_| r.gen_range(-128..128)).collect();
         let key = MatMulKey::new(&srs, dims, w, &mut r).unwrap();
         let xv: Vec<i64> = (0..rows * inner).map(|_| r.gen_range(-128..128)).collect();
@@ -233,11 +233,7 @@ fn lookups_and_products(c: &mut Criterion) {
     // Products of two committed square matrices (attention-shaped).
     let sides: &[usize] = if quick { &[16] } else { &[16, 64, 128] };
     for &d in sides {
-        let dims = Dims {
-            rows: d,
-            inner: d,
-            cols: d,
-        };
+        let dims = Dims::matrix(d, d, d);
         let key = MatProdKey::new(&srs, dims).unwrap();
         let av: Vec<i64> = (0..d * d).map(|_| r.gen_range(-128..128)).collect();
         let bv: Vec<i64> = (0..d * d).map(|_| r.gen_range(-128..128)).collect();

@@ -48,6 +48,15 @@
 //!
 //! A reduction (ReduceSum along any axis, GlobalAveragePool's numerator) is this block with a
 //! public 0/1 matrix: see [`reduce_weights`].
+//!
+//! **Convolution.** With [`Taps`] the same block proves a 2-D convolution without im2col: X is
+//! the padded input (G positions × C channels), column `o·K + k` of W holds tap k of output
+//! channel o, and Y is C_out blocks of `G' = G + reach` entries, the full 1-D convolution of
+//! the flattened channels with the flattened kernel (the outputs sit at the window anchors,
+//! shifted by `reach`). Only the exponents change: `r_(o·K+k) = ρ^((C_out−1−o)·G' + off_k)`, a
+//! step of ρ between X's rows, and the shift `ρ^(N − C_out·G')`; every output slot `(o, p)`,
+//! `p < G'`, keeps its own power of ρ, so the soundness argument above carries over
+//! (docs/PROTOCOLS.md §4.8, "Convolution form").
 
 use super::identity::{self, Constraints, IdentityProof, Rot, Row};
 use super::Committed;
@@ -55,7 +64,7 @@ use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
 use crate::srs::{Srs, MAX_POWER};
 use crate::transcript::Transcript;
-use ark_bn254::{Fr, G1Affine, G2Affine};
+use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup};
 use ark_ff::{Field, One, UniformRand, Zero};
 use ark_poly::univariate::DensePolynomial;
@@ -78,13 +87,126 @@ pub struct Dims {
     pub inner: usize,
     /// n: columns of W and Y.
     pub cols: usize,
+    /// `Some` for the convolution form (module docs, "Convolution"): X is the padded input in
+    /// positions × channels order, W' is `inner × (C_out·K)` with column `o·K + k` holding tap
+    /// k of output channel o, and Y is `C_out` blocks of `rows + reach` full-convolution sums.
+    pub conv: Option<Taps>,
+}
+
+/// The taps of a 2-D convolution over a padded input laid out row by row (`row_len` entries a
+/// row): tap `k = (i, j)` (i < kh, j < kw) reads the entry `off_k = i·dil_h·row_len + j·dil_w`
+/// after the window's anchor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Taps {
+    /// Kernel height.
+    pub kh: usize,
+    /// Kernel width.
+    pub kw: usize,
+    /// Dilation along the height.
+    pub dil_h: usize,
+    /// Dilation along the width.
+    pub dil_w: usize,
+    /// Entries per row of the padded input.
+    pub row_len: usize,
+}
+
+impl Taps {
+    /// K = kh·kw.
+    /// (Saturating: taps from a key file are checked by `Dims::check` before they are used, but
+    /// an error message may describe them first.)
+    pub fn count(&self) -> usize {
+        self.kh.saturating_mul(self.kw)
+    }
+
+    /// `off_k`, the distance of tap k from the anchor (saturating, as [`Taps::count`]).
+    pub fn offset(&self, k: usize) -> usize {
+        let kw = self.kw.max(1);
+        (k / kw)
+            .saturating_mul(self.dil_h)
+            .saturating_mul(self.row_len)
+            .saturating_add((k % kw).saturating_mul(self.dil_w))
+    }
+
+    /// The largest offset (the last tap's).
+    pub fn reach(&self) -> usize {
+        self.offset(self.count().saturating_sub(1))
+    }
+
+    fn valid(&self) -> bool {
+        let nonzero = [self.kh, self.kw, self.dil_h, self.dil_w, self.row_len];
+        nonzero.iter().all(|&v| v >= 1)
+            && self
+                .kh
+                .checked_mul(self.dil_h)
+                .and_then(|v| v.checked_mul(self.row_len))
+                .and_then(|v| v.checked_add(self.kw.checked_mul(self.dil_w)?))
+                .and_then(|v| v.checked_add(self.kh.checked_mul(self.kw)?))
+                .is_some_and(|v| v <= 1 << MAX_POWER)
+    }
 }
 
 impl Dims {
+    /// A matrix product `rows × inner` times `inner × cols`.
+    pub fn matrix(rows: usize, inner: usize, cols: usize) -> Self {
+        Dims {
+            rows,
+            inner,
+            cols,
+            conv: None,
+        }
+    }
+
+    /// The convolution form: `positions` rows of the padded input with `channels` entries
+    /// each, `out_channels` outputs, taps `taps`.
+    pub fn convolution(positions: usize, channels: usize, out_channels: usize, taps: Taps) -> Self {
+        Dims {
+            rows: positions,
+            inner: channels,
+            cols: out_channels.saturating_mul(taps.count()),
+            conv: Some(taps),
+        }
+    }
+
+    /// Entries of Y per output channel in the convolution form: `rows + reach`.
+    pub fn out_block(&self) -> usize {
+        match self.conv {
+            Some(t) => self.rows.saturating_add(t.reach()),
+            None => self.cols,
+        }
+    }
+
+    /// Output channels (columns of Y for a matrix product).
+    pub fn out_channels(&self) -> usize {
+        match self.conv {
+            Some(t) => self.cols.checked_div(t.count()).unwrap_or(0),
+            None => self.cols,
+        }
+    }
+
+    /// Entries of X.
+    pub fn x_len(&self) -> usize {
+        self.rows.saturating_mul(self.inner)
+    }
+
+    /// Entries of Y: `rows·cols`, or `C_out·(rows + reach)` in the convolution form.
+    pub fn y_len(&self) -> usize {
+        match self.conv {
+            Some(_) => self.out_channels().saturating_mul(self.out_block()),
+            None => self.rows.saturating_mul(self.cols),
+        }
+    }
+
     /// log2 of the domain holding X and Y.
     pub fn log_n(&self) -> Result<u32> {
         let x = self.rows.checked_mul(self.inner);
-        let y = self.rows.checked_mul(self.cols);
+        let y = match self.conv {
+            Some(t) if t.valid() && self.cols.checked_rem(t.count()) == Some(0) => self
+                .rows
+                .checked_add(t.reach())
+                .and_then(|g| g.checked_mul(self.cols / t.count())),
+            Some(_) => None,
+            None => self.rows.checked_mul(self.cols),
+        };
         match (x, y) {
             (Some(x), Some(y)) if x.max(y) <= 1 << MAX_POWER => Ok(pcs::domain_log(x.max(y))),
             _ => Err(Error::InvalidArgument(format!(
@@ -102,12 +224,80 @@ impl Dims {
         }
         self.log_n().map(|_| ())
     }
+
+    /// The exponents of the challenge: `r_j = ρ^(e_j)` combines W's columns, `ρ^step` separates
+    /// X's rows, and Y's Horner sum is compared with `ρ^(N − y_len)` times X's.
+    /// Matrix: `e_j = n−1−j`, step n. Convolution: `e_(o·K+k) = (C_out−1−o)·(rows+reach) +
+    /// off_k`, step 1.
+    #[cfg(test)]
+    fn exponents(&self) -> (Vec<u64>, u64) {
+        match self.conv {
+            None => (
+                (0..self.cols).map(|j| (self.cols - 1 - j) as u64).collect(),
+                self.cols as u64,
+            ),
+            Some(t) => {
+                let (k, oc, g) = (t.count(), self.out_channels(), self.out_block());
+                let e = (0..self.cols)
+                    .map(|j| ((oc - 1 - j / k) * g + t.offset(j % k)) as u64)
+                    .collect();
+                (e, 1)
+            }
+        }
+    }
+
+    /// `(r_j = ρ^(e_j), ρ^step)` for the exponents above, with one multiplication per column
+    /// (and one exponentiation per tap) instead of one exponentiation per column.
+    fn challenge_powers(&self, rho: Fr) -> (Vec<Fr>, Fr) {
+        match self.conv {
+            None => {
+                let mut r = vec![Fr::one(); self.cols];
+                for j in (0..self.cols.saturating_sub(1)).rev() {
+                    r[j] = r[j + 1] * rho;
+                }
+                (r, rho.pow([self.cols as u64]))
+            }
+            Some(t) => {
+                let taps: Vec<Fr> = (0..t.count())
+                    .map(|k| rho.pow([t.offset(k) as u64]))
+                    .collect();
+                let block = rho.pow([self.out_block() as u64]);
+                let mut r = vec![Fr::zero(); self.cols];
+                let mut base = Fr::one();
+                for o in (0..self.out_channels()).rev() {
+                    for (k, tap) in taps.iter().enumerate() {
+                        r[o * taps.len() + k] = base * tap;
+                    }
+                    base *= block;
+                }
+                (r, rho)
+            }
+        }
+    }
+}
+
+/// `B_i = Σ_t bases[t·m + i]` for `i < m`: the commitment basis of a column tiled with period m.
+fn tile_basis(bases: &[G1Affine], m: usize) -> Vec<G1Affine> {
+    use rayon::prelude::*;
+    let sums: Vec<G1Projective> = (0..m)
+        .into_par_iter()
+        .map(|i| {
+            bases
+                .iter()
+                .skip(i)
+                .step_by(m.max(1))
+                .fold(G1Projective::zero(), |acc, p| acc + p)
+        })
+        .collect();
+    G1Projective::normalize_batch(&sums)
 }
 
 /// `Y = X·W` on integers, with overflow checked (what an honest prover computes).
 pub fn matmul_values(dims: Dims, x: &[i64], w: &[i64]) -> Result<Vec<i64>> {
     dims.check()?;
-    let Dims { rows, inner, cols } = dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = dims;
     if x.len() < rows * inner || w.len() != inner * cols {
         return Err(Error::InvalidArgument(format!(
             "matrix product {dims:?} with {} activations and {} weights",
@@ -116,6 +306,9 @@ pub fn matmul_values(dims: Dims, x: &[i64], w: &[i64]) -> Result<Vec<i64>> {
         )));
     }
     let overflow = || Error::InvalidArgument("matrix product overflows i64".into());
+    if let Some(taps) = dims.conv {
+        return convolution_values(dims, taps, x, w);
+    }
     let mut y = vec![0i64; rows * cols];
     for k in 0..rows {
         for i in 0..inner {
@@ -126,6 +319,31 @@ pub fn matmul_values(dims: Dims, x: &[i64], w: &[i64]) -> Result<Vec<i64>> {
             for j in 0..cols {
                 let p = xv.checked_mul(w[i * cols + j]).ok_or_else(overflow)?;
                 let slot = &mut y[k * cols + j];
+                *slot = slot.checked_add(p).ok_or_else(overflow)?;
+            }
+        }
+    }
+    Ok(y)
+}
+
+/// The convolution form of [`matmul_values`]: `y[o·G' + j] = Σ_(c,k) W'[c, o·K+k]·x[j − d_k, c]`
+/// over the k with `0 ≤ j − d_k < rows`, where `G' = rows + reach` and `d_k = reach − off_k`
+/// (a full 1-D convolution of each flattened channel with the flattened kernel).
+fn convolution_values(dims: Dims, taps: Taps, x: &[i64], w: &[i64]) -> Result<Vec<i64>> {
+    let overflow = || Error::InvalidArgument("convolution overflows i64".into());
+    let (rows, inner, cols) = (dims.rows, dims.inner, dims.cols);
+    let (k_count, reach, g) = (taps.count(), taps.reach(), dims.out_block());
+    let d: Vec<usize> = (0..k_count).map(|k| reach - taps.offset(k)).collect();
+    let mut y = vec![0i64; dims.y_len()];
+    for q in 0..rows {
+        for c in 0..inner {
+            let xv = x[q * inner + c];
+            if xv == 0 {
+                continue;
+            }
+            for j in 0..cols {
+                let p = xv.checked_mul(w[c * cols + j]).ok_or_else(overflow)?;
+                let slot = &mut y[(j / k_count) * g + q + d[j % k_count]];
                 *slot = slot.checked_add(p).ok_or_else(overflow)?;
             }
         }
@@ -144,14 +362,7 @@ pub fn reduce_weights(len: usize, inner: usize) -> (Dims, Vec<i64>) {
             w[(l * inner + i) * inner + i] = 1;
         }
     }
-    (
-        Dims {
-            rows: 1,
-            inner: len * inner,
-            cols: inner,
-        },
-        w,
-    )
+    (Dims::matrix(1, len * inner, inner), w)
 }
 
 /// The row-start selector s (1 at `k·m` for k < b) on the domain of size `2^log_n`.
@@ -313,10 +524,23 @@ impl MatMulKey {
         let vanishing: Vec<_> = (0..COLUMN_MASK)
             .map(|k| g1[n + k].into_group() - g1[k].into_group())
             .collect();
+        // The memo (warm rebuilds) keys each column by its m weights and the tiling (b, m, N).
+        let mut label = b"matmul-tiled".to_vec();
+        for d in [b as u64, m as u64, u64::from(log_n)] {
+            label.extend_from_slice(&d.to_le_bytes());
+        }
+        let srs_digest = srs.digest();
+        // Σ_p T_j[p]·[L_p(τ)]₁ = Σ_(i<m) W[i, j]·B_i with the tile basis B_i = Σ_(t<b) [L_(t·m+i)]₁:
+        // b·m additions once, then an m-term MSM per column (made only if a column misses the
+        // memo).
+        let tiles = std::cell::OnceCell::new();
         let columns: Vec<Commitment> = (0..cols)
             .map(|j| {
-                let tiled: Vec<i64> = (0..b * m).map(|p| weights[(p % m) * cols + j]).collect();
-                let mut c = pcs::msm::msm_small(&basis[..b * m], &tiled);
+                let column: Vec<i64> = (0..m).map(|i| weights[i * cols + j]).collect();
+                let mut c = pcs::memo::remember(&srs_digest, &label, &column, || {
+                    let tiles = tiles.get_or_init(|| tile_basis(&basis[..b * m], m));
+                    pcs::msm::msm_small(tiles, &column)
+                });
                 if let Some(mask) = masks.get(j) {
                     for (v, cj) in vanishing.iter().zip(mask) {
                         c += *v * cj;
@@ -453,10 +677,16 @@ fn challenge(
     x: Commitment,
     y: Commitment,
 ) -> (Vec<Fr>, MatMul) {
-    let Dims { rows, inner, cols } = key.dims;
+    let dims = key.dims;
     transcript.append_bytes(b"block", b"matmul");
-    for d in [rows, inner, cols] {
+    for d in [dims.rows, dims.inner, dims.cols] {
         transcript.append_u64(b"matmul/dim", d as u64);
+    }
+    if let Some(t) = dims.conv {
+        transcript.append_bytes(b"matmul/form", b"convolution");
+        for d in [t.kh, t.kw, t.dil_h, t.dil_w, t.row_len] {
+            transcript.append_u64(b"matmul/tap", d as u64);
+        }
     }
     transcript.append_u64(b"matmul/log_n", u64::from(key.log_n));
     let mut keyed: Vec<G1Affine> = key.columns.iter().map(|c| c.0).collect();
@@ -465,15 +695,12 @@ fn challenge(
     transcript.append_g2(b"matmul/vanishing", &key.vanishing_g2);
     transcript.append_g1s(b"matmul/xy", &[x.0, y.0]);
     let rho = transcript.challenge_scalar(b"matmul/rho");
-    let mut r = vec![Fr::one(); cols];
-    for j in (0..cols.saturating_sub(1)).rev() {
-        r[j] = r[j + 1] * rho;
-    }
+    let (r, rho_step) = dims.challenge_powers(rho);
     let n = 1u64 << key.log_n;
     let constraints = MatMul {
         rho,
-        rho_n: rho.pow([cols as u64]),
-        shift: rho.pow([n - (rows * cols) as u64]),
+        rho_n: rho_step,
+        shift: rho.pow([n - dims.y_len() as u64]),
     };
     (r, constraints)
 }
@@ -495,7 +722,9 @@ fn combined_weights(key: &MatMulVerifierKey, r: &[Fr], delta: Commitment) -> Com
 /// The values of `tile(W·r)` on H and the polynomial `w' = tile(W·r) + (Σ_j r_j c_j(X) + δ(X))·Z_H`
 /// (`c_j` the key's column masks), whose commitment is `Σ_j r_j·C_Tj + [δ(τ)Z_H(τ)]₁`.
 fn weight_column(key: &MatMulKey, r: &[Fr], delta: &[Fr]) -> Result<(Vec<Fr>, CommittedPoly)> {
-    let Dims { rows, inner, cols } = key.dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = key.dims;
     let n = 1usize << key.log_n;
     let w: Vec<Fr> = (0..inner)
         .map(|i| {
@@ -555,7 +784,7 @@ pub fn prove_in<R: RngCore + CryptoRng>(
     rng: &mut R,
     mode: identity::Mode<'_>,
 ) -> Result<MatMulProof> {
-    let Dims { rows, cols, .. } = key.dims;
+    let y_len = key.dims.y_len();
     let n = 1usize << key.log_n;
     if x.poly.log_n != key.log_n || y.poly.log_n != key.log_n {
         return Err(Error::InvalidArgument(format!(
@@ -564,7 +793,7 @@ pub fn prove_in<R: RngCore + CryptoRng>(
         )));
     }
     let expected = matmul_values(key.dims, &x.values, &key.weights)?;
-    if y.values[..rows * cols] != expected[..] || y.values[rows * cols..].iter().any(|v| *v != 0) {
+    if y.values.get(..y_len) != Some(&expected[..]) || y.values[y_len..].iter().any(|v| *v != 0) {
         return Err(Error::InvalidArgument(
             "the output is not the input times the weights".into(),
         ));
@@ -741,7 +970,9 @@ fn tiling_challenge(
     transcript: &mut Transcript,
     key: &MatMulVerifierKey,
 ) -> Result<(Vec<Fr>, Commitment, Tiling)> {
-    let Dims { rows, inner, cols } = key.dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = key.dims;
     if key.tiling.len() != 2 || key.columns.len() != cols {
         return Err(Error::Verification(
             "a private matrix needs its two tiling selectors".into(),
@@ -750,6 +981,12 @@ fn tiling_challenge(
     transcript.append_bytes(b"block", b"matmul-tiling");
     for d in [rows, inner, cols] {
         transcript.append_u64(b"matmul/dim", d as u64);
+    }
+    if let Some(t) = key.dims.conv {
+        transcript.append_bytes(b"matmul/form", b"convolution");
+        for d in [t.kh, t.kw, t.dil_h, t.dil_w, t.row_len] {
+            transcript.append_u64(b"matmul/tap", d as u64);
+        }
     }
     transcript.append_u64(b"matmul/log_n", u64::from(key.log_n));
     let mut keyed: Vec<G1Affine> = key.columns.iter().map(|c| c.0).collect();
@@ -861,7 +1098,7 @@ mod tests {
     }
 
     fn dims(rows: usize, inner: usize, cols: usize) -> Dims {
-        Dims { rows, inner, cols }
+        Dims::matrix(rows, inner, cols)
     }
 
     #[test]
@@ -941,6 +1178,12 @@ mod tests {
     /// columns computed from a wrong output: the verifier must reject.
     #[test]
     fn forced_proof_of_a_wrong_product_is_rejected() {
+        forced_wrong_output_is_rejected(dims(2, 4, 3), 4);
+    }
+
+    /// A proof forced through for an output differing from the true one at `index` (below
+    /// the domain size: padding included) is rejected.
+    fn forced_wrong_output_is_rejected(d: Dims, index: usize) {
         struct Vacuous;
         impl Constraints for Vacuous {
             fn columns(&self) -> usize {
@@ -957,9 +1200,9 @@ mod tests {
             }
         }
         let mut r = ChaCha20Rng::seed_from_u64(5);
-        let c = case(dims(2, 4, 3), 11);
+        let c = case(d, 11);
         let mut wrong = c.y.values.clone();
-        wrong[4] += 1;
+        wrong[index] += 1;
         let y = Committed::new(srs(), &wrong, 2, &mut r).unwrap();
         // An honest prover refuses.
         let mut t = Transcript::new(b"matmul-test");
@@ -1021,6 +1264,138 @@ mod tests {
         )
         .unwrap();
         assert!(!accepts(&c, c.x.commitment, y.commitment, &forged));
+    }
+
+    fn conv_dims(positions: usize, channels: usize, out: usize, taps: [usize; 5]) -> Dims {
+        let [kh, kw, dil_h, dil_w, row_len] = taps;
+        let t = Taps {
+            kh,
+            kw,
+            dil_h,
+            dil_w,
+            row_len,
+        };
+        Dims::convolution(positions, channels, out, t)
+    }
+
+    /// The incremental challenge powers equal `ρ^(e_j)` for the exponents the relation is stated
+    /// with, in both forms (and an empty tap set yields no columns instead of a panic).
+    #[test]
+    fn challenge_powers_match_the_stated_exponents() {
+        let rho = Fr::from(7u64);
+        for d in [
+            Dims::matrix(3, 4, 5),
+            conv_dims(20, 2, 3, [3, 3, 1, 1, 5]),
+            conv_dims(30, 1, 2, [2, 3, 2, 1, 6]),
+        ] {
+            let (r, step) = d.challenge_powers(rho);
+            let (e, s) = d.exponents();
+            assert_eq!(step, rho.pow([s]));
+            let want: Vec<Fr> = e.iter().map(|&e| rho.pow([e])).collect();
+            assert_eq!(r, want);
+        }
+        let empty = conv_dims(4, 1, 1, [0, 0, 1, 1, 2]);
+        assert_eq!(empty.conv.map(|t| t.count()), Some(0));
+        assert!(empty.check().is_err());
+    }
+
+    /// The convolution form's output at anchor p of output channel o is the 2-D correlation
+    /// `Σ_(c,i,j) W[o,c,i,j]·x[p + i·dh·row_len + j·dw, c]` of the padded input.
+    #[test]
+    fn convolution_values_are_a_2d_correlation() {
+        let mut r = ChaCha20Rng::seed_from_u64(3);
+        for (h, w, c, oc, kh, kw, dh, dw) in [
+            (5, 6, 2, 3, 3, 3, 1, 1),
+            (4, 4, 1, 1, 1, 1, 1, 1),
+            (7, 5, 3, 2, 2, 3, 2, 1),
+            (1, 9, 2, 2, 1, 4, 1, 2),
+        ] {
+            let d = conv_dims(h * w, c, oc, [kh, kw, dh, dw, w]);
+            let k = kh * kw;
+            let x: Vec<i64> = (0..h * w * c).map(|_| r.gen_range(-9..10)).collect();
+            let wt: Vec<i64> = (0..c * oc * k).map(|_| r.gen_range(-9..10)).collect();
+            let y = matmul_values(d, &x, &wt).unwrap();
+            assert_eq!(y.len(), oc * (h * w + d.conv.unwrap().reach()));
+            let reach = d.conv.unwrap().reach();
+            for o in 0..oc {
+                for ay in 0..=(h - 1 - dh * (kh - 1)) {
+                    for ax in 0..=(w - 1 - dw * (kw - 1)) {
+                        let mut want = 0;
+                        for ci in 0..c {
+                            for i in 0..kh {
+                                for j in 0..kw {
+                                    let q = (ay + i * dh) * w + ax + j * dw;
+                                    want += wt[ci * oc * k + o * k + i * kw + j] * x[q * c + ci];
+                                }
+                            }
+                        }
+                        let p = ay * w + ax;
+                        assert_eq!(y[o * d.out_block() + p + reach], want);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn convolution_form_is_complete_and_sound() {
+        for (i, d) in [
+            conv_dims(16, 2, 3, [3, 3, 1, 1, 4]),
+            conv_dims(12, 1, 2, [2, 2, 2, 1, 4]),
+            conv_dims(9, 3, 1, [1, 3, 1, 1, 9]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let c = case(d, 20 + i as u64);
+            let p = prove_case(&c, 30 + i as u64);
+            assert!(accepts(&c, c.x.commitment, c.y.commitment, &p), "{d:?}");
+            // Every element of the proof tampered.
+            let g = G1Affine::generator();
+            let mut bad = vec![p.clone(), p.clone()];
+            bad[0].q = Commitment((p.q.0 + g).into_affine());
+            bad[1].a = Commitment((p.a.0 + g).into_affine());
+            for t in p.identity.tampered() {
+                let mut q = p.clone();
+                q.identity = t;
+                bad.push(q);
+            }
+            for q in &bad {
+                assert!(!accepts(&c, c.x.commitment, c.y.commitment, q));
+            }
+            // The same weights read as a matrix product are another statement.
+            let plain = Dims::matrix(d.rows, d.inner, d.cols);
+            if plain.log_n().ok() == Some(c.key.log_n) {
+                let key = MatMulKey::new(
+                    srs(),
+                    plain,
+                    c.key.weights.clone(),
+                    &mut ChaCha20Rng::seed_from_u64(1),
+                )
+                .unwrap();
+                let mut t = Transcript::new(b"matmul-test");
+                let mut batch = PairingBatch::new();
+                let ok = verify(
+                    &srs().verifier_key(),
+                    key.verifier_key(),
+                    c.x.commitment,
+                    c.y.commitment,
+                    &p,
+                    &mut t,
+                    &mut batch,
+                )
+                .is_ok()
+                    && batch.verify();
+                assert!(!ok);
+            }
+        }
+        // A wrong full-convolution sum is rejected wherever it sits: at a valid anchor, in the
+        // border sums no output reads, and in Y's padding past `C_out·(rows + reach)`.
+        let d = conv_dims(16, 2, 3, [3, 3, 1, 1, 4]);
+        let reach = d.conv.unwrap().reach();
+        for index in [reach + 5, 1, d.y_len() - 1, d.y_len()] {
+            forced_wrong_output_is_rejected(d, index);
+        }
     }
 
     fn tiling_accepts(key: &MatMulVerifierKey, p: &IdentityProof) -> bool {

@@ -57,7 +57,9 @@ const RUNNING_MASK: usize = 3;
 
 /// log2 of the domain of a product of these dimensions.
 pub fn domain_log(dims: Dims) -> Result<u32> {
-    let Dims { rows, inner, cols } = dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = dims;
     let sizes = [
         rows.checked_mul(inner),
         inner.checked_mul(cols),
@@ -65,7 +67,8 @@ pub fn domain_log(dims: Dims) -> Result<u32> {
     ];
     match sizes {
         [Some(a), Some(b), Some(c)]
-            if rows != 0
+            if dims.conv.is_none()
+                && rows != 0
                 && inner != 0
                 && cols != 0
                 && a.max(b).max(c) <= 1 << crate::srs::MAX_POWER =>
@@ -277,7 +280,9 @@ pub struct MatProdProof {
 }
 
 fn absorb_statement(t: &mut Transcript, key: &MatProdVerifierKey, abc: &[Commitment; 3]) -> Fr {
-    let Dims { rows, inner, cols } = key.dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = key.dims;
     t.append_bytes(b"block", b"matprod");
     for d in [rows, inner, cols] {
         t.append_u64(b"matprod/dim", d as u64);
@@ -298,7 +303,9 @@ fn second_challenges(
     t.append_g1s(b"matprod/vectors", &[v[0].0, v[1].0]);
     let lambda = t.challenge_scalar(b"matprod/lambda");
     let mu = t.challenge_scalar(b"matprod/mu");
-    let Dims { rows, inner, cols } = key.dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = key.dims;
     let n = 1u64 << key.log_n;
     MatProd {
         rho,
@@ -313,7 +320,9 @@ fn second_challenges(
 
 /// `v = Aᵀs` with `s_k = ρ^((b−1−k)n)` and `u = B·r` with `r_j = ρ^(n−1−j)`, zero-padded to N.
 fn vectors(key: &MatProdKey, a: &Committed, b: &Committed, rho: Fr) -> (Vec<Fr>, Vec<Fr>) {
-    let Dims { rows, inner, cols } = key.dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = key.dims;
     let n = 1usize << key.log_n;
     let rho_n = rho.pow([cols as u64]);
     let mut v = vec![Fr::zero(); n];
@@ -341,7 +350,9 @@ fn running_columns(
     [v, u]: [&[Fr]; 2],
     constraints: &MatProd,
 ) -> Vec<Vec<Fr>> {
-    let Dims { rows, inner, cols } = key.dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = key.dims;
     let n = 1usize << key.log_n;
     let is_end = |p: usize, count: usize, len: usize| p < count * len && p % len == len - 1;
     let mut running = vec![vec![Fr::zero(); n]; 8];
@@ -396,7 +407,9 @@ pub fn prove_in<R: RngCore + CryptoRng>(
     rng: &mut R,
     mode: identity::Mode<'_>,
 ) -> Result<MatProdProof> {
-    let Dims { rows, inner, cols } = key.dims;
+    let Dims {
+        rows, inner, cols, ..
+    } = key.dims;
     if [a, b, c].iter().any(|t| t.poly.log_n != key.log_n) {
         return Err(Error::InvalidArgument(format!(
             "matrix-product tensors must be committed on the domain of size 2^{}",
@@ -571,7 +584,7 @@ mod tests {
     }
 
     fn dims(rows: usize, inner: usize, cols: usize) -> Dims {
-        Dims { rows, inner, cols }
+        Dims::matrix(rows, inner, cols)
     }
 
     #[test]
