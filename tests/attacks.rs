@@ -590,7 +590,10 @@ fn a_products_weights_must_be_its_own() {
     }
     // A tie between products of different dimensions is malformed.
     let mut q = p.clone();
-    let Block::MatMulConst { rows, inner, cols } = q.instances[second_ix].block else {
+    let Block::MatMulConst {
+        rows, inner, cols, ..
+    } = q.instances[second_ix].block
+    else {
         panic!("the second product is not a product");
     };
     let index = q.inputs.len();
@@ -607,6 +610,7 @@ fn a_products_weights_must_be_its_own() {
         rows: rows + 1,
         inner,
         cols,
+        taps: None,
     };
     third.inputs[0] = x3;
     third.output = y3;
@@ -614,6 +618,34 @@ fn a_products_weights_must_be_its_own() {
     q.instances.push(third);
     let err = q.check_dataflow().unwrap_err();
     assert!(err.contains("tied"), "{err}");
+    // A product claiming a convolution form with taps beyond any domain (or none at all) is
+    // refused with an error, never an overflow.
+    for (kh, kw, dil) in [
+        (usize::MAX, usize::MAX, usize::MAX),
+        (0, 0, 1),
+        (1 << 40, 3, 1 << 30),
+    ] {
+        let mut q = p.clone();
+        let Block::MatMulConst {
+            rows, inner, cols, ..
+        } = q.instances[second_ix].block
+        else {
+            panic!("the second product is not a product");
+        };
+        q.instances[second_ix].block = Block::MatMulConst {
+            rows,
+            inner,
+            cols,
+            taps: Some(zktorch::blocks::matmul::Taps {
+                kh,
+                kw,
+                dil_h: dil,
+                dil_w: dil,
+                row_len: usize::MAX,
+            }),
+        };
+        assert!(q.check_dataflow().is_err());
+    }
 }
 
 /// An architecture that lists values for a private weight (an "open weights" claim the proofs
@@ -675,6 +707,28 @@ fn degenerate_wiring_specs_are_refused_at_once() {
         },
         WiringSpec::Im2col(window),
         WiringSpec::PoolWindows { window, pad: None },
+        WiringSpec::PaddedRows(window),
+        WiringSpec::ConvAnchors {
+            window,
+            oc: 1 << 40,
+        },
+        // A valid input whose dilated taps reach beyond any domain.
+        WiringSpec::ConvAnchors {
+            window: Window2d {
+                n: 1,
+                c: 1,
+                h: 4,
+                w: 4,
+                kh: 3,
+                kw: 3,
+                oh: 2,
+                ow: 2,
+                stride: (1, 1),
+                dilation: (1 << 26, 1 << 26),
+                pad: (0, 0),
+            },
+            oc: 1 << 20,
+        },
     ];
     let honest = Case::new("transpose_relu");
     let hermez = zktorch::srs::ptau::import(

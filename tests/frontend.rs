@@ -290,7 +290,7 @@ fn inspect_prints_layers_blocks_and_errors() {
     );
     for needle in [
         "MaxGroups",
-        "3 segments on domains 2^15 2^14 2^13, SRS power 16",
+        "2 segments on domains 2^14 2^13, SRS power 15",
         "per-layer max abs error",
         "pool2",
     ] {

@@ -208,6 +208,7 @@ fn elementwise_compositions_prove_and_reject_a_changed_output() {
         "einsum_weight",
         "topk_ties",
         "conv1d_depthwise_pool",
+        "conv_depthwise",
         "small_weights",
         "global_max_pool",
         "equal_one_hot",

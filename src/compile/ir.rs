@@ -85,6 +85,11 @@ pub enum Block {
         inner: usize,
         /// Columns of W and y.
         cols: usize,
+        /// The convolution form (docs/PROTOCOLS.md §4.4, "Convolution"): x is a padded input
+        /// (`rows` positions × `inner` channels), W `inner × (C_out·K)` and y `C_out` blocks
+        /// of `rows + reach` full-convolution sums.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        taps: Option<crate::blocks::matmul::Taps>,
     },
     /// `y = a·b`, both activations (`rows × inner` times `inner × cols`).
     MatMul {
@@ -261,6 +266,26 @@ impl Block {
         }
     }
 
+    /// The dimensions of a product block (MatMulConst, MatMul).
+    pub fn product_dims(&self) -> Option<crate::blocks::matmul::Dims> {
+        use crate::blocks::matmul::Dims;
+        match *self {
+            Block::MatMulConst {
+                rows,
+                inner,
+                cols,
+                taps,
+            } => Some(Dims {
+                rows,
+                inner,
+                cols,
+                conv: taps,
+            }),
+            Block::MatMul { rows, inner, cols } => Some(Dims::matrix(rows, inner, cols)),
+            _ => None,
+        }
+    }
+
     /// A short description: `MatMulConst 1×784×128`, `DivConst ⌊(x+128)/256⌋`, ...
     pub fn describe(&self) -> String {
         match self {
@@ -268,7 +293,20 @@ impl Block {
             Block::Sub => "Sub".into(),
             Block::ScaleConst { k } => format!("ScaleConst {k}"),
             Block::Hadamard => "Hadamard".into(),
-            Block::MatMulConst { rows, inner, cols } => {
+            Block::MatMulConst {
+                rows,
+                inner,
+                cols,
+                taps: Some(t),
+            } => format!(
+                "Conv {rows}×{inner} → {}, {}×{} taps",
+                cols / t.count().max(1),
+                t.kh,
+                t.kw
+            ),
+            Block::MatMulConst {
+                rows, inner, cols, ..
+            } => {
                 format!("MatMulConst {rows}×{inner}×{cols}")
             }
             Block::MatMul { rows, inner, cols } => format!("MatMul {rows}×{inner}×{cols}"),
@@ -440,15 +478,20 @@ impl Program {
                 | Block::Lookup { .. }
                 | Block::DivConst { .. }
                 | Block::RangeCheck { .. } => x == y,
-                Block::MatMulConst { rows, inner, cols } | Block::MatMul { rows, inner, cols } => {
+                Block::MatMulConst { .. } | Block::MatMul { .. } => {
                     let w = len(inst.inputs[1]);
                     let is_weight =
                         matches!(self.tensors[inst.inputs[1]].kind, TensorKind::Weight { .. });
                     let const_ok = !matches!(inst.block, Block::MatMulConst { .. }) || is_weight;
-                    rows.checked_mul(*inner) == Some(x)
-                        && inner.checked_mul(*cols) == Some(w)
-                        && rows.checked_mul(*cols) == Some(y)
-                        && const_ok
+                    match inst.block.product_dims() {
+                        Some(d) if d.log_n().is_ok() => {
+                            d.x_len() == x
+                                && d.inner.checked_mul(d.cols) == Some(w)
+                                && d.y_len() == y
+                                && const_ok
+                        }
+                        _ => false,
+                    }
                 }
                 Block::SumGroups { len: g } | Block::MaxGroups { len: g } => {
                     *g > 0 && x % g == 0 && x / g == y
@@ -595,7 +638,10 @@ impl Program {
                 n + (divisor.max(1) as usize).max(q_rows)
             }
             // The weights live in the setup's column commitments, not on the domain.
-            Block::MatMulConst { rows, inner, cols } => (rows * inner).max(rows * cols),
+            Block::MatMulConst { .. } => inst
+                .block
+                .product_dims()
+                .map_or(largest, |d| d.x_len().max(d.y_len())),
             Block::MatMul { rows, inner, cols } => {
                 (rows * inner).max(inner * cols).max(rows * cols)
             }

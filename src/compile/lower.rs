@@ -335,6 +335,18 @@ pub(crate) struct ConstMatrix {
     n: usize,
 }
 
+impl ConstMatrix {
+    /// The committed weight tensor.
+    pub(crate) fn tensor(&self) -> TensorId {
+        self.tensor
+    }
+
+    /// Its scale (bits).
+    pub(crate) fn scale(&self) -> u32 {
+        self.scale
+    }
+}
+
 /// Quantizes W at its own scale; `bias` (values, the input's scale) keeps a bias at the
 /// product's scale under the limit.
 pub(crate) fn commit_matrix(
@@ -387,6 +399,7 @@ pub(crate) fn times_matrix(
             rows,
             inner: k,
             cols: n,
+            taps: None,
         },
         vec![x, w.tensor],
         vec![rows, n],

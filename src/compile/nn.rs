@@ -177,14 +177,18 @@ fn conv_2d(
     let (win, _) = window(l, &xs, oh, ow, (kh, kw))?;
     let rows = n * oh * ow;
     let inner = c * kh * kw;
+    let wv = wc.to_f32_vec();
+    let depthwise_shape = group > 1 && cg == 1 && oc == c;
+    if convolution_form_is_smaller(&win, oc, depthwise_shape) {
+        return conv_rows(b, l, x, win, (&wv, group), oc, out);
+    }
     let cols = b.copy(
         vec![x],
         WiringSpec::Im2col(win),
         vec![rows, inner],
         "im2col",
     )?;
-    let wv = wc.to_f32_vec();
-    if group > 1 && cg == 1 && oc == c {
+    if depthwise_shape {
         return depthwise(b, l, cols, (rows, c, kh * kw), &wv, out);
     }
     // Block-diagonal [c·kh·kw, oc] weight.
@@ -203,6 +207,105 @@ fn conv_2d(
         }
     }
     conv_product(b, l, cols, (rows, inner, oc), full, (n, oh * ow), out)
+}
+
+/// Whether the convolution form (the padded input and the full-convolution sums, one entry
+/// per grid position and channel) moves fewer entries than im2col (one per pixel, channel and
+/// tap, and for a depthwise Conv the broadcast filter and the products too): a kernel larger
+/// than 1×1 with stride 1, strides small against the kernel, and nearly every depthwise Conv.
+fn convolution_form_is_smaller(win: &Window2d, oc: usize, depthwise: bool) -> bool {
+    let taps = win.kh.saturating_mul(win.kw);
+    if taps == 1 {
+        return false;
+    }
+    let (grid, reach) = (win.positions(), win.taps().reach());
+    let form = grid
+        .saturating_mul(win.c)
+        .saturating_add((grid.saturating_add(reach)).saturating_mul(oc));
+    let pixels = win.n.saturating_mul(win.oh).saturating_mul(win.ow);
+    let per_tap = if depthwise { 3 } else { 1 };
+    let im2col = pixels
+        .saturating_mul(win.c.saturating_mul(taps))
+        .saturating_mul(per_tap)
+        .saturating_add(pixels.saturating_mul(oc));
+    form < im2col
+}
+
+/// Conv in the convolution form of the constant-matrix product (docs/PROTOCOLS.md §4.8): the
+/// input laid out on the padded grid (positions × channels) by one Copy, the product with
+/// `W'[c, o·K + k] = W[o, c − g·cg, k]` for c in output o's group g (cg input channels per
+/// group) and 0 elsewhere, a Copy of the sums at the window anchors into NCHW, the bias and
+/// the rescale.
+fn conv_rows(
+    b: &mut Builder,
+    l: &Layer,
+    x: usize,
+    win: Window2d,
+    (wv, group): (&[f32], usize),
+    oc: usize,
+    out: Vec<usize>,
+) -> LResult<Outputs> {
+    let (c, k) = (win.c, win.kh * win.kw);
+    let bias = b.const_input(l, 2).cloned();
+    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
+        return np(format!("{} with a non-constant bias", l.op_type));
+    }
+    let grid = win.positions();
+    let padded = b.copy(
+        vec![x],
+        WiringSpec::PaddedRows(win),
+        vec![grid, c],
+        "padded_rows",
+    )?;
+    // W'[g·cg + i, o·K + k] = W[o, i, k] for o in group g (block-diagonal when grouped)
+    let (cg, per_group) = (c / group.max(1), oc / group.max(1));
+    let mut wt = vec![0f32; c * oc * k];
+    for o in 0..oc {
+        let first = (o / per_group.max(1)) * cg;
+        for i in 0..cg {
+            for t in 0..k {
+                wt[(first + i) * oc * k + o * k + t] = wv[(o * cg + i) * k + t];
+            }
+        }
+    }
+    let sx = b.scale(padded);
+    let bias_values = bias.as_ref().map(|t| t.to_f32_vec());
+    let matrix =
+        super::lower::commit_matrix(b, &wt, [c, oc * k], bias_values.as_deref().map(|v| (v, sx)))?;
+    let taps = win.taps();
+    let scale = sx + matrix.scale();
+    let sums = b.emit(
+        Block::MatMulConst {
+            rows: grid,
+            inner: c,
+            cols: oc * k,
+            taps: Some(taps),
+        },
+        vec![padded, matrix.tensor()],
+        vec![oc, grid + taps.reach()],
+        scale,
+        "product",
+    );
+    let mut y = b.copy(
+        vec![sums],
+        WiringSpec::ConvAnchors { window: win, oc },
+        out.clone(),
+        "anchors",
+    )?;
+    if let Some(bc) = bias {
+        let per_channel = ConstTensor {
+            shape: vec![oc, 1, 1],
+            data: bc.data.clone(),
+        };
+        if bc.shape.iter().product::<usize>() != oc {
+            return np(format!("Conv bias of shape {:?}", bc.shape));
+        }
+        let bt = b.const_weight("bias", &per_channel, &out, scale)?;
+        y = b.emit(Block::Add, vec![y, bt], out.clone(), scale, "biased");
+    }
+    let y = b.rescale_to_activation(y);
+    b.prog.tensors[y].shape = out.clone();
+    Ok(vec![(y, out)])
 }
 
 /// The im2col rows times the `[inner, oc]` weight, the constant bias (input 2, if any), the

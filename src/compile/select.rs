@@ -180,6 +180,7 @@ fn embedding(
             rows: n,
             inner: v,
             cols: width,
+            taps: None,
         },
         vec![onehot, w],
         vec![n, width],

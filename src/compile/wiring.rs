@@ -46,6 +46,18 @@ pub enum WiringSpec {
         /// The padding constant.
         pad: Option<i64>,
     },
+    /// The input `[n, c, h, w]` laid out for the convolution form of the product: the padded
+    /// grid `[n, hp, wp, c]` (positions × channels, [`Window2d::padded_grid`]), zeros in the
+    /// padding.
+    PaddedRows(Window2d),
+    /// The convolution form's output `[oc, n·hp·wp + reach]` read at the window anchors into
+    /// `[n, oc, oh, ow]`.
+    ConvAnchors {
+        /// The window (its `c` is the input's channels).
+        window: Window2d,
+        /// Output channels.
+        oc: usize,
+    },
     /// `[n·pixels, oc]` rows of output pixels moved to `[n, oc, pixels]`.
     PixelsToChannels {
         /// Batch.
@@ -133,6 +145,14 @@ impl WiringSpec {
                     .pool_windows(*pad)
                     .ok_or_else(|| bad_spec("a pooling window lies entirely in the padding"))?
             }
+            WiringSpec::PaddedRows(win) => {
+                win.check_padded(1)?;
+                win.padded_rows()
+            }
+            WiringSpec::ConvAnchors { window, oc } => {
+                window.check_padded(*oc)?;
+                window.conv_anchors(*oc)
+            }
             WiringSpec::PixelsToChannels { n, pixels, oc } => {
                 entries(&[*n, *pixels, *oc])?;
                 pixels_to_channels(*n, *pixels, *oc)
@@ -163,6 +183,11 @@ impl WiringSpec {
             WiringSpec::Im2col(w) | WiringSpec::PoolWindows { window: w, .. } => {
                 prod(&[w.n, w.oh, w.ow, w.c, w.kh, w.kw])
             }
+            WiringSpec::PaddedRows(w) => {
+                let (hp, wp) = w.padded_grid();
+                prod(&[w.n, hp, wp, w.c])
+            }
+            WiringSpec::ConvAnchors { window: w, oc } => prod(&[w.n, *oc, w.oh, w.ow]),
             WiringSpec::PixelsToChannels { n, pixels, oc } => prod(&[*n, *pixels, *oc]),
             WiringSpec::Explicit(w) => w.output.len(),
         }
@@ -321,6 +346,15 @@ impl Window2d {
     /// Every dimension bounded so that no index computation can overflow and the moved tensors
     /// fit a domain.
     fn check(&self) -> Result<()> {
+        self.check_bounds()?;
+        entries(&[self.n, self.oh, self.ow, self.c, self.kh, self.kw])?;
+        Ok(())
+    }
+
+    /// Every dimension nonzero (padding aside) and at most `MAX_ENTRIES`, and the input within
+    /// the largest domain: what every window computation needs, without the im2col matrix's
+    /// size (the convolution form never builds it).
+    fn check_bounds(&self) -> Result<()> {
         let all = [
             self.n,
             self.c,
@@ -341,8 +375,114 @@ impl Window2d {
             return Err(bad_spec(format!("window {self:?} out of range")));
         }
         entries(&[self.n, self.c, self.h, self.w])?;
-        entries(&[self.n, self.oh, self.ow, self.c, self.kh, self.kw])?;
         Ok(())
+    }
+
+    /// The padded grid (hp, wp) of the convolution form: the input after the leading padding,
+    /// extended (with zeros) until the last window fits.
+    pub fn padded_grid(&self) -> (usize, usize) {
+        // (Saturating: the lowering asks before the window is checked.)
+        let last = |o: usize, s: usize, k: usize, d: usize| {
+            (o.saturating_sub(1).saturating_mul(s))
+                .saturating_add(k.saturating_sub(1).saturating_mul(d))
+                .saturating_add(1)
+        };
+        (
+            (self.h.saturating_add(self.pad.0)).max(last(
+                self.oh,
+                self.stride.0,
+                self.kh,
+                self.dilation.0,
+            )),
+            (self.w.saturating_add(self.pad.1)).max(last(
+                self.ow,
+                self.stride.1,
+                self.kw,
+                self.dilation.1,
+            )),
+        )
+    }
+
+    /// The taps of the convolution form over the padded grid.
+    pub fn taps(&self) -> crate::blocks::matmul::Taps {
+        crate::blocks::matmul::Taps {
+            kh: self.kh,
+            kw: self.kw,
+            dil_h: self.dilation.0,
+            dil_w: self.dilation.1,
+            row_len: self.padded_grid().1,
+        }
+    }
+
+    /// Positions of the padded grid over the batch: `n·hp·wp`.
+    pub fn positions(&self) -> usize {
+        let (hp, wp) = self.padded_grid();
+        self.n.saturating_mul(hp).saturating_mul(wp)
+    }
+
+    /// [`Window2d::check_bounds`], and the padded input, the convolution form's full output
+    /// (`oc` channels) and the convolution's output within the largest domain. Not limited by
+    /// the im2col matrix's size, which this form never builds.
+    fn check_padded(&self, oc: usize) -> Result<()> {
+        self.check_bounds()?;
+        let (hp, wp) = self.padded_grid();
+        let grid = entries(&[self.n, hp, wp])?;
+        entries(&[grid, self.c])?;
+        let reach = self.taps().reach();
+        entries(&[grid.saturating_add(reach), oc.max(1)])?;
+        entries(&[self.n, oc.max(1), self.oh, self.ow])?;
+        Ok(())
+    }
+
+    /// [`WiringSpec::PaddedRows`]: entry (b, y, x, ch) of the padded grid reads input
+    /// (b, ch, y − top, x − left), or 0 outside the input.
+    pub fn padded_rows(&self) -> Wiring {
+        let (hp, wp) = self.padded_grid();
+        let mut output = Vec::with_capacity(self.n * hp * wp * self.c);
+        for b in 0..self.n {
+            for y in 0..hp {
+                for x in 0..wp {
+                    let iy = y.checked_sub(self.pad.0).filter(|&v| v < self.h);
+                    let ix = x.checked_sub(self.pad.1).filter(|&v| v < self.w);
+                    for ch in 0..self.c {
+                        output.push(match (iy, ix) {
+                            (Some(iy), Some(ix)) => {
+                                input(((b * self.c + ch) * self.h + iy) * self.w + ix)
+                            }
+                            _ => Source::Const(0),
+                        });
+                    }
+                }
+            }
+        }
+        Wiring {
+            input_lens: vec![self.n * self.c * self.h * self.w],
+            output,
+        }
+    }
+
+    /// [`WiringSpec::ConvAnchors`]: output (b, o, y, x) reads the full-convolution sum of
+    /// channel o at the anchor `b·hp·wp + y·sh·wp + x·sw`, entry `o·(n·hp·wp + reach) +
+    /// anchor + reach` of the product's output.
+    pub fn conv_anchors(&self, oc: usize) -> Wiring {
+        let (hp, wp) = self.padded_grid();
+        let reach = self.taps().reach();
+        let block = self.n * hp * wp + reach;
+        let mut output = Vec::with_capacity(self.n * oc * self.oh * self.ow);
+        for b in 0..self.n {
+            for o in 0..oc {
+                for y in 0..self.oh {
+                    for x in 0..self.ow {
+                        let anchor = b * hp * wp + y * self.stride.0 * wp + x * self.stride.1;
+                        output.push(input(o * block + anchor + reach));
+                    }
+                }
+            }
+        }
+        Wiring {
+            input_lens: vec![oc * block],
+            output,
+        }
     }
 
     /// The input position (flat index) read by kernel tap (ki, kj) of output pixel (y, x) of

@@ -363,30 +363,21 @@ pub fn vk_from_file_within(file: &VerifyingKey, max_log_n: u32) -> Result<ModelV
                 InstanceVerifierKey::Linear
             }
             Block::Hadamard => InstanceVerifierKey::Hadamard,
-            Block::MatMulConst { rows, inner, cols } => {
+            Block::MatMulConst { .. } => {
                 tilings += 1;
-                let dims = Dims {
-                    rows: *rows,
-                    inner: *inner,
-                    cols: *cols,
-                };
+                let dims = inst
+                    .block
+                    .product_dims()
+                    .ok_or_else(|| malformed("a product without dimensions"))?;
                 matmul_key(&mut c, dims, log_n, vanishing_g2, true)?
             }
             Block::SumGroups { len: g } => {
-                let dims = Dims {
-                    rows: len(inst.inputs[0]) / g,
-                    inner: *g,
-                    cols: 1,
-                };
+                let dims = Dims::matrix(len(inst.inputs[0]) / g, *g, 1);
                 matmul_key(&mut c, dims, log_n, vanishing_g2, false)?
             }
             Block::MatMul { rows, inner, cols } => {
                 InstanceVerifierKey::MatProd(MatProdVerifierKey {
-                    dims: Dims {
-                        rows: *rows,
-                        inner: *inner,
-                        cols: *cols,
-                    },
+                    dims: Dims::matrix(*rows, *inner, *cols),
                     log_n,
                     commitments: commitments(&mut c, 2)?,
                 })

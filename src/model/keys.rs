@@ -216,22 +216,14 @@ fn instance_rows(program: &Program, ix: usize, spread_bits: Option<u32>) -> Resu
         }
     }
     let need = match &inst.block {
-        Block::MatMulConst { rows, inner, cols } => {
-            1usize
-                << Dims {
-                    rows: *rows,
-                    inner: *inner,
-                    cols: *cols,
-                }
-                .log_n()?
+        Block::MatMulConst { .. } => {
+            let dims = inst.block.product_dims().ok_or_else(|| {
+                Error::InvalidArgument(format!("instance {ix}: a product without dimensions"))
+            })?;
+            1usize << dims.log_n()?
         }
         Block::MatMul { rows, inner, cols } => {
-            1usize
-                << crate::blocks::matprod::domain_log(Dims {
-                    rows: *rows,
-                    inner: *inner,
-                    cols: *cols,
-                })?
+            1usize << crate::blocks::matprod::domain_log(Dims::matrix(*rows, *inner, *cols))?
         }
         Block::MaxGroups { .. } => match spread_bits {
             Some(b) if (1..=24).contains(&b) => len(inst.inputs[0]) + (1usize << b),

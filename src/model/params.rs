@@ -91,11 +91,17 @@ pub fn instance_params(
             InstanceParams::Linear
         }
         Block::Hadamard => InstanceParams::Hadamard,
-        Block::MatMulConst { rows, inner, cols } => InstanceParams::MatMul {
+        Block::MatMulConst {
+            rows,
+            inner,
+            cols,
+            taps,
+        } => InstanceParams::MatMul {
             dims: Dims {
                 rows: *rows,
                 inner: *inner,
                 cols: *cols,
+                conv: *taps,
             },
             public: None,
         },
@@ -108,11 +114,7 @@ pub fn instance_params(
             }
         }
         Block::MatMul { rows, inner, cols } => {
-            let dims = Dims {
-                rows: *rows,
-                inner: *inner,
-                cols: *cols,
-            };
+            let dims = Dims::matrix(*rows, *inner, *cols);
             matprod::domain_log(dims)?;
             InstanceParams::MatProd { dims }
         }

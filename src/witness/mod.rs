@@ -256,7 +256,32 @@ fn step(
             .iter()
             .map(|&a| a.checked_mul(*k).ok_or_else(|| overflow(inst, "scaling")))
             .collect(),
-        Block::MatMulConst { rows, inner, cols } | Block::MatMul { rows, inner, cols } => {
+        Block::MatMulConst {
+            inner,
+            cols,
+            taps: Some(_),
+            ..
+        } => {
+            let dims = inst
+                .block
+                .product_dims()
+                .ok_or_else(|| overflow(inst, "convolution"))?;
+            if ins[0].len() != dims.x_len() || ins[1].len() != inner * cols {
+                return Err(Error::InvalidArgument(format!(
+                    "layer {:?}: {} on tensors of {} and {} entries",
+                    inst.layer,
+                    inst.block.describe(),
+                    ins[0].len(),
+                    ins[1].len()
+                )));
+            }
+            crate::blocks::matmul::matmul_values(dims, ins[0], ins[1])
+                .map_err(|_| overflow(inst, "convolution"))
+        }
+        Block::MatMulConst {
+            rows, inner, cols, ..
+        }
+        | Block::MatMul { rows, inner, cols } => {
             let (x, w) = (ins[0], ins[1]);
             if x.len() != rows * inner || w.len() != inner * cols {
                 return Err(Error::InvalidArgument(format!(
