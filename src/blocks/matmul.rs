@@ -726,9 +726,11 @@ fn weight_column(key: &MatMulKey, r: &[Fr], delta: &[Fr]) -> Result<(Vec<Fr>, Co
         rows, inner, cols, ..
     } = key.dims;
     let n = 1usize << key.log_n;
+    // w_i = Σ_j r_j·W[i, j] (zeros skipped: a grouped layer's W' is mostly zero)
     let w: Vec<Fr> = (0..inner)
         .map(|i| {
             (0..cols)
+                .filter(|&j| key.weights[i * cols + j] != 0)
                 .map(|j| r[j] * Fr::from(key.weights[i * cols + j]))
                 .sum()
         })

@@ -484,7 +484,7 @@ impl Program {
                         matches!(self.tensors[inst.inputs[1]].kind, TensorKind::Weight { .. });
                     let const_ok = !matches!(inst.block, Block::MatMulConst { .. }) || is_weight;
                     match inst.block.product_dims() {
-                        Some(d) if d.log_n().is_ok() => {
+                        Some(d) if d.check().is_ok() => {
                             d.x_len() == x
                                 && d.inner.checked_mul(d.cols) == Some(w)
                                 && d.y_len() == y

@@ -35,7 +35,10 @@ fn window(
     let (top, left, bottom, right) = match auto {
         "SAME_UPPER" | "SAME_LOWER" => {
             let total = |o: usize, s: usize, k: usize, d: usize, i: usize| {
-                ((o.saturating_sub(1)) * s + (k - 1) * d + 1).saturating_sub(i)
+                (o.saturating_sub(1).saturating_mul(s))
+                    .saturating_add(k.saturating_sub(1).saturating_mul(d))
+                    .saturating_add(1)
+                    .saturating_sub(i)
             };
             let th = total(oh, stride.0, kh, dilation.0, h);
             let tw = total(ow, stride.1, kw, dilation.1, w);
@@ -168,15 +171,16 @@ fn conv_2d(
         return conv_activation_weight(b, l, x, &xs, &out, group);
     };
     let [woc, cg, kh, kw] = dims4(&wc.shape, "Conv weight")?;
-    if woc != oc || cg * group != c || oc % group != 0 {
+    if woc != oc || cg.checked_mul(group) != Some(c) || oc % group != 0 {
         return np(format!(
             "Conv weight {:?} does not fit input {xs:?} with {group} groups",
             wc.shape
         ));
     }
     let (win, _) = window(l, &xs, oh, ow, (kh, kw))?;
-    let rows = n * oh * ow;
-    let inner = c * kh * kw;
+    // (Saturating: a shape beyond any domain is refused by the Copy that would hold it.)
+    let rows = n.saturating_mul(oh).saturating_mul(ow);
+    let inner = c.saturating_mul(kh).saturating_mul(kw);
     let wv = wc.to_f32_vec();
     let depthwise_shape = group > 1 && cg == 1 && oc == c;
     if convolution_form_is_smaller(&win, oc, depthwise_shape) {
@@ -213,15 +217,20 @@ fn conv_2d(
 /// per grid position and channel) moves fewer entries than im2col (one per pixel, channel and
 /// tap, and for a depthwise Conv the broadcast filter and the products too): a kernel larger
 /// than 1×1 with stride 1, strides small against the kernel, and nearly every depthwise Conv.
+/// A depthwise layer's W' is block-diagonal, `C·C·K` entries where its filter has `C·K`: those
+/// count against the form (each proof combines W's columns), and a W' beyond any domain rules
+/// the form out.
 fn convolution_form_is_smaller(win: &Window2d, oc: usize, depthwise: bool) -> bool {
     let taps = win.kh.saturating_mul(win.kw);
-    if taps == 1 {
+    let dense = win.c.checked_mul(oc).and_then(|v| v.checked_mul(taps));
+    if taps == 1 || dense.is_none_or(|d| d > super::wiring::MAX_ENTRIES) {
         return false;
     }
     let (grid, reach) = (win.positions(), win.taps().reach());
     let form = grid
         .saturating_mul(win.c)
-        .saturating_add((grid.saturating_add(reach)).saturating_mul(oc));
+        .saturating_add((grid.saturating_add(reach)).saturating_mul(oc))
+        .saturating_add(if depthwise { dense.unwrap_or(0) } else { 0 });
     let pixels = win.n.saturating_mul(win.oh).saturating_mul(win.ow);
     let per_tap = if depthwise { 3 } else { 1 };
     let im2col = pixels
@@ -259,7 +268,7 @@ fn conv_rows(
     )?;
     // W'[g·cg + i, o·K + k] = W[o, i, k] for o in group g (block-diagonal when grouped)
     let (cg, per_group) = (c / group.max(1), oc / group.max(1));
-    let mut wt = vec![0f32; c * oc * k];
+    let mut wt = vec![0f32; c.saturating_mul(oc).saturating_mul(k)];
     for o in 0..oc {
         let first = (o / per_group.max(1)) * cg;
         for i in 0..cg {
@@ -841,4 +850,60 @@ pub(crate) fn reduce(b: &mut Builder, l: &Layer) -> LResult<Outputs> {
         _ => sum(b, t, s),
     };
     Ok(vec![(y, out)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn win(c: usize, hw: usize, k: usize, stride: usize, pad: usize) -> Window2d {
+        let o = (hw + 2 * pad - k) / stride + 1;
+        Window2d {
+            n: 1,
+            c,
+            h: hw,
+            w: hw,
+            kh: k,
+            kw: k,
+            oh: o,
+            ow: o,
+            stride: (stride, stride),
+            dilation: (1, 1),
+            pad: (pad, pad),
+        }
+    }
+
+    /// The choice between im2col and the convolution form: stride-1 kernels and depthwise layers
+    /// take the form, 1×1 and strided dense layers im2col, and a depthwise layer whose dense W'
+    /// would be beyond any domain never takes the form (it would allocate C²·K weights).
+    #[test]
+    fn convolution_form_is_chosen_by_size() {
+        assert!(convolution_form_is_smaller(
+            &win(16, 32, 3, 1, 1),
+            16,
+            false
+        ));
+        assert!(!convolution_form_is_smaller(
+            &win(16, 32, 1, 1, 0),
+            32,
+            false
+        ));
+        assert!(!convolution_form_is_smaller(
+            &win(16, 32, 3, 2, 1),
+            32,
+            false
+        ));
+        assert!(convolution_form_is_smaller(&win(96, 16, 3, 1, 1), 96, true));
+        assert!(convolution_form_is_smaller(&win(96, 32, 3, 2, 1), 96, true));
+        assert!(!convolution_form_is_smaller(
+            &win(65536, 3, 3, 1, 0),
+            65536,
+            true
+        ));
+        assert!(!convolution_form_is_smaller(
+            &win(960, 7, 3, 1, 1),
+            960,
+            true
+        ));
+    }
 }

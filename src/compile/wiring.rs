@@ -429,8 +429,8 @@ impl Window2d {
         let grid = entries(&[self.n, hp, wp])?;
         entries(&[grid, self.c])?;
         let reach = self.taps().reach();
-        entries(&[grid.saturating_add(reach), oc.max(1)])?;
-        entries(&[self.n, oc.max(1), self.oh, self.ow])?;
+        entries(&[grid.saturating_add(reach), oc])?;
+        entries(&[self.n, oc, self.oh, self.ow])?;
         Ok(())
     }
 

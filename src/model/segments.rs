@@ -364,7 +364,9 @@ fn columns_of(block: &Block, inputs: usize) -> (u64, u64) {
         | Block::ScaleConst { .. }
         | Block::Hadamard
         | Block::Advice { .. } => (0, 0),
-        Block::MatMulConst { cols, .. } => (*cols as u64 + 3, 4),
+        // A layer's W is private: its columns are commitments only (a per-proof combination),
+        // the key keeps the selector and the two tiling selectors.
+        Block::MatMulConst { .. } => (3, 4),
         Block::SumGroups { .. } => (2, 4),
         Block::MatMul { .. } => (2, 10),
         Block::MaxGroups { .. } => (11, 7),
