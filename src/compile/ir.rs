@@ -85,7 +85,7 @@ pub enum Block {
         inner: usize,
         /// Columns of W and y.
         cols: usize,
-        /// The convolution form (docs/PROTOCOLS.md §4.4, "Convolution"): x is a padded input
+        /// The convolution form (docs/PROTOCOLS.md §4.8, "Convolution form"): x is a padded input
         /// (`rows` positions × `inner` channels), W `inner × (C_out·K)` and y `C_out` blocks
         /// of `rows + reach` full-convolution sums.
         #[serde(default, skip_serializing_if = "Option::is_none")]
