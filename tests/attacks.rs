@@ -626,12 +626,6 @@ fn a_products_weights_must_be_its_own() {
         (1 << 40, 3, 1 << 30),
     ] {
         let mut q = p.clone();
-        let Block::MatMulConst {
-            rows, inner, cols, ..
-        } = q.instances[second_ix].block
-        else {
-            panic!("the second product is not a product");
-        };
         q.instances[second_ix].block = Block::MatMulConst {
             rows,
             inner,

@@ -305,36 +305,35 @@ pub fn matmul_values(dims: Dims, x: &[i64], w: &[i64]) -> Result<Vec<i64>> {
             w.len()
         )));
     }
-    let overflow = || Error::InvalidArgument("matrix product overflows i64".into());
-    if let Some(taps) = dims.conv {
-        return convolution_values(dims, taps, x, w);
+    match dims.conv {
+        Some(taps) => convolution_values(dims, taps, x, w),
+        None => accumulate(dims, x, w, rows * cols, |q, j| q * cols + j),
     }
-    let mut y = vec![0i64; rows * cols];
-    for k in 0..rows {
-        for i in 0..inner {
-            let xv = x[k * inner + i];
-            if xv == 0 {
-                continue;
-            }
-            for j in 0..cols {
-                let p = xv.checked_mul(w[i * cols + j]).ok_or_else(overflow)?;
-                let slot = &mut y[k * cols + j];
-                *slot = slot.checked_add(p).ok_or_else(overflow)?;
-            }
-        }
-    }
-    Ok(y)
 }
 
 /// The convolution form of [`matmul_values`]: `y[o·G' + j] = Σ_(c,k) W'[c, o·K+k]·x[j − d_k, c]`
 /// over the k with `0 ≤ j − d_k < rows`, where `G' = rows + reach` and `d_k = reach − off_k`
 /// (a full 1-D convolution of each flattened channel with the flattened kernel).
 fn convolution_values(dims: Dims, taps: Taps, x: &[i64], w: &[i64]) -> Result<Vec<i64>> {
-    let overflow = || Error::InvalidArgument("convolution overflows i64".into());
-    let (rows, inner, cols) = (dims.rows, dims.inner, dims.cols);
     let (k_count, reach, g) = (taps.count(), taps.reach(), dims.out_block());
     let d: Vec<usize> = (0..k_count).map(|k| reach - taps.offset(k)).collect();
-    let mut y = vec![0i64; dims.y_len()];
+    accumulate(dims, x, w, dims.y_len(), |q, j| {
+        (j / k_count) * g + q + d[j % k_count]
+    })
+}
+
+/// `y[slot(q, j)] += x[q, c]·W[c, j]` over every row q, inner index c and column j, with
+/// overflow checked.
+fn accumulate(
+    dims: Dims,
+    x: &[i64],
+    w: &[i64],
+    y_len: usize,
+    slot: impl Fn(usize, usize) -> usize,
+) -> Result<Vec<i64>> {
+    let overflow = || Error::InvalidArgument("matrix product overflows i64".into());
+    let (rows, inner, cols) = (dims.rows, dims.inner, dims.cols);
+    let mut y = vec![0i64; y_len];
     for q in 0..rows {
         for c in 0..inner {
             let xv = x[q * inner + c];
@@ -343,8 +342,8 @@ fn convolution_values(dims: Dims, taps: Taps, x: &[i64], w: &[i64]) -> Result<Ve
             }
             for j in 0..cols {
                 let p = xv.checked_mul(w[c * cols + j]).ok_or_else(overflow)?;
-                let slot = &mut y[(j / k_count) * g + q + d[j % k_count]];
-                *slot = slot.checked_add(p).ok_or_else(overflow)?;
+                let y = &mut y[slot(q, j)];
+                *y = y.checked_add(p).ok_or_else(overflow)?;
             }
         }
     }
@@ -1093,10 +1092,20 @@ mod tests {
     }
 
     fn accepts(c: &Case, x: Commitment, y: Commitment, p: &MatMulProof) -> bool {
+        accepts_under(c.key.verifier_key(), x, y, p)
+    }
+
+    /// Whether the verifier accepts `p` for x, y under the layer key `key`.
+    fn accepts_under(
+        key: &MatMulVerifierKey,
+        x: Commitment,
+        y: Commitment,
+        p: &MatMulProof,
+    ) -> bool {
         let mut t = Transcript::new(b"matmul-test");
         let mut batch = PairingBatch::new();
         let vk = srs().verifier_key();
-        verify(&vk, c.key.verifier_key(), x, y, p, &mut t, &mut batch).is_ok() && batch.verify()
+        verify(&vk, key, x, y, p, &mut t, &mut batch).is_ok() && batch.verify()
     }
 
     fn dims(rows: usize, inner: usize, cols: usize) -> Dims {
@@ -1159,21 +1168,12 @@ mod tests {
         assert!(!accepts(&c, other.x.commitment, c.y.commitment, &p));
         assert!(!accepts(&c, c.x.commitment, other.y.commitment, &p));
         // Another layer's key (other weights, same shape).
-        let mut t = Transcript::new(b"matmul-test");
-        let mut batch = PairingBatch::new();
-        let vk = srs().verifier_key();
-        let ok = verify(
-            &vk,
+        assert!(!accepts_under(
             other.key.verifier_key(),
             c.x.commitment,
             c.y.commitment,
-            &p,
-            &mut t,
-            &mut batch,
-        )
-        .is_ok()
-            && batch.verify();
-        assert!(!ok);
+            &p
+        ));
     }
 
     /// Proves vacuous constraints over the exact columns the verifier expects, with Horner
@@ -1375,20 +1375,12 @@ mod tests {
                     &mut ChaCha20Rng::seed_from_u64(1),
                 )
                 .unwrap();
-                let mut t = Transcript::new(b"matmul-test");
-                let mut batch = PairingBatch::new();
-                let ok = verify(
-                    &srs().verifier_key(),
+                assert!(!accepts_under(
                     key.verifier_key(),
                     c.x.commitment,
                     c.y.commitment,
-                    &p,
-                    &mut t,
-                    &mut batch,
-                )
-                .is_ok()
-                    && batch.verify();
-                assert!(!ok);
+                    &p
+                ));
             }
         }
         // A wrong full-convolution sum is rejected wherever it sits: at a valid anchor, in the
