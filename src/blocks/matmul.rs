@@ -250,13 +250,10 @@ impl Dims {
     /// (and one exponentiation per tap) instead of one exponentiation per column.
     fn challenge_powers(&self, rho: Fr) -> (Vec<Fr>, Fr) {
         match self.conv {
-            None => {
-                let mut r = vec![Fr::one(); self.cols];
-                for j in (0..self.cols.saturating_sub(1)).rev() {
-                    r[j] = r[j + 1] * rho;
-                }
-                (r, rho.pow([self.cols as u64]))
-            }
+            None => (
+                descending_powers(rho, self.cols),
+                rho.pow([self.cols as u64]),
+            ),
             Some(t) => {
                 let taps: Vec<Fr> = (0..t.count())
                     .map(|k| rho.pow([t.offset(k) as u64]))
@@ -274,6 +271,30 @@ impl Dims {
             }
         }
     }
+}
+
+/// `r_j = ρ^(n−1−j)` for `j < n`, one multiplication each.
+fn descending_powers(rho: Fr, n: usize) -> Vec<Fr> {
+    let mut r = vec![Fr::one(); n];
+    for j in (0..n.saturating_sub(1)).rev() {
+        r[j] = r[j + 1] * rho;
+    }
+    r
+}
+
+/// The statement's shape, as both the product's and the tiling proof's transcripts absorb it
+/// after their labels: the dimensions, the convolution form and its taps (if any), log N.
+fn absorb_shape(transcript: &mut Transcript, dims: Dims, log_n: u32) {
+    for d in [dims.rows, dims.inner, dims.cols] {
+        transcript.append_u64(b"matmul/dim", d as u64);
+    }
+    if let Some(t) = dims.conv {
+        transcript.append_bytes(b"matmul/form", b"convolution");
+        for d in [t.kh, t.kw, t.dil_h, t.dil_w, t.row_len] {
+            transcript.append_u64(b"matmul/tap", d as u64);
+        }
+    }
+    transcript.append_u64(b"matmul/log_n", u64::from(log_n));
 }
 
 /// `B_i = Σ_t bases[t·m + i]` for `i < m`: the commitment basis of a column tiled with period m.
@@ -678,16 +699,7 @@ fn challenge(
 ) -> (Vec<Fr>, MatMul) {
     let dims = key.dims;
     transcript.append_bytes(b"block", b"matmul");
-    for d in [dims.rows, dims.inner, dims.cols] {
-        transcript.append_u64(b"matmul/dim", d as u64);
-    }
-    if let Some(t) = dims.conv {
-        transcript.append_bytes(b"matmul/form", b"convolution");
-        for d in [t.kh, t.kw, t.dil_h, t.dil_w, t.row_len] {
-            transcript.append_u64(b"matmul/tap", d as u64);
-        }
-    }
-    transcript.append_u64(b"matmul/log_n", u64::from(key.log_n));
+    absorb_shape(transcript, dims, key.log_n);
     let mut keyed: Vec<G1Affine> = key.columns.iter().map(|c| c.0).collect();
     keyed.push(key.selector.0);
     transcript.append_g1s(b"matmul/key", &keyed);
@@ -980,24 +992,12 @@ fn tiling_challenge(
         ));
     }
     transcript.append_bytes(b"block", b"matmul-tiling");
-    for d in [rows, inner, cols] {
-        transcript.append_u64(b"matmul/dim", d as u64);
-    }
-    if let Some(t) = key.dims.conv {
-        transcript.append_bytes(b"matmul/form", b"convolution");
-        for d in [t.kh, t.kw, t.dil_h, t.dil_w, t.row_len] {
-            transcript.append_u64(b"matmul/tap", d as u64);
-        }
-    }
-    transcript.append_u64(b"matmul/log_n", u64::from(key.log_n));
+    absorb_shape(transcript, key.dims, key.log_n);
     let mut keyed: Vec<G1Affine> = key.columns.iter().map(|c| c.0).collect();
     keyed.extend(key.tiling.iter().map(|c| c.0));
     transcript.append_g1s(b"matmul/tiling-key", &keyed);
     let rho = transcript.challenge_scalar(b"matmul/tiling-rho");
-    let mut r = vec![Fr::one(); cols];
-    for j in (0..cols.saturating_sub(1)).rev() {
-        r[j] = r[j + 1] * rho;
-    }
+    let r = descending_powers(rho, cols);
     let combined = combined_weights(key, &r, Commitment(G1Affine::zero()));
     let period = if rows > 1 { inner } else { 1 };
     Ok((r, combined, Tiling { period }))
@@ -1396,6 +1396,25 @@ mod tests {
         let mut t = Transcript::new(b"tiling-test");
         let mut batch = PairingBatch::new();
         verify_tiling(&srs().verifier_key(), key, p, &mut t, &mut batch).is_ok() && batch.verify()
+    }
+
+    /// A convolution key's tiling proof is bound to its form and taps (both in the tiling
+    /// transcript): the same columns described as a matrix product, or with other taps, do not
+    /// accept it.
+    #[test]
+    fn a_tiling_proof_is_bound_to_the_convolution_form() {
+        let d = conv_dims(16, 2, 3, [3, 3, 1, 1, 4]);
+        let c = case(d, 70);
+        let mut t = Transcript::new(b"tiling-test");
+        let p = prove_tiling(srs(), &c.key, &mut t).unwrap();
+        assert!(tiling_accepts(&c.key.vk, &p));
+        let taps = d.conv.unwrap();
+        let mut other = [c.key.vk.clone(), c.key.vk.clone()];
+        other[0].dims.conv = None;
+        other[1].dims.conv = Some(Taps { row_len: 5, ..taps });
+        for vk in &other {
+            assert!(!tiling_accepts(vk, &p));
+        }
     }
 
     #[test]

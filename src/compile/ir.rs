@@ -296,11 +296,11 @@ impl Block {
             Block::MatMulConst {
                 rows,
                 inner,
-                cols,
                 taps: Some(t),
+                ..
             } => format!(
                 "Conv {rows}×{inner} → {}, {}×{} taps",
-                cols / t.count().max(1),
+                self.product_dims().map_or(0, |d| d.out_channels()),
                 t.kh,
                 t.kw
             ),

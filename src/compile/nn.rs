@@ -221,12 +221,13 @@ fn conv_2d(
 /// count against the form (each proof combines W's columns), and a W' beyond any domain rules
 /// the form out.
 fn convolution_form_is_smaller(win: &Window2d, oc: usize, depthwise: bool) -> bool {
-    let taps = win.kh.saturating_mul(win.kw);
+    let t = win.taps();
+    let taps = t.count();
     let dense = win.c.checked_mul(oc).and_then(|v| v.checked_mul(taps));
     if taps == 1 || dense.is_none_or(|d| d > super::wiring::MAX_ENTRIES) {
         return false;
     }
-    let (grid, reach) = (win.positions(), win.taps().reach());
+    let (grid, reach) = (win.positions(), t.reach());
     let form = grid
         .saturating_mul(win.c)
         .saturating_add((grid.saturating_add(reach)).saturating_mul(oc))
@@ -254,11 +255,9 @@ fn conv_rows(
     oc: usize,
     out: Vec<usize>,
 ) -> LResult<Outputs> {
-    let (c, k) = (win.c, win.kh * win.kw);
-    let bias = b.const_input(l, 2).cloned();
-    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
-        return np(format!("{} with a non-constant bias", l.op_type));
-    }
+    let taps = win.taps();
+    let (c, k) = (win.c, taps.count());
+    let bias = constant_bias(b, l)?;
     let grid = win.positions();
     let padded = b.copy(
         vec![x],
@@ -281,7 +280,6 @@ fn conv_rows(
     let bias_values = bias.as_ref().map(|t| t.to_f32_vec());
     let matrix =
         super::lower::commit_matrix(b, &wt, [c, oc * k], bias_values.as_deref().map(|v| (v, sx)))?;
-    let taps = win.taps();
     let scale = sx + matrix.scale();
     let sums = b.emit(
         Block::MatMulConst {
@@ -313,8 +311,17 @@ fn conv_rows(
         y = b.emit(Block::Add, vec![y, bt], out.clone(), scale, "biased");
     }
     let y = b.rescale_to_activation(y);
-    b.prog.tensors[y].shape = out.clone();
     Ok(vec![(y, out)])
+}
+
+/// The layer's bias (input 2) when it is a constant, `None` when there is none; refused when
+/// it is an activation.
+fn constant_bias(b: &Builder, l: &Layer) -> LResult<Option<ConstTensor>> {
+    let bias = b.const_input(l, 2).cloned();
+    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
+        return np(format!("{} with a non-constant bias", l.op_type));
+    }
+    Ok(bias)
 }
 
 /// The im2col rows times the `[inner, oc]` weight, the constant bias (input 2, if any), the
@@ -328,10 +335,7 @@ fn conv_product(
     (n, pixels): (usize, usize),
     out: Vec<usize>,
 ) -> LResult<Outputs> {
-    let bias = b.const_input(l, 2).cloned();
-    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
-        return np(format!("{} with a non-constant bias", l.op_type));
-    }
+    let bias = constant_bias(b, l)?;
     let y = matmul_const(
         b,
         cols,
@@ -453,10 +457,7 @@ fn depthwise(
     out: Vec<usize>,
 ) -> LResult<Outputs> {
     let sx = b.scale(cols);
-    let bias = b.const_input(l, 2).cloned();
-    if l.inputs.get(2).is_some_and(|s| !s.is_empty()) && bias.is_none() {
-        return np("Conv with a non-constant bias");
-    }
+    let bias = constant_bias(b, l)?;
     let bias_values = bias.as_ref().map(ConstTensor::to_f32_vec);
     let sw = b.weight_bits_for(wv, bias_values.as_deref().map(|v| (v, sx)));
     let wq = quant::quantize_all(wv, sw, &format!("{} weight", b.layer))?;
@@ -878,32 +879,22 @@ mod tests {
     /// would be beyond any domain never takes the form (it would allocate C²·K weights).
     #[test]
     fn convolution_form_is_chosen_by_size() {
-        assert!(convolution_form_is_smaller(
-            &win(16, 32, 3, 1, 1),
-            16,
-            false
-        ));
-        assert!(!convolution_form_is_smaller(
-            &win(16, 32, 1, 1, 0),
-            32,
-            false
-        ));
-        assert!(!convolution_form_is_smaller(
-            &win(16, 32, 3, 2, 1),
-            32,
-            false
-        ));
-        assert!(convolution_form_is_smaller(&win(96, 16, 3, 1, 1), 96, true));
-        assert!(convolution_form_is_smaller(&win(96, 32, 3, 2, 1), 96, true));
-        assert!(!convolution_form_is_smaller(
-            &win(65536, 3, 3, 1, 0),
-            65536,
-            true
-        ));
-        assert!(!convolution_form_is_smaller(
-            &win(960, 7, 3, 1, 1),
-            960,
-            true
-        ));
+        // (channels, side, kernel, stride, pad, output channels, depthwise, form chosen)
+        for (c, hw, k, stride, pad, oc, depthwise, form) in [
+            (16, 32, 3, 1, 1, 16, false, true),
+            (16, 32, 1, 1, 0, 32, false, false),
+            (16, 32, 3, 2, 1, 32, false, false),
+            (96, 16, 3, 1, 1, 96, true, true),
+            (96, 32, 3, 2, 1, 96, true, true),
+            (65536, 3, 3, 1, 0, 65536, true, false),
+            (960, 7, 3, 1, 1, 960, true, false),
+        ] {
+            let w = win(c, hw, k, stride, pad);
+            assert_eq!(
+                convolution_form_is_smaller(&w, oc, depthwise),
+                form,
+                "{w:?}, {oc} outputs"
+            );
+        }
     }
 }

@@ -91,18 +91,11 @@ pub fn instance_params(
             InstanceParams::Linear
         }
         Block::Hadamard => InstanceParams::Hadamard,
-        Block::MatMulConst {
-            rows,
-            inner,
-            cols,
-            taps,
-        } => InstanceParams::MatMul {
-            dims: Dims {
-                rows: *rows,
-                inner: *inner,
-                cols: *cols,
-                conv: *taps,
-            },
+        Block::MatMulConst { .. } => InstanceParams::MatMul {
+            dims: inst
+                .block
+                .product_dims()
+                .ok_or_else(|| bad(ix, "a product without dimensions"))?,
             public: None,
         },
         Block::SumGroups { len: g } => {
