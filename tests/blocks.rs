@@ -7,7 +7,7 @@ use ark_ff::One;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use std::sync::OnceLock;
-use zktorch::blocks::identity::{self, Constraints, IdentityProof, Row};
+use zktorch::blocks::identity::{self, Constraints, IdentityProof, Row, Value};
 use zktorch::blocks::{hadamard, linear, sum, Committed};
 use zktorch::pcs::{Commitment, PairingBatch, RelaxedEquation};
 use zktorch::srs::Srs;
@@ -85,8 +85,8 @@ impl Constraints for Vacuous {
     fn degree(&self) -> usize {
         1
     }
-    fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
-        Fr::from(0u64)
+    fn combine<V: Value>(&self, _row: &Row<'_, V>, _alpha: Fr) -> V {
+        V::from(Fr::from(0u64))
     }
 }
 
@@ -600,8 +600,8 @@ fn copy_forced_proof_of_a_wrong_output_is_rejected() {
         fn degree(&self) -> usize {
             1
         }
-        fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
-            Fr::from(0u64)
+        fn combine<V: Value>(&self, _row: &Row<'_, V>, _alpha: Fr) -> V {
+            V::from(Fr::from(0u64))
         }
     }
     t.append_u64(b"copy/log_n", u64::from(c.key.log_n));
@@ -793,8 +793,8 @@ fn lookup_forced_proof_of_a_value_outside_the_table_is_rejected() {
         fn degree(&self) -> usize {
             1
         }
-        fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
-            Fr::from(0u64)
+        fn combine<V: Value>(&self, _row: &Row<'_, V>, _alpha: Fr) -> V {
+            V::from(Fr::from(0u64))
         }
     }
     let zero_b = zktorch::pcs::CommittedPoly {

@@ -22,7 +22,7 @@
 //! two hidden values are equal); each acc is masked for its two openings (ζ, ωζ of its segment),
 //! and Q is a function of the two commitments.
 
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::Committed;
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
@@ -54,14 +54,14 @@ impl Constraints for Horner {
     fn degree(&self) -> usize {
         2
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V {
         let (v, acc, next) = (
             row.col(0, Rot::Cur),
             row.col(1, Rot::Cur),
             row.col(1, Rot::Next),
         );
         // (X − ω^(n−1))·(acc − v − r·acc(ωX)) + α·L_(n−1)·(acc − v)
-        row.not_last * (acc - v - self.r * next) + alpha * row.l_last * (acc - v)
+        row.not_last * (acc - v - next * self.r) + row.l_last * (acc - v) * alpha
     }
 }
 

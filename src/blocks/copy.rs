@@ -27,7 +27,7 @@
 //! values are constant on every cycle of σ: each output cell equals the input cell it copies.
 //! The public columns come from the verifying key, never from the proof.
 
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::Committed;
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
@@ -348,22 +348,22 @@ impl Constraints for Copy {
     fn degree(&self) -> usize {
         self.wires + 1
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V {
         let z = row.col(self.z(), Rot::Cur);
         let z_next = row.col(self.z(), Rot::Next);
-        let mut num = Fr::one();
-        let mut den = Fr::one();
+        let mut num = V::from(Fr::one());
+        let mut den = V::from(Fr::one());
         for c in 0..self.wires {
             let w = row.col(c, Rot::Cur);
-            num *= w + self.beta * Fr::GENERATOR.pow([c as u64]) * row.x + self.gamma;
-            den *= w + self.beta * row.col(self.sigma(c), Rot::Cur) + self.gamma;
+            num *= w + row.x * (self.beta * Fr::GENERATOR.pow([c as u64])) + self.gamma;
+            den *= w + row.col(self.sigma(c), Rot::Cur) * self.beta + self.gamma;
         }
         let y = row.col(self.wires - 1, Rot::Cur);
         let start = row.l_first * (z - Fr::one());
         let step = z_next * den - z * num;
         let constant =
             row.col(self.selector(), Rot::Cur) * (y - row.col(self.constant(), Rot::Cur));
-        start + alpha * (step + alpha * constant)
+        start + (step + constant * alpha) * alpha
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Constraint on H: `a(X)·b(X) − c(X) = 0`. One [`identity`] proof: 2 G1 + 4 F_r.
 
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::Committed;
 use crate::error::{Error, Result};
 use crate::pcs::{Commitment, PairingBatch, VerifierKey};
@@ -21,7 +21,7 @@ impl Constraints for Hadamard {
     fn degree(&self) -> usize {
         2
     }
-    fn combine(&self, row: &Row<'_>, _alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, _alpha: Fr) -> V {
         // a·b − c
         row.col(0, Rot::Cur) * row.col(1, Rot::Cur) - row.col(2, Rot::Cur)
     }

@@ -40,6 +40,7 @@ use ark_ff::{batch_inversion, FftField, Field, One, Zero};
 use ark_poly::univariate::DensePolynomial;
 use ark_poly::{DenseUVPolynomial, EvaluationDomain, Radix2EvaluationDomain};
 use rayon::prelude::*;
+use std::ops::{Add, AddAssign, Mul, MulAssign, Sub};
 
 /// Where a constraint reads a column: at X (this row) or at ωX (the next row, cyclically).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,24 +51,149 @@ pub enum Rot {
     Next,
 }
 
-/// The values a constraint sees at one point x: every column at x (and at ωx), and the public
-/// polynomials of H at x.
-pub struct Row<'a> {
-    /// The point.
-    pub x: Fr,
-    cur: &'a [Fr],
-    next: &'a [Fr],
-    /// `L_0(x)`: 1 on the first row of H, 0 on the others.
-    pub l_first: Fr,
-    /// `L_(n−1)(x)`: 1 on the last row of H, 0 on the others.
-    pub l_last: Fr,
-    /// `x − ω^(n−1)`: 0 on the last row of H only.
-    pub not_last: Fr,
+/// What a constraint computes with: field elements (the coset points, the verifier's ζ) or
+/// truncated power series ([`Series`], the quotient's low coefficients). Constants enter on the
+/// right (`v * c`, `v + c`).
+pub trait Value:
+    Copy
+    + Send
+    + Sync
+    + From<Fr>
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Add<Fr, Output = Self>
+    + Sub<Fr, Output = Self>
+    + Mul<Fr, Output = Self>
+    + AddAssign
+    + MulAssign
+{
 }
 
-impl Row<'_> {
+impl Value for Fr {}
+impl Value for Series {}
+
+/// Coefficients a [`Series`] keeps: the most quotient coefficients the prover recovers beyond
+/// its coset (see [`prove_views`]).
+pub const SERIES_LEN: usize = 32;
+
+/// A power series truncated after [`SERIES_LEN`] coefficients: the ring `F[X]/(X^SERIES_LEN)`.
+/// Reduction mod `X^SERIES_LEN` is a ring homomorphism, so a constraint evaluated on its
+/// columns' low coefficients gives the low coefficients of `C(X)` exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Series(pub [Fr; SERIES_LEN]);
+
+impl Series {
+    /// The series of a polynomial given by coefficients (`a_i·s^i` for a scaled argument
+    /// `f(s·X)`), truncated.
+    fn of(coeffs: &[Fr], s: Fr) -> Self {
+        let mut out = [Fr::zero(); SERIES_LEN];
+        let mut p = Fr::one();
+        for (o, c) in out.iter_mut().zip(coeffs) {
+            *o = *c * p;
+            p *= s;
+        }
+        Series(out)
+    }
+}
+
+impl From<Fr> for Series {
+    fn from(c: Fr) -> Self {
+        let mut out = [Fr::zero(); SERIES_LEN];
+        out[0] = c;
+        Series(out)
+    }
+}
+
+impl Add for Series {
+    type Output = Series;
+    fn add(mut self, o: Series) -> Series {
+        self += o;
+        self
+    }
+}
+
+impl AddAssign for Series {
+    fn add_assign(&mut self, o: Series) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b;
+        }
+    }
+}
+
+impl Sub for Series {
+    type Output = Series;
+    fn sub(mut self, o: Series) -> Series {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a -= b;
+        }
+        self
+    }
+}
+
+impl Mul for Series {
+    type Output = Series;
+    fn mul(self, o: Series) -> Series {
+        let mut out = [Fr::zero(); SERIES_LEN];
+        for (i, a) in self.0.iter().enumerate().filter(|(_, a)| !a.is_zero()) {
+            for (j, b) in o.0[..SERIES_LEN - i].iter().enumerate() {
+                out[i + j] += *a * b;
+            }
+        }
+        Series(out)
+    }
+}
+
+impl MulAssign for Series {
+    fn mul_assign(&mut self, o: Series) {
+        *self = *self * o;
+    }
+}
+
+impl Add<Fr> for Series {
+    type Output = Series;
+    fn add(mut self, c: Fr) -> Series {
+        self.0[0] += c;
+        self
+    }
+}
+
+impl Sub<Fr> for Series {
+    type Output = Series;
+    fn sub(mut self, c: Fr) -> Series {
+        self.0[0] -= c;
+        self
+    }
+}
+
+impl Mul<Fr> for Series {
+    type Output = Series;
+    fn mul(mut self, c: Fr) -> Series {
+        for a in &mut self.0 {
+            *a *= c;
+        }
+        self
+    }
+}
+
+/// The values a constraint sees at one point x: every column at x (and at ωx), and the public
+/// polynomials of H at x — or, as [`Series`], the same polynomials' low coefficients.
+pub struct Row<'a, V = Fr> {
+    /// The point.
+    pub x: V,
+    cur: &'a [V],
+    next: &'a [V],
+    /// `L_0(x)`: 1 on the first row of H, 0 on the others.
+    pub l_first: V,
+    /// `L_(n−1)(x)`: 1 on the last row of H, 0 on the others.
+    pub l_last: V,
+    /// `x − ω^(n−1)`: 0 on the last row of H only.
+    pub not_last: V,
+}
+
+impl<V: Copy> Row<'_, V> {
     /// Column `j` at this row (`Cur`) or the next (`Next`).
-    pub fn col(&self, j: usize, rot: Rot) -> Fr {
+    pub fn col(&self, j: usize, rot: Rot) -> V {
         match rot {
             Rot::Cur => self.cur[j],
             Rot::Next => self.next[j],
@@ -92,14 +218,47 @@ pub trait Constraints: Sync {
     /// Largest total degree of a constraint in the columns and X (e.g. 2 for `a·b − c`, 2 for
     /// `(X − ω^(n−1))·(z(ωX) − z(X))`).
     fn degree(&self) -> usize;
-    /// `Σ_k α^k C_k` at `row`.
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr;
+    /// `Σ_k α^k C_k` at `row`, with ring operations only (so it is also a polynomial identity
+    /// over [`Series`]).
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V;
+}
+
+/// [`Constraints`] with `combine` at the two value types the engine uses: object safe, so parts
+/// of different blocks share one list.
+trait Part: Sync {
+    fn columns(&self) -> usize;
+    fn reads_next(&self, j: usize) -> bool;
+    fn rotation(&self) -> usize;
+    fn degree(&self) -> usize;
+    fn combine_at(&self, row: &Row<'_, Fr>, alpha: Fr) -> Fr;
+    fn combine_series(&self, row: &Row<'_, Series>, alpha: Fr) -> Series;
+}
+
+impl<C: Constraints> Part for C {
+    fn columns(&self) -> usize {
+        Constraints::columns(self)
+    }
+    fn reads_next(&self, j: usize) -> bool {
+        Constraints::reads_next(self, j)
+    }
+    fn rotation(&self) -> usize {
+        Constraints::rotation(self)
+    }
+    fn degree(&self) -> usize {
+        Constraints::degree(self)
+    }
+    fn combine_at(&self, row: &Row<'_, Fr>, alpha: Fr) -> Fr {
+        self.combine(row, alpha)
+    }
+    fn combine_series(&self, row: &Row<'_, Series>, alpha: Fr) -> Series {
+        self.combine(row, alpha)
+    }
 }
 
 /// A block's identity claim kept for a proof shared by several blocks (the model prover): the
 /// constraints, the columns (owned copies) and their commitments.
 pub struct ProverPart {
-    constraints: Box<dyn Constraints + Send + Sync>,
+    constraints: Box<dyn Part + Send + Sync>,
     columns: Vec<CommittedPoly>,
     commitments: Vec<Commitment>,
     log_n: u32,
@@ -107,7 +266,7 @@ pub struct ProverPart {
 
 /// The verifier's twin of [`ProverPart`].
 pub struct VerifierPart {
-    constraints: Box<dyn Constraints + Send>,
+    constraints: Box<dyn Part + Send>,
     commitments: Vec<Commitment>,
     log_n: u32,
 }
@@ -277,11 +436,7 @@ pub fn prove<C: Constraints>(
     absorb_columns(transcript, log_n, commitments);
     prove_views(
         srs,
-        &[(
-            constraints as &dyn Constraints,
-            columns.to_vec(),
-            commitments,
-        )],
+        &[(constraints as &dyn Part, columns.to_vec(), commitments)],
         log_n,
         transcript,
     )
@@ -290,7 +445,7 @@ pub fn prove<C: Constraints>(
 /// The domain of a block's columns, after checking there is one column per commitment and one
 /// domain for all.
 fn check_columns(
-    constraints: &dyn Constraints,
+    constraints: &dyn Part,
     columns: &[&CommittedPoly],
     commitments: &[Commitment],
 ) -> Result<u32> {
@@ -382,7 +537,7 @@ pub fn verify_in<C: Constraints + Clone + Send + 'static>(
 /// The distinct commitments of all parts (first appearance order), each part's column → index
 /// map, and which distinct columns some part reads at the next row. Shared by prover and verifier.
 fn shared_columns(
-    parts: &[(&dyn Constraints, &[Commitment])],
+    parts: &[(&dyn Part, &[Commitment])],
 ) -> (Vec<Commitment>, Vec<Vec<usize>>, Vec<bool>) {
     let mut unique: Vec<Commitment> = Vec::new();
     let mut index: std::collections::HashMap<Commitment, usize> = std::collections::HashMap::new();
@@ -405,7 +560,7 @@ fn shared_columns(
 }
 
 /// The one rotation every part of a shared proof reads its next rows at (k = 1, or 1 < k < n).
-fn shared_rotation(parts: &[(&dyn Constraints, &[Commitment])], n: usize) -> Result<usize> {
+fn shared_rotation(parts: &[(&dyn Part, &[Commitment])], n: usize) -> Result<usize> {
     let k = parts.first().map_or(1, |(c, _)| c.rotation());
     if parts.iter().any(|(c, _)| c.rotation() != k) || k == 0 || (k > 1 && k >= n) {
         return Err(Error::InvalidArgument(format!(
@@ -453,7 +608,7 @@ pub fn prove_shared(
         .iter()
         .map(|p| {
             (
-                p.constraints.as_ref() as &dyn Constraints,
+                p.constraints.as_ref() as &dyn Part,
                 p.columns.iter().collect(),
                 p.commitments.as_slice(),
             )
@@ -463,11 +618,7 @@ pub fn prove_shared(
 }
 
 /// A part as the prover reads it: constraints, column polynomials, their commitments.
-type ProverView<'a> = (
-    &'a dyn Constraints,
-    Vec<&'a CommittedPoly>,
-    &'a [Commitment],
-);
+type ProverView<'a> = (&'a dyn Part, Vec<&'a CommittedPoly>, &'a [Commitment]);
 
 /// Steps 1–3 of the engine for one or more parts on one domain (the columns already absorbed).
 fn prove_views(
@@ -479,8 +630,7 @@ fn prove_views(
     let n = 1usize << log_n;
     let h = domain(n)?;
     let omega = h.group_gen();
-    let views: Vec<(&dyn Constraints, &[Commitment])> =
-        parts.iter().map(|(c, _, cm)| (*c, *cm)).collect();
+    let views: Vec<(&dyn Part, &[Commitment])> = parts.iter().map(|(c, _, cm)| (*c, *cm)).collect();
     let (unique, maps, next) = shared_columns(&views);
     let rotation = shared_rotation(&views, n)?;
     transcript.append_u64(b"identity/shared-parts", parts.len() as u64);
@@ -494,10 +644,11 @@ fn prove_views(
         .unwrap_or(1);
     let degree = parts.iter().map(|(c, _, _)| c.degree()).max().unwrap_or(1);
     // deg C ≤ degree·(max_len − 1), so deg t ≤ degree·(max_len − 1) − n: t is computed
-    // pointwise on a coset one coefficient larger than that (so a C not divisible by Z_H shows
-    // as a t of too high a degree), not on one holding all of C.
+    // pointwise on a coset, and the `wrap` coefficients that do not fit on it are recovered
+    // from C's low coefficients (see `recover_wrapped`).
     let t_len = (degree * max_len.saturating_sub(1)).saturating_sub(n) + 1;
-    let big = (t_len + 1).next_power_of_two().max(2 * n);
+    let big = coset_size(n, max_len, t_len);
+    let wrap = t_len.saturating_sub(big);
     let coset = domain(big)?
         .get_coset(Fr::GENERATOR)
         .ok_or_else(|| Error::InvalidArgument("no coset domain".into()))?;
@@ -520,7 +671,7 @@ fn prove_views(
     let started = std::time::Instant::now();
     let (mut fft_time, mut combine_time) = (0f64, 0f64);
     for ((constraints, columns, _), map) in parts.iter().zip(&maps) {
-        let constraints: &dyn Constraints = *constraints;
+        let constraints: &dyn Part = *constraints;
         let m = constraints.columns();
         let lap = std::time::Instant::now();
         let evals: Vec<std::sync::Arc<Vec<Fr>>> = columns
@@ -563,7 +714,7 @@ fn prove_views(
                         l_last: publics.l_last[i],
                         not_last: publics.not_last[i],
                     };
-                    *slot += eta_p * constraints.combine(&row, alpha);
+                    *slot += eta_p * constraints.combine_at(&row, alpha);
                 }
             });
         combine_time += lap.elapsed().as_secs_f64();
@@ -574,6 +725,10 @@ fn prove_views(
         *c *= publics.zh_inv[i % step];
     }
     let mut t = coset.ifft(&combined);
+    if wrap > 0 {
+        let low = low_coefficients(parts, n, omega, rotation, alpha, eta)?;
+        recover_wrapped(&mut t, &low, wrap, coset.coset_offset_pow_size());
+    }
     while t.last().is_some_and(|c| c.is_zero()) {
         t.pop();
     }
@@ -633,6 +788,78 @@ fn prove_views(
     Ok(IdentityProof { quotient, opening })
 }
 
+/// The coset the quotient is computed on: the smallest power of two that is at least 2n,
+/// holds every column (so their evaluations are exact) and leaves at most
+/// `min(SERIES_LEN, n)` of t's `t_len` coefficients to [`recover_wrapped`]. For the usual
+/// degree-3 constraints over masked columns that is 2n, where a coset holding all of t would
+/// be 4n.
+fn coset_size(n: usize, max_len: usize, t_len: usize) -> usize {
+    let mut big = (2 * n).max(max_len.next_power_of_two());
+    while t_len > big + SERIES_LEN.min(n) {
+        big *= 2;
+    }
+    big
+}
+
+/// `C(X) mod X^SERIES_LEN` for `C = Σ_p η^p C_p`: every part's constraints evaluated over
+/// [`Series`] on its columns' low coefficients (`f(ω^k X)` has coefficients `f_i·ω^(k·i)`) and
+/// the public polynomials' (`L_0 = Σ_(i<n) X^i / n`, `L_(n−1) = Σ_(i<n) ω^i X^i / n`).
+fn low_coefficients(
+    parts: &[ProverView<'_>],
+    n: usize,
+    omega: Fr,
+    rotation: usize,
+    alpha: Fr,
+    eta: Fr,
+) -> Result<Series> {
+    let n_inv = Fr::from(n as u64)
+        .inverse()
+        .ok_or_else(|| Error::InvalidArgument("empty domain".into()))?;
+    let ones = vec![n_inv; n.min(SERIES_LEN)];
+    let x = Series::of(&[Fr::zero(), Fr::one()], Fr::one());
+    let shift = omega.pow([rotation as u64]);
+    let mut total = Series::from(Fr::zero());
+    let mut eta_p = Fr::one();
+    for (constraints, columns, _) in parts {
+        let cur: Vec<Series> = columns
+            .iter()
+            .map(|c| Series::of(&c.poly.coeffs, Fr::one()))
+            .collect();
+        let next: Vec<Series> = columns
+            .iter()
+            .map(|c| Series::of(&c.poly.coeffs, shift))
+            .collect();
+        let row = Row {
+            x,
+            cur: &cur,
+            next: &next,
+            l_first: Series::of(&ones, Fr::one()),
+            l_last: Series::of(&ones, omega),
+            not_last: x - omega.pow([(n - 1) as u64]),
+        };
+        total += constraints.combine_series(&row, alpha) * eta_p;
+        eta_p *= eta;
+    }
+    Ok(total)
+}
+
+/// Completes t from `u`, its interpolation on the coset (length `big`), when t has `wrap` more
+/// coefficients than the coset holds. On the coset `x^big = c`, so
+/// `u_i = t_i + c·t_(big+i)` for i < wrap; and `C = t·(X^n − 1)` gives `t_i = −C_i` for
+/// i < wrap ≤ n, read from C's low coefficients. Then `t_(big+i) = (u_i − t_i)/c`.
+fn recover_wrapped(u: &mut Vec<Fr>, low: &Series, wrap: usize, c: Fr) {
+    let c_inv = c.inverse().unwrap_or_default();
+    let high: Vec<Fr> = (0..wrap)
+        .map(|i| {
+            let t_i = -low.0[i];
+            let t_high = (u[i] - t_i) * c_inv;
+            u[i] = t_i;
+            t_high
+        })
+        .collect();
+    u.extend(high);
+}
+
 /// One opened value of a proof as a verifier sees it: `commitment` opens to `value` at `point`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Claim {
@@ -660,11 +887,11 @@ pub fn verify_shared(
             "shared identity parts on different domains".into(),
         ));
     }
-    let views: Vec<(&dyn Constraints, &[Commitment])> = parts
+    let views: Vec<(&dyn Part, &[Commitment])> = parts
         .iter()
         .map(|p| {
             (
-                p.constraints.as_ref() as &dyn Constraints,
+                p.constraints.as_ref() as &dyn Part,
                 p.commitments.as_slice(),
             )
         })
@@ -675,7 +902,7 @@ pub fn verify_shared(
 /// The verifier's steps 1–4 for one or more parts on one domain (the columns already absorbed).
 fn verify_views(
     vk: &VerifierKey,
-    views: &[(&dyn Constraints, &[Commitment])],
+    views: &[(&dyn Part, &[Commitment])],
     log_n: u32,
     proof: &IdentityProof,
     transcript: &mut Transcript,
@@ -731,7 +958,7 @@ fn verify_views(
 /// compares, and what the honest prover checks before it hands out a proof.
 #[allow(clippy::too_many_arguments)] // the pieces of one shared opening
 fn combination_at(
-    parts: &[(&dyn Constraints, &[Commitment])],
+    parts: &[(&dyn Part, &[Commitment])],
     maps: &[Vec<usize>],
     next: &[bool],
     values: &[Fr],
@@ -782,7 +1009,7 @@ fn combination_at(
             l_last,
             not_last,
         };
-        total += eta_p * constraints.combine(&row, alpha);
+        total += eta_p * constraints.combine_at(&row, alpha);
         eta_p *= eta;
     }
     Ok((total, t_zeta * zh))
@@ -816,7 +1043,7 @@ pub fn verify<C: Constraints>(
     absorb_columns(transcript, log_n, commitments);
     verify_views(
         vk,
-        &[(constraints as &dyn Constraints, commitments)],
+        &[(constraints as &dyn Part, commitments)],
         log_n,
         proof,
         transcript,
@@ -828,6 +1055,100 @@ pub fn verify<C: Constraints>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ark_poly::Polynomial;
+    use ark_std::UniformRand;
+
+    /// `x·f·g(ω²X) + L_0·f − L_(n−1)·(X − ω^(n−1))·g`: every public polynomial, a rotation and
+    /// degree 3.
+    #[derive(Clone)]
+    struct Probe;
+
+    impl Constraints for Probe {
+        fn columns(&self) -> usize {
+            2
+        }
+        fn reads_next(&self, j: usize) -> bool {
+            j == 1
+        }
+        fn rotation(&self) -> usize {
+            2
+        }
+        fn degree(&self) -> usize {
+            3
+        }
+        fn combine<V: Value>(&self, row: &Row<'_, V>, _alpha: Fr) -> V {
+            let (f, g) = (row.col(0, Rot::Cur), row.col(1, Rot::Cur));
+            row.x * f * row.col(1, Rot::Next) + row.l_first * f - row.l_last * row.not_last * g
+        }
+    }
+
+    #[test]
+    fn low_coefficients_are_those_of_the_constraint_polynomial() {
+        let mut rng = ark_std::test_rng();
+        let n = 8;
+        let h = domain(n).unwrap();
+        let omega = h.group_gen();
+        let mut random = |len: usize| CommittedPoly {
+            poly: DensePolynomial::rand(len - 1, &mut rng),
+            log_n: 3,
+            hiding: 0,
+        };
+        // Longer than the series, so truncation is exercised (deg C = 39).
+        let (f, g) = (random(20), random(20));
+        let lagrange = |i: usize| {
+            let mut e = vec![Fr::zero(); n];
+            e[i] = Fr::one();
+            DensePolynomial::from_coefficients_vec(h.ifft(&e))
+        };
+        let x = DensePolynomial::from_coefficients_vec(vec![Fr::zero(), Fr::one()]);
+        let w2 = omega.square();
+        let g_next = DensePolynomial::from_coefficients_vec(
+            g.poly
+                .coeffs
+                .iter()
+                .scan(Fr::one(), |p, c| {
+                    let v = *c * *p;
+                    *p *= w2;
+                    Some(v)
+                })
+                .collect(),
+        );
+        let not_last = DensePolynomial::from_coefficients_vec(vec![-omega.pow([7]), Fr::one()]);
+        let c = &(&(&x * &f.poly) * &g_next) + &(&lagrange(0) * &f.poly)
+            - &(&(&lagrange(n - 1) * &not_last) * &g.poly);
+        let views: Vec<ProverView<'_>> = vec![(&Probe as &dyn Part, vec![&f, &g], &[])];
+        let low = low_coefficients(&views, n, omega, 2, Fr::one(), Fr::one()).unwrap();
+        assert!(c.coeffs.len() > SERIES_LEN);
+        assert_eq!(&low.0[..], &c.coeffs[..SERIES_LEN]);
+        // And a point check of the Fr path against the same polynomial.
+        let z = Fr::rand(&mut rng);
+        let (l0, ll, nl, _) = public_at(n, omega, z);
+        let (cur, next) = (
+            [f.poly.evaluate(&z), g.poly.evaluate(&z)],
+            [Fr::zero(), g.poly.evaluate(&(w2 * z))],
+        );
+        let row = Row {
+            x: z,
+            cur: &cur,
+            next: &next,
+            l_first: l0,
+            l_last: ll,
+            not_last: nl,
+        };
+        assert_eq!(Probe.combine(&row, Fr::one()), c.evaluate(&z));
+    }
+
+    #[test]
+    fn a_degree_three_quotient_fits_on_the_double_coset() {
+        // Masked columns (n + 4 coefficients) under degree 3: t has 2n + 10 coefficients, 10 of
+        // them recovered from C's low coefficients instead of a 4n coset.
+        let n = 1 << 10;
+        let t_len = 3 * (n + 3) - n + 1;
+        assert_eq!(coset_size(n, n + 4, t_len), 2 * n);
+        assert_eq!(coset_size(n, n + 4, 2 * n + SERIES_LEN + 1), 4 * n);
+        // Tiny domains never wrap more than n coefficients.
+        assert_eq!(coset_size(4, 7, 3 * 6 - 4 + 1), 16);
+    }
 
     #[test]
     fn public_polynomials_on_the_domain() {

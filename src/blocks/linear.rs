@@ -117,7 +117,11 @@ impl super::identity::Constraints for Equal {
     fn degree(&self) -> usize {
         1
     }
-    fn combine(&self, row: &super::identity::Row<'_>, _alpha: Fr) -> Fr {
+    fn combine<V: super::identity::Value>(
+        &self,
+        row: &super::identity::Row<'_, V>,
+        _alpha: Fr,
+    ) -> V {
         use super::identity::Rot;
         row.col(0, Rot::Cur) - row.col(1, Rot::Cur)
     }

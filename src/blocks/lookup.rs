@@ -27,7 +27,7 @@
 //! two-domain logUp, no secret-dependent sum is ever revealed. The table's cost is O(N) per
 //! proof, paid once for all lookups into that table when the model-level prover batches them.
 
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::Committed;
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
@@ -201,14 +201,14 @@ impl Constraints for LogUp {
     fn degree(&self) -> usize {
         3
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V {
         let c = |j| row.col(j, Rot::Cur);
-        let f = self.beta + c(A) + self.theta * c(B);
-        let t = self.beta + c(T1) + self.theta * c(T2);
+        let f = c(A) + c(B) * self.theta + self.beta;
+        let t = c(T1) + c(T2) * self.theta + self.beta;
         let constraints = [
             c(QW) * (c(H) * f - Fr::one()),
             c(QT) * (c(H) * t + c(M)),
-            (Fr::one() - c(QW) - c(QT)) * c(H),
+            (V::from(Fr::one()) - c(QW) - c(QT)) * c(H),
             row.l_first * (c(Z) - c(H)),
             row.not_last * (row.col(Z, Rot::Next) - c(Z) - row.col(H, Rot::Next)),
             row.l_last * c(Z),
@@ -216,7 +216,7 @@ impl Constraints for LogUp {
         constraints
             .iter()
             .rev()
-            .fold(Fr::zero(), |acc, x| acc * alpha + x)
+            .fold(V::from(Fr::zero()), |acc, x| acc * alpha + *x)
     }
 }
 

@@ -58,7 +58,7 @@
 //! `p < G'`, keeps its own power of ρ, so the soundness argument above carries over
 //! (docs/PROTOCOLS.md §4.8, "Convolution form").
 
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::Committed;
 use crate::error::{Error, Result};
 use crate::pcs::{self, Commitment, CommittedPoly, PairingBatch, VerifierKey};
@@ -662,16 +662,16 @@ impl Constraints for MatMul {
     fn degree(&self) -> usize {
         3
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V {
         let c = |j| row.col(j, Rot::Cur);
-        let f = Fr::one() + c(S) * (self.rho_n - Fr::one());
+        let f = c(S) * (self.rho_n - Fr::one()) + Fr::one();
         let q_step = c(Q) * f + c(X) * c(W);
-        let first = row.l_first * (c(Q) + alpha * c(A));
+        let first = row.l_first * (c(Q) + c(A) * alpha);
         let q_next = row.not_last * (row.col(Q, Rot::Next) - q_step);
-        let a_next = row.not_last * (row.col(A, Rot::Next) - self.rho * c(A) - c(Y));
-        let last = row.l_last * (self.rho * c(A) + c(Y) - self.shift * q_step);
+        let a_next = row.not_last * (row.col(A, Rot::Next) - c(A) * self.rho - c(Y));
+        let last = row.l_last * (c(A) * self.rho + c(Y) - q_step * self.shift);
         let a2 = alpha.square();
-        first + a2 * (q_next + alpha * (a_next + alpha * last))
+        first + (q_next + (a_next + last * alpha) * alpha) * a2
     }
 }
 
@@ -971,9 +971,9 @@ impl Constraints for Tiling {
     fn rotation(&self) -> usize {
         self.period
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V {
         let t = row.col(0, Rot::Cur);
-        row.col(1, Rot::Cur) * (row.col(0, Rot::Next) - t) + alpha * row.col(2, Rot::Cur) * t
+        row.col(1, Rot::Cur) * (row.col(0, Rot::Next) - t) + row.col(2, Rot::Cur) * t * alpha
     }
 }
 
@@ -1197,8 +1197,8 @@ mod tests {
             fn degree(&self) -> usize {
                 1
             }
-            fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
-                Fr::zero()
+            fn combine<V: Value>(&self, _row: &Row<'_, V>, _alpha: Fr) -> V {
+                V::from(Fr::zero())
             }
         }
         let mut r = ChaCha20Rng::seed_from_u64(5);
@@ -1458,8 +1458,8 @@ mod tests {
             fn rotation(&self) -> usize {
                 self.0
             }
-            fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
-                Fr::zero()
+            fn combine<V: Value>(&self, _row: &Row<'_, V>, _alpha: Fr) -> V {
+                V::from(Fr::zero())
             }
         }
         let d = dims(3, 5, 2);

@@ -39,7 +39,7 @@
 //! **Cost.** Prover: O(b·m + m·n + b·n) field operations and 10 full-field commitments of size N
 //! plus the identity proof; no b·m·n term. Proof: 13 G1 + 24 F_r.
 
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::matmul::{matmul_values, Dims};
 use super::Committed;
 use crate::error::{Error, Result};
@@ -194,31 +194,32 @@ struct MatProd {
 
 /// The running columns' values at one row, from the row (shared by the constraint and the
 /// prover's witness computation).
-struct Steps {
-    g_a: Fr,
-    o_a: Fr,
-    z_v: Fr,
-    g_b: Fr,
-    o_b: Fr,
-    z_u: Fr,
-    ip: Fr,
-    h_c: Fr,
+struct Steps<V> {
+    g_a: V,
+    o_a: V,
+    z_v: V,
+    g_b: V,
+    o_b: V,
+    z_u: V,
+    ip: V,
+    h_c: V,
 }
 
 impl MatProd {
     /// The successor of every running column given this row's values (`cur[j]` = column j).
-    fn steps(&self, c: &dyn Fn(usize) -> Fr) -> Steps {
+    fn steps<T: Value>(&self, c: &dyn Fn(usize) -> T) -> Steps<T> {
         let row_a = c(GA) + c(A);
         let row_b = c(GB) + c(B);
+        let one = || T::from(Fr::one());
         Steps {
-            g_a: (Fr::one() - c(EA)) * self.mu * row_a,
-            o_a: c(OA) * (Fr::one() + c(EA) * (self.rho_n - Fr::one())) + c(EA) * row_a,
-            z_v: self.mu * c(ZV) + c(V),
-            g_b: (Fr::one() - c(EB)) * self.rho * row_b,
-            o_b: c(OB) * (Fr::one() + c(EB) * (self.lambda - Fr::one())) + c(EB) * row_b,
-            z_u: self.lambda * c(ZU) + c(U),
+            g_a: (one() - c(EA)) * row_a * self.mu,
+            o_a: c(OA) * (c(EA) * (self.rho_n - Fr::one()) + Fr::one()) + c(EA) * row_a,
+            z_v: c(ZV) * self.mu + c(V),
+            g_b: (one() - c(EB)) * row_b * self.rho,
+            o_b: c(OB) * (c(EB) * (self.lambda - Fr::one()) + Fr::one()) + c(EB) * row_b,
+            z_u: c(ZU) * self.lambda + c(U),
             ip: c(IP) + c(V) * c(U),
-            h_c: self.rho * c(HC) + c(C),
+            h_c: c(HC) * self.rho + c(C),
         }
     }
 }
@@ -233,14 +234,14 @@ impl Constraints for MatProd {
     fn degree(&self) -> usize {
         3
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<T: Value>(&self, row: &Row<'_, T>, alpha: Fr) -> T {
         let c = |j| row.col(j, Rot::Cur);
         let n = |j| row.col(j, Rot::Next);
         let s = self.steps(&c);
-        let mut acc = Fr::zero();
+        let mut acc = T::from(Fr::zero());
         let mut k = Fr::one();
-        let mut add = |term: Fr| {
-            acc += k * term;
+        let mut add = |term: T| {
+            acc += term * k;
             k *= alpha;
         };
         // L_0·col = 0 for every running column (each constraint its own power of α).
@@ -261,9 +262,9 @@ impl Constraints for MatProd {
             add(row.not_last * (n(j) - step));
         }
         // L_(N−1)·(totals agree).
-        add(row.l_last * (s.z_v - self.mu_shift * s.o_a));
-        add(row.l_last * (s.z_u - self.lambda_shift * s.o_b));
-        add(row.l_last * (s.h_c - self.rho_shift * s.ip));
+        add(row.l_last * (s.z_v - s.o_a * self.mu_shift));
+        add(row.l_last * (s.z_u - s.o_b * self.lambda_shift));
+        add(row.l_last * (s.h_c - s.ip * self.rho_shift));
         acc
     }
 }
@@ -651,8 +652,8 @@ mod tests {
             fn degree(&self) -> usize {
                 1
             }
-            fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
-                Fr::zero()
+            fn combine<V: Value>(&self, _row: &Row<'_, V>, _alpha: Fr) -> V {
+                V::from(Fr::zero())
             }
         }
         let c = case(dims(2, 3, 4), 5, Some(6));

@@ -26,7 +26,7 @@
 //! Proof: m̃ (1 G1) + copy proof + lookup proof + p (1 G1) + identity proof.
 
 use super::copy::{self, CopyKey, CopyProof, CopyVerifierKey, Source, Wiring};
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::lookup::{self, LookupKey, LookupProof, LookupVerifierKey, Table};
 use super::{linear, Committed};
 use crate::error::{Error, Result};
@@ -240,13 +240,13 @@ impl Constraints for ZeroProduct {
     fn degree(&self) -> usize {
         3
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V {
         let c = |j| row.col(j, Rot::Cur);
         let (d, s, l, e, p) = (c(0), c(1), c(2), c(3), c(4));
         let start = s * (p - Fr::one());
         let link = l * (row.col(4, Rot::Next) - p * d);
         let end = e * p * d;
-        start + alpha * (link + alpha * end)
+        start + (link + end * alpha) * alpha
     }
 }
 
@@ -589,8 +589,8 @@ mod tests {
             fn degree(&self) -> usize {
                 1
             }
-            fn combine(&self, _row: &Row<'_>, _alpha: Fr) -> Fr {
-                Fr::zero()
+            fn combine<V: Value>(&self, _row: &Row<'_, V>, _alpha: Fr) -> V {
+                V::from(Fr::zero())
             }
         }
         let base = case(groups(3, 4, 6), None, 9);

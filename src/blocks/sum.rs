@@ -11,7 +11,7 @@
 //! of at most the size of s, so it is committed by the small-scalar MSM. s is absorbed before
 //! any challenge. Proof: 1 G1 (z) + the identity proof (opened at ζ and ωζ: 4 G1 + 6 F_r in all).
 
-use super::identity::{self, Constraints, IdentityProof, Rot, Row};
+use super::identity::{self, Constraints, IdentityProof, Rot, Row, Value};
 use super::Committed;
 use crate::error::{Error, Result};
 use crate::pcs::{Commitment, PairingBatch, VerifierKey};
@@ -40,13 +40,13 @@ impl Constraints for Sum {
     fn degree(&self) -> usize {
         2
     }
-    fn combine(&self, row: &Row<'_>, alpha: Fr) -> Fr {
+    fn combine<V: Value>(&self, row: &Row<'_, V>, alpha: Fr) -> V {
         let (f, z) = (row.col(0, Rot::Cur), row.col(1, Rot::Cur));
         let (f_next, z_next) = (row.col(0, Rot::Next), row.col(1, Rot::Next));
         let first = row.l_first * (z - f);
         let step = row.not_last * (z_next - z - f_next);
         let last = row.l_last * (z - self.total);
-        first + alpha * (step + alpha * last)
+        first + (step + last * alpha) * alpha
     }
 }
 
