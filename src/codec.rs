@@ -12,6 +12,7 @@ use crate::srs::subgroup::first_outside_g2;
 use ark_bn254::{Fr, G1Affine, G2Affine};
 use ark_ec::short_weierstrass::{Affine, SWCurveConfig};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use rayon::prelude::*;
 
 /// Serialized sizes of the elements our formats carry.
 pub const FR_BYTES: usize = 32;
@@ -255,19 +256,9 @@ impl<'a> Reader<'a> {
         let at = self.pos;
         let size = Affine::<C>::identity().compressed_size();
         let bytes = self.take(size)?;
-        let p = decode_point::<C>(bytes, subgroup).map_err(|why| {
+        decode_canonical::<C>(bytes, subgroup).map_err(|why| {
             Error::malformed(self.what, format!("invalid {kind} at byte {at}: {why}"))
-        })?;
-        let mut again = Vec::with_capacity(size);
-        p.serialize_compressed(&mut again)
-            .expect("serializing into a Vec is infallible");
-        if again != bytes {
-            return Err(Error::malformed(
-                self.what,
-                format!("invalid {kind} at byte {at}: not the canonical encoding of the point"),
-            ));
-        }
-        Ok(p)
+        })
     }
 
     /// A canonical scalar: the 32 bytes must be the fully reduced little-endian encoding.
@@ -298,7 +289,22 @@ impl<'a> Reader<'a> {
     /// A u64 count followed by compressed G1 points.
     pub fn g1s(&mut self) -> Result<Vec<G1Affine>> {
         let n = self.count(G1_COMPRESSED)?;
-        (0..n).map(|_| self.g1()).collect()
+        let at = self.pos;
+        let bytes = self.take(n * G1_COMPRESSED)?;
+        // Decompression (a square root per point) dominates reading a large key: in parallel.
+        // An invalid point is named by its byte position, as a single read names it.
+        bytes
+            .par_chunks(G1_COMPRESSED)
+            .enumerate()
+            .map(|(i, b)| {
+                decode_canonical::<ark_bn254::g1::Config>(b, true).map_err(|why| {
+                    Error::malformed(
+                        self.what,
+                        format!("invalid G1 point at byte {}: {why}", at + i * G1_COMPRESSED),
+                    )
+                })
+            })
+            .collect()
     }
 
     /// A u64 count followed by compressed G2 points.
@@ -358,6 +364,21 @@ fn decode_point<C: SWCurveConfig>(
     }
     if subgroup && !p.is_in_correct_subgroup_assuming_on_curve() {
         return Err("not in the prime-order subgroup");
+    }
+    Ok(p)
+}
+
+/// [`decode_point`], and the bytes must be exactly the canonical encoding of the point.
+fn decode_canonical<C: SWCurveConfig>(
+    bytes: &[u8],
+    subgroup: bool,
+) -> std::result::Result<Affine<C>, &'static str> {
+    let p = decode_point::<C>(bytes, subgroup)?;
+    let mut again = Vec::with_capacity(bytes.len());
+    p.serialize_compressed(&mut again)
+        .map_err(|_| "not serializable")?;
+    if again != bytes {
+        return Err("not the canonical encoding of the point");
     }
     Ok(p)
 }
