@@ -73,35 +73,49 @@ pub trait Value:
 impl Value for Fr {}
 impl Value for Series {}
 
-/// Coefficients a [`Series`] keeps: the most quotient coefficients the prover recovers beyond
-/// its coset (see [`prove_views`]).
-pub const SERIES_LEN: usize = 32;
+/// Coefficients a [`Series`] can keep: the most quotient coefficients the prover recovers
+/// beyond its coset (see [`prove_views`]).
+pub const SERIES_LEN: usize = 64;
 
-/// A power series truncated after [`SERIES_LEN`] coefficients: the ring `F[X]/(X^SERIES_LEN)`.
-/// Reduction mod `X^SERIES_LEN` is a ring homomorphism, so a constraint evaluated on its
-/// columns' low coefficients gives the low coefficients of `C(X)` exactly.
+/// A power series truncated after `len ≤ SERIES_LEN` coefficients: the ring `F[X]/(X^len)`.
+/// Reduction mod `X^len` is a ring homomorphism, so a constraint evaluated on its columns' low
+/// coefficients gives the low coefficients of `C(X)` exactly. Mixing lengths keeps the shorter
+/// (a constant keeps them all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Series(pub [Fr; SERIES_LEN]);
+pub struct Series {
+    c: [Fr; SERIES_LEN],
+    len: usize,
+}
 
 impl Series {
-    /// The series of a polynomial given by coefficients (`a_i·s^i` for a scaled argument
-    /// `f(s·X)`), truncated.
-    fn of(coeffs: &[Fr], s: Fr) -> Self {
-        let mut out = [Fr::zero(); SERIES_LEN];
+    /// The first `len` coefficients of a polynomial given by its coefficients, with a scaled
+    /// argument (`f(s·X)`: `a_i·s^i`).
+    fn of(coeffs: &[Fr], s: Fr, len: usize) -> Self {
+        let mut c = [Fr::zero(); SERIES_LEN];
+        let len = len.min(SERIES_LEN);
         let mut p = Fr::one();
-        for (o, c) in out.iter_mut().zip(coeffs) {
-            *o = *c * p;
+        for (o, a) in c[..len].iter_mut().zip(coeffs) {
+            *o = *a * p;
             p *= s;
         }
-        Series(out)
+        Series { c, len }
+    }
+
+    /// Coefficient i (0 past the kept ones).
+    pub fn coeff(&self, i: usize) -> Fr {
+        if i < self.len {
+            self.c[i]
+        } else {
+            Fr::zero()
+        }
     }
 }
 
 impl From<Fr> for Series {
-    fn from(c: Fr) -> Self {
-        let mut out = [Fr::zero(); SERIES_LEN];
-        out[0] = c;
-        Series(out)
+    fn from(a: Fr) -> Self {
+        let mut c = [Fr::zero(); SERIES_LEN];
+        c[0] = a;
+        Series { c, len: SERIES_LEN }
     }
 }
 
@@ -115,7 +129,8 @@ impl Add for Series {
 
 impl AddAssign for Series {
     fn add_assign(&mut self, o: Series) {
-        for (a, b) in self.0.iter_mut().zip(o.0) {
+        self.len = self.len.min(o.len);
+        for (a, b) in self.c[..self.len].iter_mut().zip(o.c) {
             *a += b;
         }
     }
@@ -124,7 +139,8 @@ impl AddAssign for Series {
 impl Sub for Series {
     type Output = Series;
     fn sub(mut self, o: Series) -> Series {
-        for (a, b) in self.0.iter_mut().zip(o.0) {
+        self.len = self.len.min(o.len);
+        for (a, b) in self.c[..self.len].iter_mut().zip(o.c) {
             *a -= b;
         }
         self
@@ -134,13 +150,17 @@ impl Sub for Series {
 impl Mul for Series {
     type Output = Series;
     fn mul(self, o: Series) -> Series {
-        let mut out = [Fr::zero(); SERIES_LEN];
-        for (i, a) in self.0.iter().enumerate().filter(|(_, a)| !a.is_zero()) {
-            for (j, b) in o.0[..SERIES_LEN - i].iter().enumerate() {
-                out[i + j] += *a * b;
+        let len = self.len.min(o.len);
+        let mut c = [Fr::zero(); SERIES_LEN];
+        for (i, a) in self.c[..len].iter().enumerate() {
+            if a.is_zero() {
+                continue;
+            }
+            for (j, b) in o.c[..len - i].iter().enumerate() {
+                c[i + j] += *a * b;
             }
         }
-        Series(out)
+        Series { c, len }
     }
 }
 
@@ -152,25 +172,25 @@ impl MulAssign for Series {
 
 impl Add<Fr> for Series {
     type Output = Series;
-    fn add(mut self, c: Fr) -> Series {
-        self.0[0] += c;
+    fn add(mut self, a: Fr) -> Series {
+        self.c[0] += a;
         self
     }
 }
 
 impl Sub<Fr> for Series {
     type Output = Series;
-    fn sub(mut self, c: Fr) -> Series {
-        self.0[0] -= c;
+    fn sub(mut self, a: Fr) -> Series {
+        self.c[0] -= a;
         self
     }
 }
 
 impl Mul<Fr> for Series {
     type Output = Series;
-    fn mul(mut self, c: Fr) -> Series {
-        for a in &mut self.0 {
-            *a *= c;
+    fn mul(mut self, a: Fr) -> Series {
+        for v in &mut self.c[..self.len] {
+            *v *= a;
         }
         self
     }
@@ -726,7 +746,7 @@ fn prove_views(
     }
     let mut t = coset.ifft(&combined);
     if wrap > 0 {
-        let low = low_coefficients(parts, n, omega, rotation, alpha, eta)?;
+        let low = low_coefficients(parts, wrap, n, omega, rotation, alpha, eta)?;
         recover_wrapped(&mut t, &low, wrap, coset.coset_offset_pow_size());
     }
     while t.last().is_some_and(|c| c.is_zero()) {
@@ -801,11 +821,12 @@ fn coset_size(n: usize, max_len: usize, t_len: usize) -> usize {
     big
 }
 
-/// `C(X) mod X^SERIES_LEN` for `C = Σ_p η^p C_p`: every part's constraints evaluated over
+/// `C(X) mod X^len` for `C = Σ_p η^p C_p`: every part's constraints evaluated over
 /// [`Series`] on its columns' low coefficients (`f(ω^k X)` has coefficients `f_i·ω^(k·i)`) and
 /// the public polynomials' (`L_0 = Σ_(i<n) X^i / n`, `L_(n−1) = Σ_(i<n) ω^i X^i / n`).
 fn low_coefficients(
     parts: &[ProverView<'_>],
+    len: usize,
     n: usize,
     omega: Fr,
     rotation: usize,
@@ -816,25 +837,25 @@ fn low_coefficients(
         .inverse()
         .ok_or_else(|| Error::InvalidArgument("empty domain".into()))?;
     let ones = vec![n_inv; n.min(SERIES_LEN)];
-    let x = Series::of(&[Fr::zero(), Fr::one()], Fr::one());
+    let x = Series::of(&[Fr::zero(), Fr::one()], Fr::one(), len);
     let shift = omega.pow([rotation as u64]);
     let mut total = Series::from(Fr::zero());
     let mut eta_p = Fr::one();
     for (constraints, columns, _) in parts {
         let cur: Vec<Series> = columns
             .iter()
-            .map(|c| Series::of(&c.poly.coeffs, Fr::one()))
+            .map(|c| Series::of(&c.poly.coeffs, Fr::one(), len))
             .collect();
         let next: Vec<Series> = columns
             .iter()
-            .map(|c| Series::of(&c.poly.coeffs, shift))
+            .map(|c| Series::of(&c.poly.coeffs, shift, len))
             .collect();
         let row = Row {
             x,
             cur: &cur,
             next: &next,
-            l_first: Series::of(&ones, Fr::one()),
-            l_last: Series::of(&ones, omega),
+            l_first: Series::of(&ones, Fr::one(), len),
+            l_last: Series::of(&ones, omega, len),
             not_last: x - omega.pow([(n - 1) as u64]),
         };
         total += constraints.combine_series(&row, alpha) * eta_p;
@@ -851,7 +872,7 @@ fn recover_wrapped(u: &mut Vec<Fr>, low: &Series, wrap: usize, c: Fr) {
     let c_inv = c.inverse().unwrap_or_default();
     let high: Vec<Fr> = (0..wrap)
         .map(|i| {
-            let t_i = -low.0[i];
+            let t_i = -low.coeff(i);
             let t_high = (u[i] - t_i) * c_inv;
             u[i] = t_i;
             t_high
@@ -1093,8 +1114,8 @@ mod tests {
             log_n: 3,
             hiding: 0,
         };
-        // Longer than the series, so truncation is exercised (deg C = 39).
-        let (f, g) = (random(20), random(20));
+        // Longer than the series, so truncation is exercised (deg C = 79).
+        let (f, g) = (random(40), random(40));
         let lagrange = |i: usize| {
             let mut e = vec![Fr::zero(); n];
             e[i] = Fr::one();
@@ -1117,9 +1138,15 @@ mod tests {
         let c = &(&(&x * &f.poly) * &g_next) + &(&lagrange(0) * &f.poly)
             - &(&(&lagrange(n - 1) * &not_last) * &g.poly);
         let views: Vec<ProverView<'_>> = vec![(&Probe as &dyn Part, vec![&f, &g], &[])];
-        let low = low_coefficients(&views, n, omega, 2, Fr::one(), Fr::one()).unwrap();
+        let low = low_coefficients(&views, SERIES_LEN, n, omega, 2, Fr::one(), Fr::one()).unwrap();
         assert!(c.coeffs.len() > SERIES_LEN);
-        assert_eq!(&low.0[..], &c.coeffs[..SERIES_LEN]);
+        let got: Vec<Fr> = (0..SERIES_LEN).map(|i| low.coeff(i)).collect();
+        assert_eq!(&got[..], &c.coeffs[..SERIES_LEN]);
+        // A shorter series keeps only its own coefficients.
+        let short = low_coefficients(&views, 10, n, omega, 2, Fr::one(), Fr::one()).unwrap();
+        let got: Vec<Fr> = (0..12).map(|i| short.coeff(i)).collect();
+        assert_eq!(&got[..10], &c.coeffs[..10]);
+        assert_eq!(&got[10..], &[Fr::zero(); 2]);
         // And a point check of the Fr path against the same polynomial.
         let z = Fr::rand(&mut rng);
         let (l0, ll, nl, _) = public_at(n, omega, z);
