@@ -292,12 +292,16 @@ impl<'a> Reader<'a> {
         let at = self.pos;
         let bytes = self.take(n * G1_COMPRESSED)?;
         // Decompression (a square root per point) dominates reading a large key: in parallel.
-        // An invalid point is named by its byte position, as a single read names it.
-        bytes
+        // The first invalid point by position is named, as a sequential read names it.
+        let decoded: Vec<_> = bytes
             .par_chunks(G1_COMPRESSED)
+            .map(|b| decode_canonical::<ark_bn254::g1::Config>(b, true))
+            .collect();
+        decoded
+            .into_iter()
             .enumerate()
-            .map(|(i, b)| {
-                decode_canonical::<ark_bn254::g1::Config>(b, true).map_err(|why| {
+            .map(|(i, p)| {
+                p.map_err(|why| {
                     Error::malformed(
                         self.what,
                         format!("invalid G1 point at byte {}: {why}", at + i * G1_COMPRESSED),

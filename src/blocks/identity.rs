@@ -747,7 +747,7 @@ fn prove_views(
     let mut t = coset.ifft(&combined);
     if wrap > 0 {
         let low = low_coefficients(parts, wrap, n, omega, rotation, alpha, eta)?;
-        recover_wrapped(&mut t, &low, wrap, coset.coset_offset_pow_size());
+        recover_wrapped(&mut t, &low, wrap, coset.coset_offset_pow_size())?;
     }
     while t.last().is_some_and(|c| c.is_zero()) {
         t.pop();
@@ -868,8 +868,10 @@ fn low_coefficients(
 /// coefficients than the coset holds. On the coset `x^big = c`, so
 /// `u_i = t_i + c·t_(big+i)` for i < wrap; and `C = t·(X^n − 1)` gives `t_i = −C_i` for
 /// i < wrap ≤ n, read from C's low coefficients. Then `t_(big+i) = (u_i − t_i)/c`.
-fn recover_wrapped(u: &mut Vec<Fr>, low: &Series, wrap: usize, c: Fr) {
-    let c_inv = c.inverse().unwrap_or_default();
+fn recover_wrapped(u: &mut Vec<Fr>, low: &Series, wrap: usize, c: Fr) -> Result<()> {
+    let c_inv = c
+        .inverse()
+        .ok_or_else(|| Error::InvalidArgument("a coset offset of zero".into()))?;
     let high: Vec<Fr> = (0..wrap)
         .map(|i| {
             let t_i = -low.coeff(i);
@@ -879,6 +881,7 @@ fn recover_wrapped(u: &mut Vec<Fr>, low: &Series, wrap: usize, c: Fr) {
         })
         .collect();
     u.extend(high);
+    Ok(())
 }
 
 /// One opened value of a proof as a verifier sees it: `commitment` opens to `value` at `point`.
